@@ -1,0 +1,1 @@
+"""Headless core of AVR Studio. Nothing under this package may import Qt."""

@@ -1,0 +1,42 @@
+"""Alignment engine: contextualized features, cosine costs, DTW, DRAQ and time maps."""
+
+from avr_gui.core.align.context import contextualize
+from avr_gui.core.align.cost import cost_matrices, cost_matrix
+from avr_gui.core.align.draq import (
+    draq,
+    expected_random_cost,
+    random_cost,
+    random_path_costs,
+    visit_probabilities,
+)
+from avr_gui.core.align.dtw import DTWResult, band_limits, dtw
+from avr_gui.core.align.pair import (
+    Alignment,
+    AlignmentOptions,
+    align,
+    align_cost,
+    align_many,
+)
+from avr_gui.core.align.timemap import indices_to_seconds, time_map, time_map_table
+
+__all__ = [
+    "Alignment",
+    "AlignmentOptions",
+    "DTWResult",
+    "align",
+    "align_cost",
+    "align_many",
+    "band_limits",
+    "contextualize",
+    "cost_matrices",
+    "cost_matrix",
+    "draq",
+    "dtw",
+    "expected_random_cost",
+    "indices_to_seconds",
+    "random_cost",
+    "random_path_costs",
+    "time_map",
+    "time_map_table",
+    "visit_probabilities",
+]

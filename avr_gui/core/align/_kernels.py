@@ -1,0 +1,489 @@
+"""numba kernels for alignment. Arrays in, arrays out; no validation here.
+
+Callers (the public functions in this package) validate shapes, dtypes and finiteness.
+Directions are stored as one byte per cell: 0 = diagonal (i-1, j-1), 1 = up (i-1, j),
+2 = left (i, j-1), 3 = start of an open-begin path. On ties the diagonal wins, then up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# Fast-math without "no NaN/Inf" assumptions (banded DTW relies on inf) and without
+# reassociation (sums must not depend on the compiler's mood: results are deterministic).
+# No "contract" either: a fused multiply-add would make the fused DRAQ sum differ from
+# the separate one in the last bit.
+_FM = {"nsz", "arcp", "afn"}
+
+DIAG = np.uint8(0)
+UP = np.uint8(1)
+LEFT = np.uint8(2)
+START = np.uint8(3)
+
+
+@njit(inline="always", fastmath=_FM)
+def _step(a, b, left, c):
+    # Written as selects, not branches: the winning move on real cost matrices is
+    # close to random, and mispredicted branches cost more than the arithmetic.
+    up = b < a
+    v1 = b if up else a
+    lw = left < v1
+    v = left if lw else v1
+    s = np.uint8(2) if lw else np.uint8(up)
+    return v + c, s
+
+
+@njit(cache=True, nogil=True, fastmath=_FM)
+def dtw_full(C, open_begin, P, weighted):  # pragma: no cover - compiled
+    """Accumulated-cost DTW; returns (last row of D, directions [n, m] uint8, checksum).
+
+    Four rows are advanced together along a skewed wavefront: the dependencies
+    (left, up, diagonal) then flow through registers and the four recurrences run as
+    independent chains, about twice as fast as a plain row-by-row loop.
+
+    ``checksum`` is sum(P * C) when ``weighted`` (P of C's shape: the exact expected
+    random-path cost, summed in the same order as :func:`weighted_sum`, so DRAQ comes
+    with the DTW in one pass over C), else sum(C). NaN or inf there means C may hold NaN
+    or inf (or a sum overflowed), which the caller then checks properly; summing on the
+    fly costs far less than a separate pass over C.
+    """
+    n, m = C.shape
+    S = np.empty((n, m), np.uint8)
+    prev = np.empty(m, np.float32)
+    nxt = np.empty(m, np.float32)
+    ones = np.ones(m, np.float32)
+    tot = np.float64(_row_dot(P[0] if weighted else ones, C[0]))
+    if open_begin:
+        for j in range(m):
+            prev[j] = C[0, j]
+            S[0, j] = 3
+    else:
+        prev[0] = C[0, 0]
+        S[0, 0] = 3
+        for j in range(1, m):
+            prev[j] = prev[j - 1] + C[0, j]
+            S[0, j] = 2
+    i = 1
+    while i + 4 <= n:
+        c0 = C[i]
+        c1 = C[i + 1]
+        c2 = C[i + 2]
+        c3 = C[i + 3]
+        s0 = S[i]
+        s1 = S[i + 1]
+        s2 = S[i + 2]
+        s3 = S[i + 3]
+        s0[0] = 1
+        s1[0] = 1
+        s2[0] = 1
+        s3[0] = 1
+        v0 = prev[0] + c0[0]
+        v1 = v0 + c1[0]
+        v2 = v1 + c2[0]
+        v3 = v2 + c3[0]
+        nxt[0] = v3
+        if weighted:
+            p0 = P[i]
+            p1 = P[i + 1]
+            p2 = P[i + 2]
+            p3 = P[i + 3]
+        else:
+            p0 = p1 = p2 = p3 = ones
+        t0 = p0[0] * c0[0]
+        t1 = p1[0] * c1[0]
+        t2 = p2[0] * c2[0]
+        t3 = p3[0] * c3[0]
+        w0 = v0
+        w1 = v1
+        w2 = v2
+        pw = prev[0]
+        # Row r handles column j - r at step j, so row r reads row r-1's values of
+        # columns c-1 and c from the two previous steps (w_{r-1}, v_{r-1}).
+        for j in range(1, m + 3):
+            c = j - 3
+            if c >= 1 and c < m:
+                cc = c3[c]
+                x, s = _step(w2, v2, v3, cc)
+                v3 = x
+                s3[c] = s
+                nxt[c] = x
+                t3 += p3[c] * cc
+            c = j - 2
+            if c >= 1 and c < m:
+                cc = c2[c]
+                x, s = _step(w1, v1, v2, cc)
+                w2 = v2
+                v2 = x
+                s2[c] = s
+                t2 += p2[c] * cc
+            c = j - 1
+            if c >= 1 and c < m:
+                cc = c1[c]
+                x, s = _step(w0, v0, v1, cc)
+                w1 = v1
+                v1 = x
+                s1[c] = s
+                t1 += p1[c] * cc
+            c = j
+            if c < m:
+                cc = c0[c]
+                pc = prev[c]
+                x, s = _step(pw, pc, v0, cc)
+                pw = pc
+                w0 = v0
+                v0 = x
+                s0[c] = s
+                t0 += p0[c] * cc
+        tot += np.float64(t0)
+        tot += np.float64(t1)
+        tot += np.float64(t2)
+        tot += np.float64(t3)
+        prev, nxt = nxt, prev
+        i += 4
+    while i < n:
+        ci = C[i]
+        tot += np.float64(_row_dot(P[i] if weighted else ones, ci))
+        si = S[i]
+        v = prev[0] + ci[0]
+        si[0] = 1
+        nxt[0] = v
+        for c in range(1, m):
+            x, s = _step(prev[c - 1], prev[c], v, ci[c])
+            v = x
+            si[c] = s
+            nxt[c] = x
+        prev, nxt = nxt, prev
+        i += 1
+    return prev, S, tot
+
+
+@njit(cache=True, nogil=True, fastmath=_FM)
+def dtw_banded(C, lo, hi):  # pragma: no cover - compiled
+    """DTW restricted to columns lo[i]..hi[i] of each row i.
+
+    Returns (D(n-1, m-1), directions [n, W] uint8 stored relative to lo[i]).
+    Cells outside the band are +inf; an unreachable end gives +inf.
+    """
+    n, m = C.shape
+    width = 0
+    for i in range(n):
+        w = hi[i] - lo[i] + 1
+        if w > width:
+            width = w
+    S = np.full((n, width), np.uint8(255))
+    inf = np.float32(np.inf)
+    prev = np.full(m, inf, np.float32)
+    cur = np.full(m, inf, np.float32)
+    prev[0] = C[0, 0]
+    S[0, 0] = 3
+    for j in range(1, hi[0] + 1):
+        prev[j] = prev[j - 1] + C[0, j]
+        S[0, j] = 2
+    plo = lo[0]
+    phi = hi[0]
+    for i in range(1, n):
+        a_lo = lo[i]
+        a_hi = hi[i]
+        left = inf
+        ci = C[i]
+        for j in range(a_lo, a_hi + 1):
+            a = prev[j - 1] if (j - 1 >= plo and j - 1 <= phi) else inf
+            b = prev[j] if (j >= plo and j <= phi) else inf
+            x, s = _step(a, b, left, ci[j])
+            cur[j] = x
+            S[i, j - a_lo] = s
+            left = x
+        prev, cur = cur, prev
+        plo = a_lo
+        phi = a_hi
+    return prev[m - 1], S
+
+
+@njit(cache=True, nogil=True)
+def backtrack(S, lo, i, j):  # pragma: no cover - compiled
+    """Follow directions from (i, j) back to a start cell; returns the path [L, 2].
+
+    ``lo`` holds each row's first stored column for banded storage (zeros otherwise).
+    """
+    out = np.empty((i + j + 1, 2), np.int64)
+    k = 0
+    while True:
+        out[k, 0] = i
+        out[k, 1] = j
+        k += 1
+        s = S[i, j - lo[i]]
+        if s == 3:
+            break
+        if s == 0:
+            i -= 1
+            j -= 1
+        elif s == 1:
+            i -= 1
+        else:
+            j -= 1
+    return out[:k][::-1].copy()
+
+
+@njit(cache=True, nogil=True)
+def path_cost(C, path):  # pragma: no cover - compiled
+    """Sum of C over the cells of ``path`` in float64."""
+    total = 0.0
+    for k in range(path.shape[0]):
+        total += C[path[k, 0], path[k, 1]]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def visit_probabilities(n, m):  # pragma: no cover - compiled
+    """P(a random monotone path visits cell (i, j)) for an n x m matrix, float64 [n, m].
+
+    The walk starts at (n, m) (1-based). At (I, J) with I, J > 1 it draws a row step with
+    probability I/(I+J) and, independently, a column step with probability J/(I+J);
+    redrawing the empty draw makes the step probabilities proportional to I*J (both),
+    I*I (row only) and J*J (column only). On the first row or column only one move
+    remains. Probability mass is pushed from each cell to its successors.
+    """
+    P = np.zeros((n, m), np.float64)
+    P[n - 1, m - 1] = 1.0
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            p = P[i, j]
+            if p == 0.0 or (i == 0 and j == 0):
+                continue
+            if i == 0:
+                P[0, j - 1] += p
+            elif j == 0:
+                P[i - 1, 0] += p
+            else:
+                ii = float(i + 1)
+                jj = float(j + 1)
+                t = p / (ii * ii + jj * jj + ii * jj)
+                P[i - 1, j - 1] += t * ii * jj
+                P[i - 1, j] += t * ii * ii
+                P[i, j - 1] += t * jj * jj
+    return P
+
+
+@njit(inline="always")
+def _row_dot(p, c):
+    total = np.float32(0.0)
+    for j in range(c.shape[0]):
+        total += p[j] * c[j]
+    return total
+
+
+@njit(cache=True, nogil=True, fastmath=_FM)
+def weighted_sum(P, C):  # pragma: no cover - compiled
+    """sum(P * C) for same-shape 2-D arrays, in the canonical order.
+
+    The canonical order (each row summed left to right in float32, the row sums added
+    top to bottom in float64) is the one :func:`dtw_full` uses, so fused and separate DRAQ agree to the
+    bit. Four rows run together so their chains overlap. A NaN or inf in C always
+    reaches the result (0 * inf is NaN), so callers can check it there.
+    """
+    n, m = C.shape
+    total = 0.0
+    i = 0
+    while i + 4 <= n:
+        p0 = P[i]
+        p1 = P[i + 1]
+        p2 = P[i + 2]
+        p3 = P[i + 3]
+        c0 = C[i]
+        c1 = C[i + 1]
+        c2 = C[i + 2]
+        c3 = C[i + 3]
+        t0 = t1 = t2 = t3 = np.float32(0.0)
+        for j in range(m):
+            t0 += p0[j] * c0[j]
+            t1 += p1[j] * c1[j]
+            t2 += p2[j] * c2[j]
+            t3 += p3[j] * c3[j]
+        total += np.float64(t0)
+        total += np.float64(t1)
+        total += np.float64(t2)
+        total += np.float64(t3)
+        i += 4
+    while i < n:
+        total += np.float64(_row_dot(P[i], C[i]))
+        i += 1
+    return total
+
+
+@njit(inline="always")
+def _splitmix64(x):
+    x = (x + np.uint64(0x9E3779B97F4A7C15)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+    z = x
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x, z ^ (z >> np.uint64(31))
+
+
+@njit(inline="always")
+def _move(state, i, j):
+    """One step of the random walk from 0-based (i, j); returns the new state and cell."""
+    if i == 0:
+        return state, i, j - 1
+    if j == 0:
+        return state, i - 1, j
+    # xorshift64* step; the top 53 bits make a uniform double in [0, 1).
+    state ^= state >> np.uint64(12)
+    state ^= state << np.uint64(25)
+    state ^= state >> np.uint64(27)
+    r = np.int64((state * np.uint64(0x2545F4914F6CDD1D)) >> np.uint64(11))
+    ii = float(i + 1)
+    jj = float(j + 1)
+    both = ii * jj
+    u = float(r) * (1.0 / 9007199254740992.0) * (ii * ii + jj * jj + both)
+    # The outcomes "both", "row only", "column only" have weights I*J, I*I, J*J:
+    # one uniform draw picks among them with no branch (they are near-equally likely,
+    # so a branch would mispredict about every other step).
+    row_end = both + ii * ii
+    i2 = i - np.int64(u < row_end)
+    j2 = j - np.int64((u < both) | (u >= row_end))
+    return state, i2, j2
+
+
+@njit(inline="always")
+def _seed(seed, p):
+    """Independent stream for path p: deterministic whatever the evaluation order."""
+    _, s = _splitmix64(np.uint64(seed) * np.uint64(0x100000001B3) + np.uint64(p))
+    if s == 0:
+        s = np.uint64(0x2545F4914F6CDD1D)
+    return s
+
+
+@njit(cache=True, nogil=True)
+def random_path_costs(C, k, seed):  # pragma: no cover - compiled
+    """Costs of ``k`` random monotone paths from (n, m) to (1, 1), float64 [k].
+
+    The step law is the one of :func:`visit_probabilities`, drawn in closed form instead
+    of by rejection. Four walkers advance together so their dependency chains overlap.
+    """
+    n, m = C.shape
+    out = np.empty(k, np.float64)
+    p = 0
+    while p < k:
+        s0 = _seed(seed, p)
+        s1 = _seed(seed, p + 1)
+        s2 = _seed(seed, p + 2)
+        s3 = _seed(seed, p + 3)
+        i0 = i1 = i2 = i3 = n - 1
+        j0 = j1 = j2 = j3 = m - 1
+        t0 = t1 = t2 = t3 = 0.0
+        a0 = True
+        a1 = p + 1 < k
+        a2 = p + 2 < k
+        a3 = p + 3 < k
+        while a0 or a1 or a2 or a3:
+            if a0:
+                t0 += C[i0, j0]
+                if i0 == 0 and j0 == 0:
+                    a0 = False
+                else:
+                    s0, i0, j0 = _move(s0, i0, j0)
+            if a1:
+                t1 += C[i1, j1]
+                if i1 == 0 and j1 == 0:
+                    a1 = False
+                else:
+                    s1, i1, j1 = _move(s1, i1, j1)
+            if a2:
+                t2 += C[i2, j2]
+                if i2 == 0 and j2 == 0:
+                    a2 = False
+                else:
+                    s2, i2, j2 = _move(s2, i2, j2)
+            if a3:
+                t3 += C[i3, j3]
+                if i3 == 0 and j3 == 0:
+                    a3 = False
+                else:
+                    s3, i3, j3 = _move(s3, i3, j3)
+        out[p] = t0
+        if p + 1 < k:
+            out[p + 1] = t1
+        if p + 2 < k:
+            out[p + 2] = t2
+        if p + 3 < k:
+            out[p + 3] = t3
+        p += 4
+    return out
+
+
+@njit(cache=True, nogil=True, fastmath=_FM)
+def contextualize_rows(F, unit):  # pragma: no cover - compiled
+    """[F, cumsum(F)/T] minus its column means, optionally scaled to unit rows.
+
+    Returns float32 [T, 2d]. Column sums run in float64 so long clips stay exact.
+    """
+    t, d = F.shape
+    out = np.empty((t, 2 * d), np.float32)
+    acc = np.zeros(d, np.float64)
+    mean_run = np.zeros(d, np.float64)
+    inv_t = 1.0 / t
+    for r in range(t):
+        row = F[r]
+        o = out[r]
+        for k in range(d):
+            acc[k] += row[k]
+            run = acc[k] * inv_t
+            mean_run[k] += run
+            o[k] = row[k]
+            o[d + k] = run
+    # acc now holds the column sums of F; mean_run the sums of the running part.
+    mf = np.empty(d, np.float32)
+    mr = np.empty(d, np.float32)
+    for k in range(d):
+        mf[k] = acc[k] * inv_t
+        mr[k] = mean_run[k] * inv_t
+    for r in range(t):
+        o = out[r]
+        sq = 0.0
+        for k in range(d):
+            x = o[k] - mf[k]
+            y = o[d + k] - mr[k]
+            o[k] = x
+            o[d + k] = y
+            sq += x * x + y * y
+        if unit:
+            norm = np.sqrt(sq)
+            if norm > 1e-8:
+                inv = np.float32(1.0 / norm)
+                for k in range(2 * d):
+                    o[k] *= inv
+    return out
+
+
+@njit(cache=True, nogil=True, fastmath=_FM)
+def unit_rows(F):  # pragma: no cover - compiled
+    """Rows of F scaled to unit L2 norm (zero rows stay zero), float32 copy."""
+    t, d = F.shape
+    out = np.empty((t, d), np.float32)
+    for r in range(t):
+        row = F[r]
+        sq = 0.0
+        for k in range(d):
+            sq += row[k] * row[k]
+        norm = np.sqrt(sq)
+        inv = np.float32(1.0 / norm) if norm > 1e-8 else np.float32(0.0)
+        o = out[r]
+        for k in range(d):
+            o[k] = row[k] * inv
+    return out
+
+
+@njit(cache=True, nogil=True)
+def all_finite(X):  # pragma: no cover - compiled
+    """Whether every element of a 2-D float32 array is finite."""
+    n, m = X.shape
+    for i in range(n):
+        row = X[i]
+        bad = 0
+        for j in range(m):
+            # x - x is 0 for finite x and NaN for NaN or +-inf.
+            bad += (row[j] - row[j]) != 0.0
+        if bad:
+            return False
+    return True

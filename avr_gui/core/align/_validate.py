@@ -1,0 +1,73 @@
+"""Input checks shared by the public alignment functions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from avr_gui.core.errors import EmptySequenceError, NonFiniteError, ShapeError
+
+
+def as_sequence(x: object, name: str = "features", *, check: bool = True) -> np.ndarray:
+    """Return ``x`` as a C-contiguous float32 ``[T, d]`` array or raise a typed error.
+
+    Parameters
+    ----------
+    x : array_like, shape (T, d)
+        Per-frame feature vectors.
+    name : str
+        How the message refers to the array.
+    check : bool
+        Check finiteness here (callers that detect it more cheaply pass False).
+
+    Returns
+    -------
+    numpy.ndarray, shape (T, d), float32
+    """
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise ShapeError(f"{name}: not a numeric array ({exc})") from exc
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise ShapeError(f"{name}: expected numbers, got an array of {arr.dtype}")
+    if arr.ndim != 2:
+        raise ShapeError(
+            f"{name}: expected a 2-D array [frames, dims], got {arr.ndim}-D shape {arr.shape}"
+        )
+    if arr.shape[0] == 0:
+        raise EmptySequenceError(f"{name}: the sequence has no frames")
+    if arr.shape[1] == 0:
+        raise ShapeError(f"{name}: each frame has zero feature dimensions")
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if check:
+        check_finite(arr, name)
+    return arr
+
+
+def as_cost(x: object, name: str = "cost matrix", *, check: bool = True) -> np.ndarray:
+    """Return ``x`` as a C-contiguous float32 ``[n, m]`` cost matrix or raise.
+
+    Parameters
+    ----------
+    x : array_like, shape (n, m)
+    name : str
+    check : bool
+        Check finiteness here.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, m), float32
+    """
+    return as_sequence(x, name, check=check)
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise :class:`NonFiniteError` naming the first NaN/inf cell of a 2-D float32 array."""
+    from avr_gui.core.align._kernels import all_finite
+
+    if not all_finite(arr):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        kind = "NaN" if np.isnan(arr[tuple(bad)]) else "infinity"
+        raise NonFiniteError(
+            f"{name}: contains {kind} (first at row {bad[0]}, column {bad[1]}); "
+            "features must be finite numbers"
+        )

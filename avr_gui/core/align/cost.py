@@ -1,0 +1,101 @@
+"""Cosine-distance cost matrices, for one pair or one query against many candidates."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+
+from avr_gui.core.align._kernels import unit_rows
+from avr_gui.core.align._validate import as_sequence
+from avr_gui.core.device import resolve_device
+from avr_gui.core.errors import DimensionMismatchError
+
+_EPS = 1e-8
+
+
+def cost_matrix(
+    query: np.ndarray, candidate: np.ndarray, *, device: str | None = None
+) -> np.ndarray:
+    """Cosine distance ``1 - cos(q_i, c_j)`` between every query and candidate frame.
+
+    Parameters
+    ----------
+    query : array_like, shape (n, d)
+    candidate : array_like, shape (m, d)
+    device : str, optional
+        ``"cpu"``, ``"cuda"`` or ``None``/``"auto"`` (see :func:`resolve_device`).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, m), float32
+        Values in [0, 2].
+    """
+    return cost_matrices(query, [candidate], device=device)[0]
+
+
+def cost_matrices(
+    query: np.ndarray,
+    candidates: Sequence[np.ndarray],
+    *,
+    device: str | None = None,
+    unit: bool = False,
+) -> list[np.ndarray]:
+    """Cosine-distance matrices of one query against many candidates in one product.
+
+    On a GPU the candidates are stacked into one matrix product. On the CPU each
+    candidate gets its own product written straight into its result: stacking would
+    copy the whole batch once more, which costs more than the products gain.
+    A zero frame (e.g. a contextualized frame equal to the clip mean) has no direction:
+    it gets cosine 0, i.e. cost 1, against everything.
+
+    Parameters
+    ----------
+    query : array_like, shape (n, d)
+    candidates : sequence of array_like, each shape (m_k, d)
+    device : str, optional
+        Where to multiply; results always come back as NumPy arrays.
+    unit : bool
+        The rows are already unit length (skips normalisation).
+
+    Returns
+    -------
+    list of numpy.ndarray, each shape (n, m_k), float32, C-contiguous
+    """
+    q = as_sequence(query, "query features")
+    cands = [as_sequence(c, f"candidate {k} features") for k, c in enumerate(candidates)]
+    for k, c in enumerate(cands):
+        if c.shape[1] != q.shape[1]:
+            raise DimensionMismatchError(
+                f"candidate {k} has {c.shape[1]} feature dimensions but the query has "
+                f"{q.shape[1]}: both must come from the same encoder and settings"
+            )
+    if not cands:
+        return []
+    dev = resolve_device(device)
+    if dev != "cpu":
+        sims = _similarities_torch(q, cands, dev)
+        bounds = np.cumsum([0] + [c.shape[0] for c in cands])
+        out = [np.ascontiguousarray(sims[:, a:b]) for a, b in itertools.pairwise(bounds)]
+    else:
+        qn = q if unit else unit_rows(q)
+        out = []
+        for c in cands:
+            cn = c if unit else unit_rows(c)
+            out.append(np.matmul(qn, cn.T))
+    for sims in out:
+        np.subtract(np.float32(1.0), sims, out=sims)
+        np.clip(sims, 0.0, 2.0, out=sims)
+    return out
+
+
+def _similarities_torch(q: np.ndarray, cands: list[np.ndarray], device: str) -> np.ndarray:
+    import torch
+
+    with torch.no_grad():
+        tq = torch.from_numpy(q).to(device)
+        tc = torch.from_numpy(np.concatenate(cands)).to(device)
+        tq = torch.nn.functional.normalize(tq, dim=1, eps=_EPS)
+        tc = torch.nn.functional.normalize(tc, dim=1, eps=_EPS)
+        return (tq @ tc.T).float().cpu().numpy()

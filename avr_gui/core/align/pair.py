@@ -1,0 +1,186 @@
+"""The alignment of a query with one or many candidates: features in, DRAQ and path out."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from avr_gui.core.align._validate import as_cost, as_sequence
+from avr_gui.core.align.context import contextualize
+from avr_gui.core.align.cost import cost_matrices
+from avr_gui.core.align.draq import draq as _draq
+from avr_gui.core.align.draq import ratio, visit_probabilities
+from avr_gui.core.align.dtw import _dtw
+from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
+
+# Candidates whose cost matrices are built by one matrix product; bounds peak memory
+# (a block of 16 candidates of 600 frames against a 600-frame query is ~23 MB).
+_BLOCK = 16
+
+
+@dataclass(frozen=True)
+class AlignmentOptions:
+    """How a pair is aligned and scored."""
+
+    context: bool = True
+    band: float | None = None
+    subsequence: bool = False
+    draq_method: str = "exact"
+    draq_samples: int = 100
+    seed: int = 0
+    device: str | None = None
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Result of aligning a query with one candidate.
+
+    Attributes
+    ----------
+    draq : float
+        DTW cost / mean random-path cost (lower = more alignable).
+    dtw_cost : float
+        D(n, m) on the cosine cost of the (contextualized) features.
+    path : numpy.ndarray, shape (L, 2), int64
+    shape : tuple of int
+        ``(n, m)``.
+    cost : numpy.ndarray or None, shape (n, m), float32
+        The cost matrix, kept when requested (for display).
+    """
+
+    draq: float
+    dtw_cost: float
+    path: np.ndarray
+    shape: tuple[int, int]
+    cost: np.ndarray | None = None
+
+    @property
+    def normalized_cost(self) -> float:
+        """D(n, m) / (n + m): a length-independent DTW cost."""
+        return self.dtw_cost / float(sum(self.shape))
+
+
+def _score(cost: np.ndarray, opts: AlignmentOptions, keep_cost: bool) -> Alignment:
+    fused = opts.draq_method == "exact" and not opts.subsequence and opts.band is None
+    weights = visit_probabilities(*cost.shape) if fused else None
+    res, expected = _dtw(cost, opts.band, opts.subsequence, weights)
+    if expected is not None:
+        # Exact DRAQ came with the DTW pass (bit-identical to draq() on the same matrix).
+        value = ratio(res.cost, expected)
+    else:
+        baseline_cost = cost
+        if opts.subsequence:
+            a, b = res.span
+            baseline_cost = np.ascontiguousarray(cost[:, a : b + 1])
+        value = _draq(
+            baseline_cost,
+            res.cost,
+            method=opts.draq_method,
+            samples=opts.draq_samples,
+            seed=opts.seed,
+        )
+    return Alignment(value, res.cost, res.path, cost.shape, cost if keep_cost else None)
+
+
+def align_cost(
+    cost: np.ndarray, options: AlignmentOptions | None = None, *, keep_cost: bool = False
+) -> Alignment:
+    """DTW and DRAQ of a given cost matrix (what :func:`align` does after the costs).
+
+    With the default exact DRAQ (no band, no subsequence) the expected random-path cost
+    is summed in the same pass over the matrix as the DTW.
+
+    Parameters
+    ----------
+    cost : array_like, shape (n, m)
+    options : AlignmentOptions, optional
+        ``context`` and ``device`` are not used here.
+    keep_cost : bool
+
+    Returns
+    -------
+    Alignment
+    """
+    return _score(as_cost(cost, check=False), options or AlignmentOptions(), keep_cost)
+
+
+def align(
+    query: np.ndarray,
+    candidate: np.ndarray,
+    options: AlignmentOptions | None = None,
+    *,
+    keep_cost: bool = True,
+) -> Alignment:
+    """Align two feature sequences and score how alignable they are.
+
+    Parameters
+    ----------
+    query : array_like, shape (n, d)
+    candidate : array_like, shape (m, d)
+    options : AlignmentOptions, optional
+    keep_cost : bool
+        Keep the cost matrix in the result.
+
+    Returns
+    -------
+    Alignment
+    """
+    return align_many(query, [candidate], options, keep_cost=keep_cost)[0]
+
+
+def align_many(
+    query: np.ndarray,
+    candidates: Sequence[np.ndarray],
+    options: AlignmentOptions | None = None,
+    *,
+    keep_cost: bool = False,
+    workers: int | None = None,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> list[Alignment]:
+    """Align one query with many candidates: the re-ranking stage of a search.
+
+    Cost matrices are built a block of candidates at a time with one matrix product;
+    DTW and DRAQ of a block run on a thread pool (the kernels release the GIL).
+
+    Parameters
+    ----------
+    query : array_like, shape (n, d)
+    candidates : sequence of array_like, each shape (m_k, d)
+    options : AlignmentOptions, optional
+    keep_cost : bool
+        Keep each cost matrix in its result (memory grows with n * sum(m_k)).
+    workers : int, optional
+        Threads for DTW/DRAQ; default: the CPU count, at most 8.
+    progress : callable
+        ``progress(done, total, message)`` after each block.
+    cancel : CancelToken, optional
+        Checked between blocks; raises :class:`~avr_gui.core.jobs.Cancelled`.
+
+    Returns
+    -------
+    list of Alignment
+        In the order of ``candidates``.
+    """
+    opts = options or AlignmentOptions()
+    q = as_sequence(query, "query features")
+    cands = [as_sequence(c, f"candidate {k} features") for k, c in enumerate(candidates)]
+    if opts.context:
+        q = contextualize(q, unit=True)
+    total = len(cands)
+    results: list[Alignment] = []
+    n_workers = workers or min(8, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        for start in range(0, total, _BLOCK):
+            check(cancel)
+            block = cands[start : start + _BLOCK]
+            if opts.context:
+                block = [contextualize(c, unit=True) for c in block]
+            costs = cost_matrices(q, block, device=opts.device, unit=opts.context)
+            results.extend(pool.map(lambda c: _score(c, opts, keep_cost), costs))
+            progress(len(results), total, "aligning candidates")
+    return results

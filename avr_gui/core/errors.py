@@ -1,0 +1,51 @@
+"""One exception hierarchy for everything the core raises on purpose.
+
+Every message is written for a person who is not reading the code: it says what was
+wrong with *their* input and, where possible, what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class AvrError(Exception):
+    """Root of every error AVR Studio raises deliberately."""
+
+
+class InputError(AvrError, ValueError):
+    """The caller handed over data that cannot be used."""
+
+
+class EmptySequenceError(InputError):
+    """A feature sequence or matrix has no frames."""
+
+
+class ShapeError(InputError):
+    """An array has the wrong number of dimensions or an unusable shape."""
+
+
+class DimensionMismatchError(ShapeError):
+    """Two feature sequences have different feature dimensions."""
+
+
+class NonFiniteError(InputError):
+    """An array holds NaN or infinity."""
+
+
+class NoPathError(InputError):
+    """No monotone path fits the constraints (for example a band that is too narrow)."""
+
+
+class UnsupportedFileError(InputError):
+    """A file is not of a kind AVR Studio can read."""
+
+
+class VideoError(AvrError):
+    """A video could not be opened or decoded."""
+
+
+class NoFramesError(VideoError):
+    """A video opened but yielded zero decodable frames."""
+
+
+class DeviceError(AvrError):
+    """A compute device was requested that is not available."""
