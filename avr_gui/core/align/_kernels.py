@@ -278,8 +278,8 @@ def weighted_sum(P, C):  # pragma: no cover - compiled
     """sum(P * C) for same-shape 2-D arrays, in the canonical order.
 
     The canonical order (each row summed left to right in float32, the row sums added
-    top to bottom in float64) is the one :func:`dtw_full` uses, so fused and separate DRAQ agree to the
-    bit. Four rows run together so their chains overlap. A NaN or inf in C always
+    top to bottom in float64) is the one :func:`dtw_full` uses, so fused and separate
+    DRAQ agree to the bit. Four rows run together so their chains overlap. A NaN or inf in C always
     reaches the result (0 * inf is NaN), so callers can check it there.
     """
     n, m = C.shape
