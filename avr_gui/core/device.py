@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 
 from avr_gui.core.errors import DeviceError
 
 
+def _no_nvidia_driver() -> bool:
+    """True when this is Linux and no NVIDIA kernel driver is loaded."""
+    return sys.platform.startswith("linux") and not os.path.exists("/proc/driver/nvidia/version")
+
+
 @functools.cache
 def _cuda_available() -> bool:
+    # Importing torch takes seconds; without a driver CUDA cannot work, so don't ask it.
+    if "torch" not in sys.modules and _no_nvidia_driver():
+        return False
     try:
         import torch
     except ImportError:
