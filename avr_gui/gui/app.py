@@ -41,10 +41,11 @@ class MainWindow(QtWidgets.QMainWindow):
         central = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(central)
         self.summary = QtWidgets.QLabel(
-            f"Demo alignment — DRAQ {self.alignment.draq:.3f} "
-            f"(lower = more alignable), DTW cost {self.alignment.dtw_cost:.2f}. "
-            "The library, query and player views arrive with the desktop-app issue; "
-            "meanwhile use `avr align` and `avr demo`."
+            "Preview: two generated clips of one action, the second played slow then fast. "
+            f"DRAQ {self.alignment.draq:.3f} (lower = more alignable; about 1 = chance), "
+            f"DTW cost {self.alignment.dtw_cost:.2f}. Dark cells are similar frames; the white "
+            "line is the optimal warp path. Library, query and synced-player views are "
+            "coming; meanwhile use `avr demo` and `avr align` on the command line."
         )
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)

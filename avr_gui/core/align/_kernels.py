@@ -446,7 +446,8 @@ def contextualize_rows(F, unit):  # pragma: no cover - compiled
             y = o[d + k] - mr[k]
             o[k] = x
             o[d + k] = y
-            sq += x * x + y * y
+            # Widen before squaring: float32 squares overflow above ~1.8e19.
+            sq += np.float64(x) * np.float64(x) + np.float64(y) * np.float64(y)
         if unit:
             norm = np.sqrt(sq)
             if norm > 1e-8:
@@ -465,7 +466,7 @@ def unit_rows(F):  # pragma: no cover - compiled
         row = F[r]
         sq = 0.0
         for k in range(d):
-            sq += row[k] * row[k]
+            sq += np.float64(row[k]) * np.float64(row[k])
         norm = np.sqrt(sq)
         inv = np.float32(1.0 / norm) if norm > 1e-8 else np.float32(0.0)
         o = out[r]

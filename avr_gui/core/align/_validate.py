@@ -29,12 +29,14 @@ def as_sequence(x: object, name: str = "features", *, check: bool = True) -> np.
         raise ShapeError(f"{name}: not a numeric array ({exc})") from exc
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
         raise ShapeError(f"{name}: expected numbers, got an array of {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise ShapeError(f"{name}: expected real numbers, got complex values ({arr.dtype})")
     if arr.ndim != 2:
         raise ShapeError(
             f"{name}: expected a 2-D array [frames, dims], got {arr.ndim}-D shape {arr.shape}"
         )
     if arr.shape[0] == 0:
-        raise EmptySequenceError(f"{name}: the sequence has no frames")
+        raise EmptySequenceError(f"{name}: empty (no frames / rows)")
     if arr.shape[1] == 0:
         raise ShapeError(f"{name}: each frame has zero feature dimensions")
     arr = np.ascontiguousarray(arr, dtype=np.float32)
@@ -69,5 +71,5 @@ def check_finite(arr: np.ndarray, name: str) -> None:
         kind = "NaN" if np.isnan(arr[tuple(bad)]) else "infinity"
         raise NonFiniteError(
             f"{name}: contains {kind} (first at row {bad[0]}, column {bad[1]}); "
-            "features must be finite numbers"
+            "every value must be a finite number"
         )

@@ -106,7 +106,7 @@ def random_path_costs(cost: np.ndarray, samples: int = 100, seed: int = 0) -> np
     samples : int
         Number of paths ``k`` (>= 1).
     seed : int
-        Non-negative seed; the same seed gives the same paths.
+        Seed in [0, 2**63); the same seed gives the same paths.
 
     Returns
     -------
@@ -115,8 +115,8 @@ def random_path_costs(cost: np.ndarray, samples: int = 100, seed: int = 0) -> np
     C = as_cost(cost)
     if samples < 1:
         raise InputError(f"the number of random paths must be at least 1, got {samples}")
-    if seed < 0:
-        raise InputError(f"the seed must be non-negative, got {seed}")
+    if not 0 <= seed < 2**63:
+        raise InputError(f"the seed must be in [0, 2**63), got {seed}")
     return K.random_path_costs(C, int(samples), int(seed))
 
 

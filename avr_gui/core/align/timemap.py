@@ -19,6 +19,9 @@ def _check_path(path: np.ndarray) -> np.ndarray:
     p = np.asarray(path)
     if p.ndim != 2 or p.shape[1] != 2 or p.shape[0] == 0:
         raise ShapeError(f"a path must have shape [L, 2] with L >= 1, got {p.shape}")
+    if not np.issubdtype(p.dtype, np.integer):
+        if not np.issubdtype(p.dtype, np.floating) or not np.array_equal(p, np.round(p)):
+            raise ShapeError("a path must hold whole frame indices")
     p = p.astype(np.int64, copy=False)
     steps = np.diff(p, axis=0)
     if len(steps) and ((steps < 0).any() or (steps > 1).any() or (steps.sum(axis=1) == 0).any()):
@@ -80,6 +83,10 @@ def indices_to_seconds(indices: np.ndarray, timestamps: np.ndarray) -> np.ndarra
     idx = np.asarray(indices, dtype=np.float64)
     if ts.ndim != 1 or ts.size == 0:
         raise ShapeError(f"timestamps must be a non-empty 1-D array, got shape {ts.shape}")
+    if not np.isfinite(ts).all() or (np.diff(ts) < 0).any():
+        raise InputError("timestamps must be finite and non-decreasing")
+    if not np.isfinite(idx).all():
+        raise InputError("every frame index must be a finite number")
     if idx.size and (idx.min() < 0 or idx.max() > ts.size - 1):
         raise InputError(
             f"frame index out of range: indices span [{idx.min()}, {idx.max()}] but there "
