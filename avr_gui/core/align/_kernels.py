@@ -35,25 +35,22 @@ def _step(a, b, left, c):
 
 
 @njit(cache=True, nogil=True, fastmath=_FM)
-def dtw_full(C, open_begin, P, weighted):  # pragma: no cover - compiled
+def dtw_full(C, open_begin):  # pragma: no cover - compiled
     """Accumulated-cost DTW; returns (last row of D, directions [n, m] uint8, checksum).
 
     Four rows are advanced together along a skewed wavefront: the dependencies
     (left, up, diagonal) then flow through registers and the four recurrences run as
     independent chains, about twice as fast as a plain row-by-row loop.
 
-    ``checksum`` is sum(P * C) when ``weighted`` (P of C's shape: the exact expected
-    random-path cost, summed in the same order as :func:`weighted_sum`, so DRAQ comes
-    with the DTW in one pass over C), else sum(C). NaN or inf there means C may hold NaN
-    or inf (or a sum overflowed), which the caller then checks properly; summing on the
-    fly costs far less than a separate pass over C.
+    ``checksum`` is sum(C) (float32 per row, float64 over rows). NaN or inf there means
+    C may hold NaN or inf (or the sum overflowed), which the caller then checks
+    properly; one add per cell on the fly costs far less than a separate pass over C.
     """
     n, m = C.shape
     S = np.empty((n, m), np.uint8)
     prev = np.empty(m, np.float32)
     nxt = np.empty(m, np.float32)
-    ones = np.ones(m, np.float32)
-    tot = np.float64(_row_dot(P[0] if weighted else ones, C[0]))
+    tot = np.float64(_row_sum(C[0]))
     if open_begin:
         for j in range(m):
             prev[j] = C[0, j]
@@ -83,17 +80,10 @@ def dtw_full(C, open_begin, P, weighted):  # pragma: no cover - compiled
         v2 = v1 + c2[0]
         v3 = v2 + c3[0]
         nxt[0] = v3
-        if weighted:
-            p0 = P[i]
-            p1 = P[i + 1]
-            p2 = P[i + 2]
-            p3 = P[i + 3]
-        else:
-            p0 = p1 = p2 = p3 = ones
-        t0 = p0[0] * c0[0]
-        t1 = p1[0] * c1[0]
-        t2 = p2[0] * c2[0]
-        t3 = p3[0] * c3[0]
+        t0 = c0[0]
+        t1 = c1[0]
+        t2 = c2[0]
+        t3 = c3[0]
         w0 = v0
         w1 = v1
         w2 = v2
@@ -108,7 +98,7 @@ def dtw_full(C, open_begin, P, weighted):  # pragma: no cover - compiled
                 v3 = x
                 s3[c] = s
                 nxt[c] = x
-                t3 += p3[c] * cc
+                t3 += cc
             c = j - 2
             if c >= 1 and c < m:
                 cc = c2[c]
@@ -116,7 +106,7 @@ def dtw_full(C, open_begin, P, weighted):  # pragma: no cover - compiled
                 w2 = v2
                 v2 = x
                 s2[c] = s
-                t2 += p2[c] * cc
+                t2 += cc
             c = j - 1
             if c >= 1 and c < m:
                 cc = c1[c]
@@ -124,7 +114,7 @@ def dtw_full(C, open_begin, P, weighted):  # pragma: no cover - compiled
                 w1 = v1
                 v1 = x
                 s1[c] = s
-                t1 += p1[c] * cc
+                t1 += cc
             c = j
             if c < m:
                 cc = c0[c]
@@ -134,7 +124,7 @@ def dtw_full(C, open_begin, P, weighted):  # pragma: no cover - compiled
                 w0 = v0
                 v0 = x
                 s0[c] = s
-                t0 += p0[c] * cc
+                t0 += cc
         tot += np.float64(t0)
         tot += np.float64(t1)
         tot += np.float64(t2)
@@ -143,7 +133,7 @@ def dtw_full(C, open_begin, P, weighted):  # pragma: no cover - compiled
         i += 4
     while i < n:
         ci = C[i]
-        tot += np.float64(_row_dot(P[i] if weighted else ones, ci))
+        tot += np.float64(_row_sum(ci))
         si = S[i]
         v = prev[0] + ci[0]
         si[0] = 1
@@ -266,6 +256,14 @@ def visit_probabilities(n, m):  # pragma: no cover - compiled
 
 
 @njit(inline="always")
+def _row_sum(c):
+    total = np.float32(0.0)
+    for j in range(c.shape[0]):
+        total += c[j]
+    return total
+
+
+@njit(inline="always", fastmath=_FM | {"reassoc"})
 def _row_dot(p, c):
     total = np.float32(0.0)
     for j in range(c.shape[0]):
@@ -273,41 +271,18 @@ def _row_dot(p, c):
     return total
 
 
-@njit(cache=True, nogil=True, fastmath=_FM)
+@njit(cache=True, nogil=True, fastmath=_FM | {"reassoc"})
 def weighted_sum(P, C):  # pragma: no cover - compiled
-    """sum(P * C) for same-shape 2-D arrays, in the canonical order.
+    """sum(P * C) for same-shape 2-D arrays: float32 within a row, float64 over rows.
 
-    The canonical order (each row summed left to right in float32, the row sums added
-    top to bottom in float64) is the one :func:`dtw_full` uses, so fused and separate
-    DRAQ agree to the bit. Four rows run together so their chains overlap. A NaN or inf in C always
-    reaches the result (0 * inf is NaN), so callers can check it there.
+    Reassociation is allowed inside a row so the compiler vectorises it; the order it
+    picks is fixed in the compiled code, so a given machine gives the same result on
+    every run. A NaN or inf in C always reaches the result (0 * inf is NaN), so callers
+    can check it there instead of in a separate pass.
     """
-    n, m = C.shape
     total = 0.0
-    i = 0
-    while i + 4 <= n:
-        p0 = P[i]
-        p1 = P[i + 1]
-        p2 = P[i + 2]
-        p3 = P[i + 3]
-        c0 = C[i]
-        c1 = C[i + 1]
-        c2 = C[i + 2]
-        c3 = C[i + 3]
-        t0 = t1 = t2 = t3 = np.float32(0.0)
-        for j in range(m):
-            t0 += p0[j] * c0[j]
-            t1 += p1[j] * c1[j]
-            t2 += p2[j] * c2[j]
-            t3 += p3[j] * c3[j]
-        total += np.float64(t0)
-        total += np.float64(t1)
-        total += np.float64(t2)
-        total += np.float64(t3)
-        i += 4
-    while i < n:
+    for i in range(C.shape[0]):
         total += np.float64(_row_dot(P[i], C[i]))
-        i += 1
     return total
 
 

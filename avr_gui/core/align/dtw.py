@@ -92,20 +92,11 @@ def dtw(cost: np.ndarray, *, band: float | None = None, subsequence: bool = Fals
     InputError
         For empty, non-2-D or non-finite costs, or a band combined with subsequence.
     """
-    return _dtw(as_cost(cost, check=False), band, subsequence)[0]
+    return _dtw(as_cost(cost, check=False), band, subsequence)
 
 
-_NO_WEIGHTS = np.empty((0, 0), np.float32)
-
-
-def _dtw(
-    C: np.ndarray, band: float | None, subsequence: bool, weights: np.ndarray | None = None
-) -> tuple[DTWResult, float | None]:
-    """:func:`dtw` on a float32 C-contiguous matrix of checked shape.
-
-    With ``weights`` (an [n, m] float32 array, used without a band only) the second
-    value is sum(weights * C), computed in the same pass; otherwise None.
-    """
+def _dtw(C: np.ndarray, band: float | None, subsequence: bool) -> DTWResult:
+    """:func:`dtw` on a float32 C-contiguous matrix of checked shape."""
     n, m = C.shape
     if band is not None and subsequence:
         raise InputError("a band and subsequence alignment cannot be combined")
@@ -116,12 +107,11 @@ def _dtw(
         if not math.isfinite(end_cost):
             raise NoPathError("no monotone path fits inside the band; widen it")
         path = K.backtrack(S, lo, n - 1, m - 1)
-        return DTWResult(float(end_cost), path, (n, m), False), None
-    weighted = weights is not None
-    last, S, checksum = K.dtw_full(C, subsequence, weights if weighted else _NO_WEIGHTS, weighted)
+        return DTWResult(float(end_cost), path, (n, m), False)
+    last, S, checksum = K.dtw_full(C, subsequence)
     if not math.isfinite(checksum):
         check_finite(C, "cost matrix")  # raises, naming the first bad cell
     zeros = np.zeros(n, np.int64)
     end = int(np.argmin(last)) if subsequence else m - 1
     path = K.backtrack(S, zeros, n - 1, end)
-    return DTWResult(float(last[end]), path, (n, m), subsequence), (checksum if weighted else None)
+    return DTWResult(float(last[end]), path, (n, m), subsequence)

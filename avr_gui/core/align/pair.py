@@ -13,7 +13,6 @@ from avr_gui.core.align._validate import as_cost, as_sequence
 from avr_gui.core.align.context import contextualize
 from avr_gui.core.align.cost import cost_matrices
 from avr_gui.core.align.draq import draq as _draq
-from avr_gui.core.align.draq import ratio, visit_probabilities
 from avr_gui.core.align.dtw import _dtw
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 
@@ -65,24 +64,19 @@ class Alignment:
 
 
 def _score(cost: np.ndarray, opts: AlignmentOptions, keep_cost: bool) -> Alignment:
-    fused = opts.draq_method == "exact" and not opts.subsequence and opts.band is None
-    weights = visit_probabilities(*cost.shape) if fused else None
-    res, expected = _dtw(cost, opts.band, opts.subsequence, weights)
-    if expected is not None:
-        # Exact DRAQ came with the DTW pass (bit-identical to draq() on the same matrix).
-        value = ratio(res.cost, expected)
-    else:
-        baseline_cost = cost
-        if opts.subsequence:
-            a, b = res.span
-            baseline_cost = np.ascontiguousarray(cost[:, a : b + 1])
-        value = _draq(
-            baseline_cost,
-            res.cost,
-            method=opts.draq_method,
-            samples=opts.draq_samples,
-            seed=opts.seed,
-        )
+    res = _dtw(cost, opts.band, opts.subsequence)
+    baseline_cost = cost
+    if opts.subsequence:
+        # The random baseline covers the candidate frames the path actually spans.
+        a, b = res.span
+        baseline_cost = np.ascontiguousarray(cost[:, a : b + 1])
+    value = _draq(
+        baseline_cost,
+        res.cost,
+        method=opts.draq_method,
+        samples=opts.draq_samples,
+        seed=opts.seed,
+    )
     return Alignment(value, res.cost, res.path, cost.shape, cost if keep_cost else None)
 
 
@@ -90,9 +84,6 @@ def align_cost(
     cost: np.ndarray, options: AlignmentOptions | None = None, *, keep_cost: bool = False
 ) -> Alignment:
     """DTW and DRAQ of a given cost matrix (what :func:`align` does after the costs).
-
-    With the default exact DRAQ (no band, no subsequence) the expected random-path cost
-    is summed in the same pass over the matrix as the DTW.
 
     Parameters
     ----------
