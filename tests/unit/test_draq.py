@@ -253,7 +253,7 @@ def test_draq_of_warped_copy_far_below_unrelated(seed: int) -> None:
 @pytest.mark.parametrize(
     ("n", "m"), [(1, 1), (1, 7), (7, 1), (5, 5), (7, 13), (13, 7), (64, 64), (130, 97), (3, 200)]
 )
-def test_fused_draq_bit_identical_to_separate(n: int, m: int) -> None:
+def test_align_cost_draq_identical_to_separate(n: int, m: int) -> None:
     C = np.random.default_rng(n * 1000 + m).random((n, m), dtype=np.float32) * 2
     fused = align_cost(C)
     separate = draq(C, dtw(C).cost)
