@@ -35,8 +35,10 @@ def _step(a, b, left, c):
 
 
 @njit(cache=True, nogil=True, fastmath=_FM)
-def dtw_full(C, open_begin):  # pragma: no cover - compiled
-    """Accumulated-cost DTW; returns (last row of D, directions [n, m] uint8, checksum).
+def dtw_full(C, open_begin, S):  # pragma: no cover - compiled
+    """Accumulated-cost DTW into the direction matrix ``S`` (uint8 [n, m], overwritten).
+
+    Returns (last row of D, checksum).
 
     Four rows are advanced together along a skewed wavefront: the dependencies
     (left, up, diagonal) then flow through registers and the four recurrences run as
@@ -47,7 +49,6 @@ def dtw_full(C, open_begin):  # pragma: no cover - compiled
     properly; one add per cell on the fly costs far less than a separate pass over C.
     """
     n, m = C.shape
-    S = np.empty((n, m), np.uint8)
     prev = np.empty(m, np.float32)
     nxt = np.empty(m, np.float32)
     tot = np.float64(_row_sum(C[0]))
@@ -145,7 +146,7 @@ def dtw_full(C, open_begin):  # pragma: no cover - compiled
             nxt[c] = x
         prev, nxt = nxt, prev
         i += 1
-    return prev, S, tot
+    return prev, tot
 
 
 @njit(cache=True, nogil=True, fastmath=_FM)
@@ -271,18 +272,43 @@ def _row_dot(p, c):
     return total
 
 
-@njit(cache=True, nogil=True, fastmath=_FM | {"reassoc"})
-def weighted_sum(P, C):  # pragma: no cover - compiled
-    """sum(P * C) for same-shape 2-D arrays: float32 within a row, float64 over rows.
+@njit(cache=True, nogil=True)
+def compact_rows(P, eps):  # pragma: no cover - compiled
+    """Keep, per row, the span of cells from the first to the last with P >= eps.
 
-    Reassociation is allowed inside a row so the compiler vectorises it; the order it
-    picks is fixed in the compiled code, so a given machine gives the same result on
-    every run. A NaN or inf in C always reaches the result (0 * inf is NaN), so callers
-    can check it there instead of in a separate pass.
+    Returns (values float32 [K], lo int64 [n], offsets int64 [n + 1]): row i's kept
+    cells are columns lo[i] .. lo[i] + (offsets[i+1] - offsets[i]) - 1.
     """
+    n, m = P.shape
+    lo = np.empty(n, np.int64)
+    offsets = np.zeros(n + 1, np.int64)
+    for i in range(n):
+        a = 0
+        while a < m - 1 and P[i, a] < eps:
+            a += 1
+        b = m - 1
+        while b > a and P[i, b] < eps:
+            b -= 1
+        lo[i] = a
+        offsets[i + 1] = offsets[i] + (b - a + 1)
+    values = np.empty(offsets[n], np.float32)
+    for i in range(n):
+        k = offsets[i]
+        for j in range(lo[i], lo[i] + offsets[i + 1] - offsets[i]):
+            values[k] = P[i, j]
+            k += 1
+    return values, lo, offsets
+
+
+@njit(cache=True, nogil=True, fastmath=_FM | {"reassoc"})
+def compact_weighted_sum(values, lo, offsets, C):  # pragma: no cover - compiled
+    """sum(P * C) with P in the row-compact form of :func:`compact_rows`."""
     total = 0.0
     for i in range(C.shape[0]):
-        total += np.float64(_row_dot(P[i], C[i]))
+        a = offsets[i]
+        b = offsets[i + 1]
+        start = lo[i]
+        total += np.float64(_row_dot(values[a:b], C[i, start : start + (b - a)]))
     return total
 
 

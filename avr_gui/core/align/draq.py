@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,16 +20,35 @@ from avr_gui.core.errors import InputError
 METHODS = ("exact", "sampled")
 
 
+# Cells a random path visits with probability below this are dropped from the cached
+# weights: the expectation changes by at most 2 * EPS per dropped cell (costs are at most
+# 2), far below float32 precision, while the weights shrink to a band around the
+# diagonal (about half of a 1000 x 1000 matrix), halving the exact DRAQ's memory and time.
+VISIT_EPS = 1e-15
+
+
+@dataclass(frozen=True)
+class _Compact:
+    values: np.ndarray
+    lo: np.ndarray
+    offsets: np.ndarray
+    shape: tuple[int, int]
+
+    @property
+    def nbytes(self) -> int:
+        return self.values.nbytes + self.lo.nbytes + self.offsets.nbytes
+
+
 class _ShapeCache:
-    """LRU of visit-probability matrices keyed by shape, bounded in bytes."""
+    """LRU of compact visit-probability weights keyed by shape, bounded in bytes."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
+        self._items: OrderedDict[tuple[int, int], _Compact] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, n: int, m: int) -> np.ndarray:
+    def get(self, n: int, m: int) -> _Compact:
         key = (n, m)
         with self._lock:
             hit = self._items.get(key)
@@ -37,8 +57,10 @@ class _ShapeCache:
                 return hit
         # Computed outside the lock: two threads may both compute a new shape once,
         # which is cheaper than serialising every DRAQ behind one computation.
-        value = K.visit_probabilities(n, m).astype(np.float32)
-        value.setflags(write=False)
+        values, lo, offsets = K.compact_rows(K.visit_probabilities(n, m), VISIT_EPS)
+        for arr in (values, lo, offsets):
+            arr.setflags(write=False)
+        value = _Compact(values, lo, offsets, key)
         with self._lock:
             if key not in self._items:
                 self._items[key] = value
@@ -67,12 +89,13 @@ def visit_probabilities(n: int, m: int) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray, shape (n, m), float32, read-only
-        Cached per shape; ``P.sum()`` is the expected path length.
+    numpy.ndarray, shape (n, m), float64
+        ``P.sum()`` is the expected path length. Computed afresh (O(n m)); DRAQ itself
+        uses a cached compact form that drops cells below ``VISIT_EPS``.
     """
     if n < 1 or m < 1:
         raise InputError(f"matrix shape must be at least 1 x 1, got {n} x {m}")
-    return _CACHE.get(int(n), int(m))
+    return K.visit_probabilities(int(n), int(m))
 
 
 def expected_random_cost(cost: np.ndarray) -> float:
@@ -87,14 +110,14 @@ def expected_random_cost(cost: np.ndarray) -> float:
     float
         ``sum(P * cost)`` with ``P`` from :func:`visit_probabilities`.
     """
-    return _expected(as_cost(cost, check=False))
+    return _expected(as_cost(cost))
 
 
 def _expected(C: np.ndarray) -> float:
-    value = float(K.weighted_sum(visit_probabilities(*C.shape), C))
-    if not np.isfinite(value):
-        check_finite(C, "cost matrix")  # raises, naming the first bad cell
-    return value
+    # The weights skip cells no random path realistically visits, so a NaN there would
+    # not show in the sum: callers check C first (or know it is finite).
+    w = _CACHE.get(*C.shape)
+    return float(K.compact_weighted_sum(w.values, w.lo, w.offsets, C))
 
 
 def random_path_costs(cost: np.ndarray, samples: int = 100, seed: int = 0) -> np.ndarray:
@@ -113,11 +136,15 @@ def random_path_costs(cost: np.ndarray, samples: int = 100, seed: int = 0) -> np
     numpy.ndarray, shape (samples,), float64
     """
     C = as_cost(cost)
+    _check_sampling(samples, seed)
+    return K.random_path_costs(C, int(samples), int(seed))
+
+
+def _check_sampling(samples: int, seed: int) -> None:
     if samples < 1:
         raise InputError(f"the number of random paths must be at least 1, got {samples}")
     if not 0 <= seed < 2**63:
         raise InputError(f"the seed must be in [0, 2**63), got {seed}")
-    return K.random_path_costs(C, int(samples), int(seed))
 
 
 def random_cost(
@@ -136,11 +163,25 @@ def random_cost(
     -------
     float
     """
-    if method == "exact":
-        return expected_random_cost(cost)
+    return baseline_cost(as_cost(cost, check=False), method, samples, seed, finite=False)
+
+
+def baseline_cost(C: np.ndarray, method: str, samples: int, seed: int, *, finite: bool) -> float:
+    """:func:`random_cost` on a float32 C-contiguous matrix of checked shape.
+
+    ``finite`` says C is already known to be finite (e.g. a DTW ran on it), which
+    spares a pass over C: neither the sampled paths nor the compact exact weights
+    touch every cell, so they cannot be relied on to meet a bad one.
+    """
+    if method not in METHODS:
+        raise InputError(f"unknown DRAQ method {method!r}: use one of {', '.join(METHODS)}")
     if method == "sampled":
-        return float(random_path_costs(cost, samples, seed).mean())
-    raise InputError(f"unknown DRAQ method {method!r}: use one of {', '.join(METHODS)}")
+        _check_sampling(samples, seed)
+    if not finite:
+        check_finite(C, "cost matrix")
+    if method == "exact":
+        return _expected(C)
+    return float(K.random_path_costs(C, int(samples), int(seed)).mean())
 
 
 def ratio(dtw_cost: float, baseline: float) -> float:
@@ -177,9 +218,5 @@ def draq(
     float
         Near 0 for a pair that aligns far better than chance, near 1 for no structure.
     """
-    C = as_cost(cost, check=method != "exact")
-    if method == "exact":
-        baseline = _expected(C)
-    else:
-        baseline = random_cost(C, method=method, samples=samples, seed=seed)
-    return ratio(dtw_cost, baseline)
+    C = as_cost(cost, check=False)
+    return ratio(dtw_cost, baseline_cost(C, method, samples, seed, finite=False))

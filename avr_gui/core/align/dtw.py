@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,6 +96,28 @@ def dtw(cost: np.ndarray, *, band: float | None = None, subsequence: bool = Fals
     return _dtw(as_cost(cost, check=False), band, subsequence)
 
 
+class _Scratch(threading.local):
+    buf: np.ndarray | None = None
+
+
+_SCRATCH = _Scratch()
+# Direction matrices up to this many cells reuse one buffer per thread. A fresh large
+# allocation is handed back to the OS on free and page-faults in again next call, which
+# measured ~0.5 ms per 1000 x 1000 DTW here (a third of the DTW itself).
+_SCRATCH_CELLS = 32 * 2**20
+
+
+def _directions(n: int, m: int) -> np.ndarray:
+    cells = n * m
+    if cells > _SCRATCH_CELLS:
+        return np.empty((n, m), np.uint8)
+    buf = _SCRATCH.buf
+    if buf is None or buf.size < cells:
+        buf = np.empty(max(cells, 2**20), np.uint8)
+        _SCRATCH.buf = buf
+    return buf[:cells].reshape(n, m)
+
+
 def _dtw(C: np.ndarray, band: float | None, subsequence: bool) -> DTWResult:
     """:func:`dtw` on a float32 C-contiguous matrix of checked shape."""
     n, m = C.shape
@@ -108,7 +131,8 @@ def _dtw(C: np.ndarray, band: float | None, subsequence: bool) -> DTWResult:
             raise NoPathError("no monotone path fits inside the band; widen it")
         path = K.backtrack(S, lo, n - 1, m - 1)
         return DTWResult(float(end_cost), path, (n, m), False)
-    last, S, checksum = K.dtw_full(C, subsequence)
+    S = _directions(n, m)
+    last, checksum = K.dtw_full(C, subsequence, S)
     if not math.isfinite(checksum):
         check_finite(C, "cost matrix")  # raises, naming the first bad cell
     zeros = np.zeros(n, np.int64)

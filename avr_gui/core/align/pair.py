@@ -12,7 +12,8 @@ import numpy as np
 from avr_gui.core.align._validate import as_cost, as_sequence
 from avr_gui.core.align.context import contextualize
 from avr_gui.core.align.cost import cost_matrices
-from avr_gui.core.align.draq import draq as _draq
+from avr_gui.core.align.draq import baseline_cost as draq_baseline
+from avr_gui.core.align.draq import ratio
 from avr_gui.core.align.dtw import _dtw
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 
@@ -70,13 +71,11 @@ def _score(cost: np.ndarray, opts: AlignmentOptions, keep_cost: bool) -> Alignme
         # The random baseline covers the candidate frames the path actually spans.
         a, b = res.span
         baseline_cost = np.ascontiguousarray(cost[:, a : b + 1])
-    value = _draq(
-        baseline_cost,
-        res.cost,
-        method=opts.draq_method,
-        samples=opts.draq_samples,
-        seed=opts.seed,
+    # The DTW pass already proved the matrix finite.
+    baseline = draq_baseline(
+        baseline_cost, opts.draq_method, opts.draq_samples, opts.seed, finite=True
     )
+    value = ratio(res.cost, baseline)
     return Alignment(value, res.cost, res.path, cost.shape, cost if keep_cost else None)
 
 
