@@ -302,3 +302,23 @@ def test_compact_weights_keep_the_expectation_exact(n: int, m: int) -> None:
     C = np.random.default_rng(n + m).random((n, m), dtype=np.float32) * 2
     dense = float((visit_probabilities(n, m) * C.astype(np.float64)).sum())
     assert expected_random_cost(C) == pytest.approx(dense, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("n", "m"), [(1, 1), (1, 9), (9, 1), (7, 4), (40, 70), (300, 300), (900, 120)]
+)
+def test_banded_visit_computation_matches_the_dense_one(n: int, m: int) -> None:
+    from avr_gui.core.align import _kernels as K
+
+    eps = 1e-15
+    vals, lo, offsets = K.compact_visit_probabilities(n, m, eps)
+    ref_vals, ref_lo, ref_offsets = K.compact_rows(K.visit_probabilities(n, m), eps)
+    dense = np.zeros((n, m))
+    ref = np.zeros((n, m))
+    for i in range(n):
+        dense[i, lo[i] : lo[i] + offsets[i + 1] - offsets[i]] = vals[offsets[i] : offsets[i + 1]]
+        ref[i, ref_lo[i] : ref_lo[i] + ref_offsets[i + 1] - ref_offsets[i]] = ref_vals[
+            ref_offsets[i] : ref_offsets[i + 1]
+        ]
+    # Identical up to float32 rounding and the mass dropped below eps.
+    np.testing.assert_allclose(dense, ref, rtol=1e-6, atol=10 * eps)

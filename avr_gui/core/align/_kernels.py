@@ -300,6 +300,101 @@ def compact_rows(P, eps):  # pragma: no cover - compiled
     return values, lo, offsets
 
 
+@njit(cache=True, nogil=True)
+def compact_visit_probabilities(n, m, eps):  # pragma: no cover - compiled
+    """Visit probabilities of :func:`visit_probabilities` in row-compact form.
+
+    Same law and result as compacting the dense matrix with :func:`compact_rows`, but
+    computed row by row (bottom up, each row pulled from the one below, then its
+    left moves swept right to left) and only where probability mass remains: mass below
+    ``eps * 1e-3`` is dropped, so the work follows the band around the diagonal that
+    random paths actually visit (about 3x faster than the dense computation at
+    1000 x 1000). Returns (values float32, lo int64 [n], offsets int64 [n + 1]).
+    """
+    tiny = eps * 1e-3
+    below = np.zeros(m, np.float64)
+    cur = np.zeros(m, np.float64)
+    inv_b = np.zeros(m, np.float64)  # 1/T of the row below, per column
+    inv_c = np.zeros(m, np.float64)
+    lo = np.empty(n, np.int64)
+    hi = np.empty(n, np.int64)
+    starts = np.empty(n, np.int64)
+    vals = np.empty(n * m, np.float32)
+    used = 0
+    blo = m - 1
+    bhi = m - 1
+    for i in range(n - 1, -1, -1):
+        ri = float(i + 1)
+        if i == n - 1:
+            a = m - 1
+            cur[a] = 1.0
+        else:
+            a = blo - 1 if blo > 0 else 0
+            rb = ri + 1.0
+            for j in range(a, bhi + 1):
+                v = 0.0
+                if j >= blo:  # up from (i+1, j)
+                    if j == 0:
+                        v = below[j]  # the first column only moves up
+                    else:
+                        v = below[j] * (rb * rb) * inv_b[j]
+                if j + 1 <= bhi and j + 1 >= blo:  # diagonal from (i+1, j+1)
+                    J1 = float(j + 2)
+                    v += below[j + 1] * (rb * J1) * inv_b[j + 1]
+                cur[j] = v
+        top = bhi if i < n - 1 else m - 1
+        # Left moves, right to left, continuing past the pulled span while mass remains.
+        j = top - 1
+        while j >= 0:
+            J1 = float(j + 2)
+            if i == 0:
+                w = 1.0  # the first row only moves left
+            else:
+                w = (J1 * J1) / (ri * ri + J1 * J1 + ri * J1)
+            inc = cur[j + 1] * w
+            if j >= a:
+                cur[j] += inc
+            else:
+                if inc < tiny:
+                    break
+                cur[j] = inc
+            j -= 1
+        first = j + 1
+        # trim ends below eps
+        s = first
+        while s < top and cur[s] < eps:
+            s += 1
+        e = top
+        while e > s and cur[e] < eps:
+            e -= 1
+        lo[i] = s
+        hi[i] = e
+        starts[i] = used
+        for k in range(s, e + 1):
+            vals[used] = cur[k]
+            used += 1
+        # this row becomes "below": keep its span of mass >= tiny, precompute 1/T
+        while top > first and cur[top] < tiny:
+            top -= 1
+        for k in range(first, top + 1):
+            Jk = float(k + 1)
+            inv_c[k] = 1.0 / (ri * ri + Jk * Jk + ri * Jk)
+        below, cur = cur, below
+        inv_b, inv_c = inv_c, inv_b
+        blo = first
+        bhi = top
+    out = np.empty(used, np.float32)
+    offsets = np.zeros(n + 1, np.int64)
+    k = 0
+    for i in range(n):
+        offsets[i] = k
+        w = hi[i] - lo[i] + 1
+        out[k : k + w] = vals[starts[i] : starts[i] + w]
+        k += w
+    offsets[n] = k
+    return out, lo, offsets
+
+
 @njit(cache=True, nogil=True, fastmath=_FM | {"reassoc"})
 def compact_weighted_sum(values, lo, offsets, C):  # pragma: no cover - compiled
     """sum(P * C) with P in the row-compact form of :func:`compact_rows`."""
@@ -413,6 +508,17 @@ def random_path_costs(C, k, seed):  # pragma: no cover - compiled
     return out
 
 
+@njit(inline="always", fastmath=_FM | {"reassoc"})
+def _sumsq(row):
+    # Widened before squaring (float32 squares overflow above ~1.8e19); reassociation
+    # lets the sum vectorise, in an order fixed by the compiled code.
+    total = 0.0
+    for k in range(row.shape[0]):
+        x = np.float64(row[k])
+        total += x * x
+    return total
+
+
 @njit(cache=True, nogil=True, fastmath=_FM)
 def contextualize_rows(F, unit):  # pragma: no cover - compiled
     """[F, cumsum(F)/T] minus its column means, optionally scaled to unit rows.
@@ -441,16 +547,11 @@ def contextualize_rows(F, unit):  # pragma: no cover - compiled
         mr[k] = mean_run[k] * inv_t
     for r in range(t):
         o = out[r]
-        sq = 0.0
         for k in range(d):
-            x = o[k] - mf[k]
-            y = o[d + k] - mr[k]
-            o[k] = x
-            o[d + k] = y
-            # Widen before squaring: float32 squares overflow above ~1.8e19.
-            sq += np.float64(x) * np.float64(x) + np.float64(y) * np.float64(y)
+            o[k] -= mf[k]
+            o[d + k] -= mr[k]
         if unit:
-            norm = np.sqrt(sq)
+            norm = np.sqrt(_sumsq(o))
             if norm > 1e-8:
                 inv = np.float32(1.0 / norm)
                 for k in range(2 * d):
@@ -465,10 +566,7 @@ def unit_rows(F):  # pragma: no cover - compiled
     out = np.empty((t, d), np.float32)
     for r in range(t):
         row = F[r]
-        sq = 0.0
-        for k in range(d):
-            sq += np.float64(row[k]) * np.float64(row[k])
-        norm = np.sqrt(sq)
+        norm = np.sqrt(_sumsq(row))
         inv = np.float32(1.0 / norm) if norm > 1e-8 else np.float32(0.0)
         o = out[r]
         for k in range(d):

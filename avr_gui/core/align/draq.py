@@ -57,7 +57,7 @@ class _ShapeCache:
                 return hit
         # Computed outside the lock: two threads may both compute a new shape once,
         # which is cheaper than serialising every DRAQ behind one computation.
-        values, lo, offsets = K.compact_rows(K.visit_probabilities(n, m), VISIT_EPS)
+        values, lo, offsets = K.compact_visit_probabilities(n, m, VISIT_EPS)
         for arr in (values, lo, offsets):
             arr.setflags(write=False)
         value = _Compact(values, lo, offsets, key)

@@ -169,7 +169,8 @@ def align_many(
             check(cancel)
             block = cands[start : start + _BLOCK]
             if opts.context:
-                block = [contextualize(c, unit=True) for c in block]
+                # The kernel releases the GIL: contextualize the block on all cores.
+                block = list(pool.map(lambda c: contextualize(c, unit=True), block))
             costs = cost_matrices(q, block, device=opts.device, unit=opts.context)
             results.extend(pool.map(lambda c: _score(c, opts, keep_cost), costs))
             progress(len(results), total, "aligning candidates")
