@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from avr_gui import __version__
-from avr_gui.core.errors import AvrError
+from avr_gui.core.errors import AvrError, InputError
 
 
 def _progress_printer(enabled: bool):
@@ -53,13 +54,35 @@ def _alignment_payload(query, candidate, result, keep: str) -> dict:
     }
 
 
+_VIDEO_SUFFIXES_NOT = (".npy", ".npz")
+
+
+def _encoder_for(args: argparse.Namespace, paths: Sequence[str]):
+    """The encoder the command needs, or None when every input is a feature array."""
+    if all(Path(p).suffix.lower() in _VIDEO_SUFFIXES_NOT for p in paths):
+        return None
+    from avr_gui.core.features import get_encoder
+
+    options = {"size": args.size} if args.size else {}
+
+    def warn(message: str) -> None:
+        print(f"avr: warning: {message}", file=sys.stderr)
+
+    return get_encoder(
+        args.backend, weights=args.weights, device=args.device, on_fallback=warn, **options
+    )
+
+
 def cmd_align(args: argparse.Namespace) -> int:
     from avr_gui.core.align import AlignmentOptions, align
     from avr_gui.core.features import load_sequence
 
     show = not args.json and sys.stderr.isatty()
-    q = load_sequence(args.query, fps=args.fps, progress=_progress_printer(show))
-    c = load_sequence(args.candidate, fps=args.fps, progress=_progress_printer(show))
+    encoder = _encoder_for(args, [args.query, args.candidate])
+    q = load_sequence(args.query, encoder=encoder, fps=args.fps, progress=_progress_printer(show))
+    c = load_sequence(
+        args.candidate, encoder=encoder, fps=args.fps, progress=_progress_printer(show)
+    )
     if show:
         print(file=sys.stderr)
     opts = AlignmentOptions(
@@ -98,6 +121,73 @@ def cmd_align(args: argparse.Namespace) -> int:
     for row in shown:
         print(f"          {row['query_time']:8.3f} -> {row['match_time']:8.3f}")
     return 0
+
+
+def cmd_features(args: argparse.Namespace) -> int:
+    from avr_gui.core.features import BACKENDS, DEFAULT_BACKEND, encode_video, save_sequence
+
+    if args.list:
+        rows = []
+        for b in BACKENDS.values():
+            ok, why = b.availability()
+            rows.append({"name": b.name, "usable": ok, "status": why, "description": b.description})
+        if args.json:
+            json.dump({"default": DEFAULT_BACKEND, "backends": rows}, sys.stdout, indent=2)
+            print()
+        else:
+            for r in rows:
+                mark = "default" if r["name"] == DEFAULT_BACKEND else ""
+                print(
+                    f"{r['name']:14s} {'usable' if r['usable'] else 'UNUSABLE':8s} {mark:7s} "
+                    f"{r['description']} ({r['status']})"
+                )
+        return 0
+    if not args.video or not args.output:
+        raise InputError("give a VIDEO and -o OUT.npz (or --list)")
+    show = not args.json and sys.stderr.isatty()
+    encoder = _encoder_for(args, [args.video])
+    t0 = time.perf_counter()
+    seq = encode_video(args.video, encoder, fps=args.fps, progress=_progress_printer(show))
+    seconds = time.perf_counter() - t0
+    save_sequence(args.output, seq)
+    summary = {
+        "video": args.video,
+        "output": args.output,
+        "backend": seq.encoder,
+        "encoder_version": seq.encoder_version,
+        "frames": int(seq.features.shape[0]),
+        "dim": int(seq.features.shape[1]),
+        "seconds": round(seconds, 3),
+    }
+    if args.json:
+        json.dump(summary, sys.stdout)
+        print()
+    else:
+        if show:
+            print(file=sys.stderr)
+        print(
+            f"{summary['frames']} frames x {summary['dim']} ({seq.encoder}) -> {args.output} "
+            f"in {seconds:.1f} s"
+        )
+    return 0
+
+
+def _add_encoder_options(p: argparse.ArgumentParser) -> None:
+    from avr_gui.core.features.encoders import DEFAULT_BACKEND
+
+    p.add_argument(
+        "--backend",
+        default=DEFAULT_BACKEND,
+        help=f"frame encoder for videos (default {DEFAULT_BACKEND}; see `avr features --list`)",
+    )
+    p.add_argument(
+        "--weights",
+        default=None,
+        metavar="FILE",
+        help="your weights: a state dict for effnet-lite0, or the model file for "
+        "torchscript / onnx",
+    )
+    p.add_argument("--size", type=int, default=None, help="encoder input size in pixels")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -165,7 +255,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="sampling rate for videos / frame spacing of .npy arrays (default 10)",
     )
     al.add_argument("--device", default=None, help="auto (default), cpu or cuda")
+    _add_encoder_options(al)
     al.set_defaults(func=cmd_align)
+
+    fe = sub.add_parser(
+        "features",
+        help="compute per-frame features of a video and save them (.npz)",
+        description="Decode VIDEO at --fps, encode each sampled frame and write OUT.npz with "
+        "'features' [T, d], 'timestamps' [T] (seconds in the source) and 'frame_indices' [T].",
+    )
+    fe.add_argument("video", nargs="?", help="video file")
+    fe.add_argument("-o", "--output", help="output .npz file")
+    fe.add_argument("--fps", type=float, default=10.0, help="sampling rate (default 10)")
+    fe.add_argument("--list", action="store_true", help="list the backends usable here")
+    fe.add_argument("--json", action="store_true", help="print a JSON summary")
+    fe.add_argument("--device", default=None, help="auto (default), cpu or cuda")
+    _add_encoder_options(fe)
+    fe.set_defaults(func=cmd_features)
 
     de = sub.add_parser(
         "demo",
@@ -188,6 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AvrError as exc:
         print(f"avr: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`avr ... | head`): not an error worth a message.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         print(f"avr: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(), file=sys.stderr)
         return 1

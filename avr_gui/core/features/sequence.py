@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from avr_gui.core.align._validate import as_sequence
+from avr_gui.core.atomic import atomic_path
 from avr_gui.core.errors import InputError, ShapeError, UnsupportedFileError
-from avr_gui.core.features import thumbnail
-from avr_gui.core.jobs import CancelToken, ProgressCallback, no_progress
+from avr_gui.core.features.encoders import Encoder, ThumbnailEncoder
+from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.video.decode import sample_frames
 
 
@@ -29,12 +30,16 @@ class FeatureSequence:
         Frame numbers in the source file.
     source : str
         Where the sequence came from.
+    encoder, encoder_version : str
+        Which encoder made the features ("" when unknown, e.g. a bare array).
     """
 
     features: np.ndarray
     timestamps: np.ndarray
     frame_indices: np.ndarray
     source: str
+    encoder: str = ""
+    encoder_version: str = ""
 
     def __post_init__(self) -> None:
         t = self.features.shape[0]
@@ -45,17 +50,88 @@ class FeatureSequence:
             )
 
 
-def _from_arrays(feats: object, times: object | None, source: str, fps: float) -> FeatureSequence:
+def _from_arrays(
+    feats: object, times: object | None, indices: object | None, source: str, fps: float
+) -> FeatureSequence:
     f = as_sequence(feats, f"{source}")
     t = f.shape[0]
-    idx = np.arange(t, dtype=np.int64)
-    ts = idx / fps if times is None else np.asarray(times, dtype=np.float64)
+    idx = np.arange(t, dtype=np.int64) if indices is None else np.asarray(indices, np.int64)
+    ts = np.arange(t) / fps if times is None else np.asarray(times, dtype=np.float64)
     return FeatureSequence(f, ts, idx, source)
+
+
+def encode_video(
+    path: str | os.PathLike[str],
+    encoder: Encoder,
+    *,
+    fps: float = 10.0,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> FeatureSequence:
+    """Decode ``path`` at ``fps`` and encode the sampled frames in batches.
+
+    Frames are encoded a batch at a time as they arrive, so a long video never sits in
+    memory whole.
+
+    Parameters
+    ----------
+    path : path-like
+    encoder : Encoder
+    fps : float
+    progress, cancel
+        See :mod:`avr_gui.core.jobs`.
+
+    Returns
+    -------
+    FeatureSequence
+    """
+    p = Path(path)
+    parts: list[np.ndarray] = []
+    batch: list[np.ndarray] = []
+    times: list[float] = []
+    indices: list[int] = []
+    for frame in sample_frames(p, fps, progress=progress, cancel=cancel):
+        batch.append(frame.image)
+        times.append(frame.time)
+        indices.append(frame.index)
+        if len(batch) >= encoder.batch_size:
+            check(cancel)
+            parts.append(encoder.encode(batch))
+            batch = []
+    if batch:
+        parts.append(encoder.encode(batch))
+    return FeatureSequence(
+        np.ascontiguousarray(np.concatenate(parts), dtype=np.float32),
+        np.array(times, dtype=np.float64),
+        np.array(indices, dtype=np.int64),
+        str(p),
+        encoder.name,
+        encoder.version,
+    )
+
+
+def save_sequence(path: str | os.PathLike[str], seq: FeatureSequence) -> None:
+    """Write ``seq`` as an ``.npz`` atomically (no pickled objects inside).
+
+    Keys: ``features`` (float32 [T, d]), ``timestamps`` (float64 [T], seconds),
+    ``frame_indices`` (int64 [T]), ``encoder`` and ``encoder_version`` (strings).
+    """
+    with atomic_path(path, suffix=".npz") as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(
+                fh,
+                features=seq.features,
+                timestamps=seq.timestamps,
+                frame_indices=seq.frame_indices,
+                encoder=np.str_(seq.encoder),
+                encoder_version=np.str_(seq.encoder_version),
+            )
 
 
 def load_sequence(
     path: str | os.PathLike[str],
     *,
+    encoder: Encoder | None = None,
     fps: float = 10.0,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
@@ -67,7 +143,9 @@ def load_sequence(
     path : path-like
         ``.npy`` with a ``[T, d]`` array (frames assumed ``1/fps`` s apart), ``.npz``
         with ``features`` and optionally ``timestamps`` / ``frame_indices``, or a video
-        (sampled at ``fps`` and described by the built-in thumbnail descriptor).
+        (sampled at ``fps`` and encoded with ``encoder``).
+    encoder : Encoder, optional
+        For videos; default: the thumbnail descriptor.
     fps : float
         Sampling rate for videos; frame spacing for bare ``.npy`` arrays.
     progress, cancel
@@ -79,41 +157,35 @@ def load_sequence(
     """
     p = Path(path)
     suffix = p.suffix.lower()
-    if suffix in (".npy", ".npz"):
-        if not p.is_file():
-            raise UnsupportedFileError(f"{p}: no such file")
-        try:
-            data = np.load(p, allow_pickle=False)
-        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-            raise UnsupportedFileError(f"{p}: not a readable NumPy file ({exc})") from exc
-        if suffix == ".npy":
-            return _from_arrays(data, None, str(p), fps)
-        with data:
-            if "features" not in data.files:
-                raise InputError(f"{p}: the .npz has no 'features' array (has: {data.files})")
-            seq = _from_arrays(
-                data["features"],
-                data["timestamps"] if "timestamps" in data.files else None,
-                str(p),
-                fps,
+    if suffix not in (".npy", ".npz"):
+        return encode_video(
+            p, encoder or ThumbnailEncoder(), fps=fps, progress=progress, cancel=cancel
+        )
+    if not p.is_file():
+        raise UnsupportedFileError(f"{p}: no such file")
+    try:
+        data = np.load(p, allow_pickle=False)
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise UnsupportedFileError(f"{p}: not a readable NumPy file ({exc})") from exc
+    if suffix == ".npy":
+        return _from_arrays(data, None, None, str(p), fps)
+    with data:
+        if "features" not in data.files:
+            raise InputError(f"{p}: the .npz has no 'features' array (has: {data.files})")
+        seq = _from_arrays(
+            data["features"],
+            data["timestamps"] if "timestamps" in data.files else None,
+            data["frame_indices"] if "frame_indices" in data.files else None,
+            str(p),
+            fps,
+        )
+        if "encoder" in data.files:
+            seq = FeatureSequence(
+                seq.features,
+                seq.timestamps,
+                seq.frame_indices,
+                seq.source,
+                str(data["encoder"]),
+                str(data["encoder_version"]) if "encoder_version" in data.files else "",
             )
-            if "frame_indices" in data.files:
-                seq = FeatureSequence(
-                    seq.features,
-                    seq.timestamps,
-                    np.asarray(data["frame_indices"], dtype=np.int64),
-                    seq.source,
-                )
-            return seq
-    # Describe each frame as it is decoded: a long video never sits in memory whole.
-    rows, times, indices = [], [], []
-    for frame in sample_frames(p, fps, progress=progress, cancel=cancel):
-        rows.append(thumbnail.thumbnail_features([frame.image])[0])
-        times.append(frame.time)
-        indices.append(frame.index)
-    return FeatureSequence(
-        np.stack(rows),
-        np.array(times, dtype=np.float64),
-        np.array(indices, dtype=np.int64),
-        str(p),
-    )
+        return seq
