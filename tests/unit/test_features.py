@@ -47,7 +47,7 @@ def test_lite0_packaged_weights_load_strictly_and_encode(lite0, frames):
     assert np.isfinite(out).all() and (out >= 0).all()  # ReLU6 then average: non-negative
     # Deterministic, batch-independent.
     np.testing.assert_allclose(lite0.encode(frames[:3]), out[:3], rtol=1e-4, atol=1e-5)
-    assert lite0.version.startswith("effnet-lite0-") and "160-avg" in lite0.version
+    assert lite0.version.startswith("effnet-lite0-") and "224-avg" in lite0.version
     assert lite0.device == "cpu" or lite0.device.startswith("cuda")
 
 

@@ -1,0 +1,108 @@
+"""E3 — cross-person search on real clips (EVAL.md).
+
+Library = every real clip. Each push-up and juggling clip is a query against all the
+others; we report where the other same-action clips land when ranking by DRAQ, by
+length-normalised DTW cost and by clip similarity, and DRAQ of same- vs other-action
+pairs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from avr_gui.core.align import AlignmentOptions, align_many
+from avr_gui.core.features.encoders import Encoder
+from avr_gui.core.features.sequence import encode_video
+from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
+
+ACTIONS = ("pushup", "juggling")
+
+
+def action_of(path: str | os.PathLike[str]) -> str:
+    """The action a real clip shows, from its file name ('other' for distractors)."""
+    name = Path(path).stem.lower()
+    return next((a for a in ACTIONS if name.startswith(a)), "other")
+
+
+def _clip_vector(f: np.ndarray) -> np.ndarray:
+    v = f.mean(axis=0)
+    return v / (np.linalg.norm(v) + 1e-12)
+
+
+def run_e3(
+    clips: Sequence[str | os.PathLike[str]],
+    encoder: Encoder,
+    *,
+    fps: float = 10.0,
+    context: bool = True,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> dict:
+    """Run E3 with one encoder.
+
+    Returns
+    -------
+    dict
+        Per query: the ranked library by each score with actions, and summary counts:
+        ``top1_same_action`` and ``top3_same_action`` per score, and for push-up queries
+        ``pushups_above_all_others`` (how many of the other push-ups out-rank every
+        non-push-up clip by DRAQ).
+    """
+    names = [Path(c).name for c in clips]
+    feats = []
+    for k, c in enumerate(clips):
+        check(cancel)
+        progress(k, len(clips), f"E3: encoding {names[k]}")
+        feats.append(encode_video(c, encoder, fps=fps, cancel=cancel).features)
+    vecs = np.stack([_clip_vector(f) for f in feats])
+    queries = [k for k, c in enumerate(clips) if action_of(c) != "other"]
+    per_query = {}
+    summary = {s: {"top1_same_action": 0, "top3_same_action": 0} for s in ("draq", "dtw", "clip")}
+    pushup_counts = {}
+    same_draq, other_draq = [], []
+    for q in queries:
+        check(cancel)
+        others = [k for k in range(len(clips)) if k != q]
+        res = align_many(feats[q], [feats[k] for k in others], AlignmentOptions(context=context))
+        scores = {
+            "draq": np.array([r.draq for r in res]),
+            "dtw": np.array([r.normalized_cost for r in res]),
+            "clip": -np.array([float(vecs[q] @ vecs[k]) for k in others]),
+        }
+        act = action_of(clips[q])
+        same = np.array([action_of(clips[k]) == act for k in others])
+        same_draq += list(scores["draq"][same])
+        other_draq += list(scores["draq"][~same])
+        ranked = {}
+        for s, v in scores.items():
+            order = np.argsort(v, kind="stable")
+            ranked[s] = [
+                {
+                    "clip": names[others[i]],
+                    "action": action_of(clips[others[i]]),
+                    "score": float(v[i]),
+                }
+                for i in order
+            ]
+            summary[s]["top1_same_action"] += int(same[order[0]])
+            summary[s]["top3_same_action"] += int(same[order[:3]].any())
+        if act == "pushup":
+            worst_other = scores["draq"][~same].min()
+            pushup_counts[names[q]] = {
+                "other_pushups": int(same.sum()),
+                "pushups_above_all_others": int((scores["draq"][same] < worst_other).sum()),
+            }
+        per_query[names[q]] = ranked
+    progress(len(clips), len(clips), "E3 done")
+    return {
+        "queries": len(queries),
+        "summary": summary,
+        "pushup_draq_separation": pushup_counts,
+        "draq_same_action_mean": float(np.mean(same_draq)),
+        "draq_other_mean": float(np.mean(other_draq)),
+        "per_query": per_query,
+    }
