@@ -49,3 +49,35 @@ class NoFramesError(VideoError):
 
 class DeviceError(AvrError):
     """A compute device was requested that is not available."""
+
+
+class MissingFileError(UnsupportedFileError):
+    """A path names no file."""
+
+
+class NotAFileError(UnsupportedFileError):
+    """A path names a folder or something else that is not a regular file."""
+
+
+class EmptyFileError(UnsupportedFileError):
+    """A file has zero bytes."""
+
+
+class UnreadableFileError(UnsupportedFileError):
+    """A file exists but the operating system refuses to let it be read."""
+
+
+class NotAVideoError(UnsupportedFileError):
+    """A file holds no video stream: text, audio only, a still image or an unknown format."""
+
+
+class CorruptVideoError(VideoError):
+    """A file looks like a video but is damaged beyond reading (e.g. an MP4 cut short)."""
+
+
+class FrameIndexError(InputError, IndexError):
+    """A frame index or time lies outside a video."""
+
+
+class DecodeWarning(UserWarning):
+    """A video was only partly decodable; the frames that could be read were used."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from fractions import Fraction
 
 import cv2
 import numpy as np
@@ -164,6 +165,84 @@ def write_video(path: str | os.PathLike[str], frames: np.ndarray, fps: float) ->
                 writer.write(np.ascontiguousarray(f))
         finally:
             writer.release()
+
+
+def write_video_av(
+    path: str | os.PathLike[str],
+    frames: np.ndarray,
+    fps: float = 30.0,
+    *,
+    times: np.ndarray | None = None,
+    codec: str = "libx264",
+    rotation: int = 0,
+    gop: int | None = None,
+    options: dict[str, str] | None = None,
+    container_options: dict[str, str] | None = None,
+) -> None:
+    """Write BGR frames with PyAV, atomically: any codec, real timestamps, rotation.
+
+    The container follows the suffix of ``path`` (``.mp4``, ``.mkv``, ``.ts``, ...).
+
+    Parameters
+    ----------
+    path : path-like
+    frames : numpy.ndarray, shape (T, H, W, 3), uint8
+        BGR frames as stored (before any display rotation).
+    fps : float
+        Frame rate of a constant-rate clip; the nominal rate when ``times`` is given.
+    times : numpy.ndarray, shape (T,), optional
+        Presentation time of each frame in seconds, strictly increasing: a variable
+        frame rate clip (with a 1/90000 s clock; 1/30000 s for ``mpeg4``, whose clock
+        must fit 16 bits).
+    codec : str
+        FFmpeg encoder name (``"libx264"``, ``"mpeg4"``, ``"mpeg2video"``, ...).
+    rotation : int
+        Clockwise rotation a player should apply, in {0, 90, 180, 270}; stored as the
+        stream's display matrix (what phones write for portrait video).
+    gop : int, optional
+        Keyframe interval in frames.
+    options : dict, optional
+        Encoder options (e.g. ``{"bf": "0"}``).
+    container_options : dict, optional
+        Muxer options (e.g. ``{"movflags": "faststart"}``).
+    """
+    import av  # only the writers of test clips need it
+
+    frames = np.asarray(frames)
+    if len(frames) == 0:
+        raise VideoError("refusing to write a video with no frames")
+    if rotation % 90:
+        raise VideoError(f"rotation must be a multiple of 90 degrees, got {rotation}")
+    h, w = frames.shape[1:3]
+    rate = Fraction(fps).limit_denominator(1001)
+    if times is not None:
+        times = np.asarray(times, dtype=np.float64)
+        if times.shape != (len(frames),) or np.any(np.diff(times) <= 0):
+            raise VideoError("times must give one strictly increasing time per frame")
+        time_base = Fraction(1, 30000 if codec == "mpeg4" else 90000)
+    else:
+        time_base = 1 / rate
+    suffix = os.path.splitext(os.fspath(path))[1] or ".mp4"
+    with (
+        atomic_path(path, suffix=suffix) as tmp,
+        av.open(os.fspath(tmp), "w", options=container_options or {}) as out,
+    ):
+        stream = out.add_stream(codec, rate=rate, options=options or {})
+        stream.width, stream.height = w, h
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.time_base = time_base
+        stream.time_base = time_base
+        if gop is not None:
+            stream.codec_context.gop_size = gop
+        if rotation % 360:
+            # FFmpeg's matrix angle is counter-clockwise.
+            stream.set_display_rotation(-(rotation % 360))
+        for i, image in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
+            frame.pts = i if times is None else round(times[i] / time_base)
+            frame.time_base = time_base
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
 
 
 def speed_warp(n_frames: int, speeds: tuple[float, ...]) -> np.ndarray:

@@ -1,5 +1,24 @@
-"""Video probing and decoding (OpenCV)."""
+"""Video input: probe, decode/sample by timestamp, random access, thumbnails.
 
-from avr_gui.core.video.decode import SampledFrame, sample_frames
+PyAV is the decoder of choice (real timestamps, display matrix, scaling fused with the
+colour conversion); OpenCV is the fallback for files PyAV cannot open.
+"""
 
-__all__ = ["SampledFrame", "sample_frames"]
+from avr_gui.core.video._backend import output_size
+from avr_gui.core.video.decode import SampledFrame, WarningCallback, sample_frames
+from avr_gui.core.video.prefetch import prefetch
+from avr_gui.core.video.probe import VideoInfo, is_variable_rate, probe
+from avr_gui.core.video.reader import FrameReader, thumbnail
+
+__all__ = [
+    "FrameReader",
+    "SampledFrame",
+    "VideoInfo",
+    "WarningCallback",
+    "is_variable_rate",
+    "output_size",
+    "prefetch",
+    "probe",
+    "sample_frames",
+    "thumbnail",
+]

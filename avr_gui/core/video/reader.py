@@ -1,0 +1,505 @@
+"""Frame-accurate random access for playback and export, and thumbnails.
+
+:class:`FrameReader` reads every packet's timestamp once when it opens (demuxing only,
+no decoding), so a frame index maps to an exact presentation timestamp. ``read(i)``
+then decodes forward when frame ``i`` is reachable from the current position no slower
+than by seeking (always for ``i + 1``), and otherwise seeks to the keyframe at or
+before frame ``i`` and decodes up to it.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import cv2
+import numpy as np
+
+from avr_gui.core.errors import (
+    CorruptVideoError,
+    DecodeWarning,
+    FrameIndexError,
+    InputError,
+    NoFramesError,
+)
+from avr_gui.core.video import _backend as B
+from avr_gui.core.video.probe import VideoInfo, probe
+
+# Decoding this many frames costs about as much as one seek plus decoder restart.
+_SEEK_COST_FRAMES = 2
+# Times closer than this (seconds) to a frame's timestamp count as that frame.
+_EPS = 1e-6
+# Seek retries, each a keyframe earlier, before decoding from the very start.
+_SEEK_RETRIES = 3
+
+
+class FrameReader:
+    """Random access to the frames of one video, in display orientation.
+
+    Use as a context manager (or call :meth:`close`). Not thread-safe: give each
+    thread its own reader.
+
+    Parameters
+    ----------
+    path : path-like
+    size : int, optional
+        Shrink frames so the longest side is at most ``size`` (aspect kept, never
+        enlarged), as in :func:`sample_frames`.
+    short_side : int, optional
+        Instead of ``size``: bound the shortest side.
+    backend : {"auto", "pyav", "opencv"}
+        ``"auto"`` uses PyAV and falls back to OpenCV (whose frame seeking is less
+        reliable on some formats and whose :attr:`times` assume a constant rate) when
+        PyAV cannot open the file.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+    times : numpy.ndarray, shape (frame_count,), float64
+        Presentation time of every frame in seconds (same clock as
+        :attr:`SampledFrame.time`), increasing. Read-only.
+    width, height : int
+        Size of the images :meth:`read` returns.
+    backend : str
+        ``"pyav"`` or ``"opencv"``.
+
+    Raises
+    ------
+    MissingFileError, NotAFileError, EmptyFileError, UnreadableFileError,
+    NotAVideoError, CorruptVideoError, NoFramesError
+        As :func:`probe`.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        size: int | None = None,
+        short_side: int | None = None,
+        backend: B.Backend = "auto",
+    ) -> None:
+        B.check_size(size, short_side)
+        B.check_backend(backend)
+        self.path = B.check_path(path)
+        self._size, self._short_side = size, short_side
+        self._info: VideoInfo | None = None
+        self._impl: _AvReader | _CvReader
+        if backend == "opencv":
+            self._impl = _CvReader(self.path, size, short_side)
+        else:
+            try:
+                self._impl = _AvReader(self.path, size, short_side)
+            except B._OpenFailed as failed:
+                if backend == "pyav" or failed.final:
+                    raise failed.error from failed.__cause__
+                try:
+                    self._impl = _CvReader(self.path, size, short_side)
+                except Exception:
+                    raise failed.error from failed.__cause__  # PyAV's diagnosis is clearer
+        self.backend = self._impl.backend
+        self.times = self._impl.times
+        self.times.setflags(write=False)
+        self.width, self.height = self._impl.out
+        self._cache: tuple[int, np.ndarray] | None = None
+
+    # ----------------------------------------------------------------- context manager
+
+    def __enter__(self) -> FrameReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the file. Idempotent."""
+        self._impl.close()
+        self._cache = None
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    # ----------------------------------------------------------------- facts
+
+    @property
+    def frame_count(self) -> int:
+        """Number of frames (counted from the packets, exact)."""
+        return len(self.times)
+
+    @property
+    def seeks(self) -> int:
+        """How many times the reader has repositioned the decoder (sequential reads: 0)."""
+        return self._impl.seeks
+
+    @property
+    def info(self) -> VideoInfo:
+        """The file's :class:`VideoInfo` (probed on first use)."""
+        if self._info is None:
+            self._info = probe(self.path, backend=self.backend)  # type: ignore[arg-type]
+        return self._info
+
+    def index_at(self, time_s: float) -> int:
+        """Index of the frame showing at ``time_s``: the last frame starting at or before it.
+
+        Times before the first frame give 0, times after the last frame give the last
+        index.
+
+        Raises
+        ------
+        InputError
+            If ``time_s`` is not a finite number.
+        """
+        t = float(time_s)
+        if not math.isfinite(t):
+            raise InputError(f"a time in seconds must be a finite number, got {time_s!r}")
+        i = int(np.searchsorted(self.times, t + _EPS, side="right")) - 1
+        return min(max(i, 0), len(self.times) - 1)
+
+    # ----------------------------------------------------------------- reading
+
+    def read(self, index: int) -> np.ndarray:
+        """Decode frame ``index`` exactly.
+
+        Parameters
+        ----------
+        index : int
+            0-based presentation-order index, ``0 <= index < frame_count``.
+
+        Returns
+        -------
+        numpy.ndarray, shape (height, width, 3), uint8
+            BGR pixels in display orientation; the caller may modify it.
+
+        Raises
+        ------
+        FrameIndexError
+            If ``index`` is out of range.
+        CorruptVideoError
+            If no frame at or near ``index`` can be decoded (a damaged file). When
+            frame ``index`` itself is damaged the nearest following decodable frame is
+            returned with a :class:`DecodeWarning`.
+        """
+        try:
+            i = operator.index(index)
+        except TypeError:
+            raise FrameIndexError(f"a frame index must be a whole number, got {index!r}") from None
+        n = len(self.times)
+        if not 0 <= i < n:
+            raise FrameIndexError(f"{self.path.name}: frame {i} is outside 0..{n - 1}")
+        if self._cache is not None and self._cache[0] == i:
+            return self._cache[1].copy()
+        image = self._impl.read(i)
+        self._cache = (i, image)
+        return image.copy()
+
+    def read_at(self, time_s: float) -> np.ndarray:
+        """Decode the frame showing at ``time_s`` seconds (see :meth:`index_at`).
+
+        Returns
+        -------
+        numpy.ndarray, shape (height, width, 3), uint8
+        """
+        return self.read(self.index_at(time_s))
+
+
+def thumbnail(
+    path: str | os.PathLike[str],
+    time_s: float = 0.0,
+    max_side: int = 160,
+    *,
+    backend: B.Backend = "auto",
+) -> np.ndarray:
+    """A small picture of the frame showing at ``time_s`` seconds.
+
+    Seeks straight to the time (no packet scan), so it is cheap on long files. Times
+    past the end give the last frame.
+
+    Parameters
+    ----------
+    path : path-like
+    time_s : float
+        Time in seconds (clamped to the video; negative means 0).
+    max_side : int
+        Longest side of the result in pixels (never enlarged).
+    backend : {"auto", "pyav", "opencv"}
+
+    Returns
+    -------
+    numpy.ndarray, shape (H, W, 3), uint8
+        BGR, display orientation, ``max(H, W) <= max_side``.
+
+    Raises
+    ------
+    InputError
+        Bad ``time_s`` or ``max_side``.
+    MissingFileError, NotAFileError, EmptyFileError, UnreadableFileError,
+    NotAVideoError, CorruptVideoError, NoFramesError
+        As :func:`probe`.
+    """
+    t = float(time_s)
+    if not math.isfinite(t):
+        raise InputError(f"a time in seconds must be a finite number, got {time_s!r}")
+    B.check_size(max_side, None)
+    B.check_backend(backend)
+    p = B.check_path(path)
+    if backend == "opencv":
+        with FrameReader(p, size=max_side, backend="opencv") as reader:
+            return reader.read_at(t)
+    try:
+        container, stream = B.open_av(p)
+    except B._OpenFailed as failed:
+        if backend == "pyav" or failed.final:
+            raise failed.error from failed.__cause__
+        try:
+            with FrameReader(p, size=max_side, backend="opencv") as reader:
+                return reader.read_at(t)
+        except Exception:
+            raise failed.error from failed.__cause__  # PyAV's diagnosis is the clearer one
+    with container:
+        return _thumbnail_av(p, container, stream, max(t, 0.0), max_side)
+
+
+def _thumbnail_av(p: Path, container: Any, stream: Any, t: float, max_side: int) -> np.ndarray:
+    tb = float(stream.time_base)
+    origin = B.av_origin(stream)
+    if t > 0:
+        container.seek(origin + int(t / tb), stream=stream, backward=True)
+        stream.codec_context.flush_buffers()
+    for attempt in range(2):
+        chosen = None
+        for frame in B.decode_av(container, stream, B.DecodeStats()):
+            ft = (frame.pts - origin) * tb if frame.pts is not None else 0.0
+            if chosen is None and ft > t + _EPS and attempt == 0 and t > 0:
+                break  # the seek landed after the time: start over from the beginning
+            if chosen is not None and ft > t + _EPS:
+                break
+            chosen = frame
+        if chosen is not None:
+            geometry = B.av_geometry(stream, chosen)
+            return geometry.convert_av(chosen, geometry.output_size(max_side, None))
+        container.seek(origin, stream=stream, backward=True)
+        stream.codec_context.flush_buffers()
+    raise NoFramesError(f"{p}: no decodable frames (the file may be truncated or corrupt)")
+
+
+class _AvReader:
+    """PyAV random access: exact pts table from the packets, seek to keyframe + decode."""
+
+    backend = "pyav"
+
+    def __init__(self, p: Path, size: int | None, short_side: int | None) -> None:
+        self.p = p
+        self.seeks = 0
+        pts, keys, needs_decode = self._scan(p)
+        self._container, self._stream = B.open_av(p)
+        try:
+            if needs_decode:
+                pts, keys = self._scan_decoded()
+            if len(pts) == 0:
+                raise NoFramesError(f"{p}: no decodable frames (the file may be truncated)")
+            stream = self._stream
+            self._tb = float(stream.time_base)
+            self._origin = B.av_origin(stream)
+            self._pts = pts
+            self._keys = np.flatnonzero(keys)
+            if len(self._keys) == 0 or self._keys[0] != 0:
+                # Open-GOP or missing flags: the first frame is always a valid start.
+                self._keys = np.concatenate([[0], self._keys[self._keys > 0]])
+            self._index_of = {int(v): i for i, v in enumerate(pts)}
+            self.times = (pts - self._origin).astype(np.float64) * self._tb
+            self._frames: Iterator[Any] | None = None
+            self._pos = -1  # index of the last frame taken from self._frames
+            first = self._read_forward(0)
+            self.geometry = B.av_geometry(stream, first)
+            self.out = self.geometry.output_size(size, short_side)
+            self._first = self.geometry.convert_av(first, self.out)
+        except BaseException:
+            self._container.close()
+            raise
+
+    @staticmethod
+    def _scan(p: Path) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Sorted pts and keyframe flags of every frame, from the packets alone.
+
+        Warns (:class:`DecodeWarning`) when the file looks truncated, as
+        :func:`sample_frames` does.
+        """
+        container, stream = B.open_av(p)
+        rows: list[tuple[int, bool]] = []
+        missing = False
+        stats = B.DecodeStats()
+        with container:
+            try:
+                for packet in container.demux(stream):
+                    if packet.size == 0 or packet.is_discard:
+                        continue
+                    if packet.pts is None:
+                        missing = True
+                        break
+                    rows.append((packet.pts, packet.is_keyframe))
+            except B.av.error.FFmpegError as exc:
+                stats.demux_error = str(exc)
+            rows.sort()
+            pts = np.array([r[0] for r in rows], dtype=np.int64)
+            keys = np.array([r[1] for r in rows], dtype=bool)
+            if len(pts) and not missing:
+                expected_frames, expected_s = B.av_expected(container, stream)
+                fps = B.av_nominal_fps(stream)
+                end_s = (pts[-1] - B.av_origin(stream)) * float(stream.time_base)
+                end_s += 1.0 / fps if fps else 0.0
+                message = B.damage_report(
+                    p, container, stats, len(pts), end_s, expected_frames, expected_s
+                )
+                if message:
+                    warnings.warn(message, DecodeWarning, stacklevel=4)
+        return pts, keys, missing
+
+    def _scan_decoded(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pts of every decodable frame, by decoding (for streams whose packets lack pts)."""
+        rows: list[tuple[int, bool]] = []
+        for i, frame in enumerate(B.decode_av(self._container, self._stream, B.DecodeStats())):
+            rows.append((frame.pts if frame.pts is not None else i, bool(frame.key_frame)))
+        # Reopen: rewinding by seeking is unreliable on exactly the streams that get here.
+        self._container.close()
+        self._container, self._stream = B.open_av(self.p)
+        return np.array([r[0] for r in rows], np.int64), np.array([r[1] for r in rows], bool)
+
+    def close(self) -> None:
+        self._frames = None
+        self._container.close()
+
+    def _restart(self, key_index: int) -> None:
+        """Seek so the next decoded frame is keyframe ``key_index`` (or shortly before)."""
+        self.seeks += 1
+        self._container.seek(int(self._pts[key_index]), stream=self._stream, backward=True)
+        self._stream.codec_context.flush_buffers()
+        self._frames = B.decode_av(self._container, self._stream, B.DecodeStats())
+        self._pos = -1
+
+    def _reopen(self) -> None:
+        """Start decoding from the very beginning of the file."""
+        self.seeks += 1
+        self._container.close()
+        self._container, self._stream = B.open_av(self.p)
+        self._frames = B.decode_av(self._container, self._stream, B.DecodeStats())
+        self._pos = -1
+
+    def _frame_index(self, frame: Any) -> int:
+        if frame.pts is None:
+            return self._pos + 1
+        i = self._index_of.get(int(frame.pts))
+        if i is None:  # a timestamp the packets did not announce: take the nearest
+            i = int(np.clip(np.searchsorted(self._pts, frame.pts), 0, len(self._pts) - 1))
+        return i
+
+    def _read_forward(self, index: int) -> Any:
+        """Decode from the current position up to frame ``index``; return that frame."""
+        if self._frames is None:
+            self._frames = B.decode_av(self._container, self._stream, B.DecodeStats())
+        found = None
+        for frame in self._frames:
+            i = self._frame_index(frame)
+            self._pos = i
+            if i >= index:
+                found = frame
+                break
+        if found is None:
+            self._frames = None
+            raise CorruptVideoError(
+                f"{self.p.name}: frame {index} could not be decoded (the file may be truncated)"
+            )
+        if self._pos != index:
+            warnings.warn(
+                f"{self.p.name}: frame {index} could not be decoded; showing frame {self._pos}",
+                DecodeWarning,
+                stacklevel=4,
+            )
+        return found
+
+    def read(self, index: int) -> np.ndarray:
+        if index == 0 and self._first is not None and self._pos == 0:
+            image, self._first = self._first, None  # decoded while opening
+            return image
+        self._first = None
+        key = int(self._keys[np.searchsorted(self._keys, index, side="right") - 1])
+        forward = (
+            self._frames is not None
+            and self._pos < index
+            and (self._pos >= key - _SEEK_COST_FRAMES)
+        )
+        if not forward:
+            self._seek_to(index, key)
+        return self.geometry.convert_av(self._read_forward(index), self.out)
+
+    def _seek_to(self, index: int, key: int) -> None:
+        """Position the decoder so that frame ``index`` comes out of a forward read."""
+        k = int(np.searchsorted(self._keys, key))
+        for _ in range(_SEEK_RETRIES):
+            self._restart(int(self._keys[k]))
+            frame = next(self._frames, None)  # type: ignore[arg-type]
+            if frame is not None:
+                i = self._frame_index(frame)
+                if i <= index:
+                    # Push the frame back in front of the rest.
+                    self._frames = _chain_one(frame, self._frames)  # type: ignore[arg-type]
+                    self._pos = i - 1
+                    return
+            if k == 0:
+                break
+            k -= 1  # the seek landed too late (inexact index): one keyframe earlier
+        self._reopen()
+
+
+def _chain_one(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
+    yield first
+    yield from rest
+
+
+class _CvReader:
+    """OpenCV fallback: ``CAP_PROP_POS_FRAMES`` seeks; times assume a constant rate."""
+
+    backend = "opencv"
+
+    def __init__(self, p: Path, size: int | None, short_side: int | None) -> None:
+        self.p = p
+        self.seeks = 0
+        self._cap = B.open_cv(p)
+        n = max(int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
+        fps = self._cap.get(cv2.CAP_PROP_FPS) or 0.0
+        fps = fps if 0 < fps < 10_000 else 30.0
+        ok, image = self._cap.read()
+        if not ok:
+            self._cap.release()
+            raise NoFramesError(f"{p}: no decodable frames (the file may be truncated or corrupt)")
+        self._pos = 0
+        self.times = np.arange(max(n, 1), dtype=np.float64) / fps
+        self.out = B.output_size(image.shape[1], image.shape[0], size=size, short_side=short_side)
+        self._first: np.ndarray | None = B.resize_bgr(image, self.out)
+
+    def close(self) -> None:
+        self._cap.release()
+
+    def read(self, index: int) -> np.ndarray:
+        if index == 0 and self._first is not None and self._pos == 0:
+            image, self._first = self._first, None
+            return image
+        self._first = None
+        if index != self._pos + 1:
+            self.seeks += 1
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+        ok, image = self._cap.read()
+        if not ok:
+            self._pos = len(self.times)  # force a seek next time
+            raise CorruptVideoError(f"{self.p.name}: frame {index} could not be decoded")
+        self._pos = index
+        return np.ascontiguousarray(B.resize_bgr(image, self.out))
