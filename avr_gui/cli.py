@@ -147,7 +147,13 @@ def cmd_features(args: argparse.Namespace) -> int:
     show = not args.json and sys.stderr.isatty()
     encoder = _encoder_for(args, [args.video])
     t0 = time.perf_counter()
-    seq = encode_video(args.video, encoder, fps=args.fps, progress=_progress_printer(show))
+    seq = encode_video(
+        args.video,
+        encoder,
+        fps=args.fps,
+        on_warning=lambda m: print(f"avr: warning: {m}", file=sys.stderr),
+        progress=_progress_printer(show),
+    )
     seconds = time.perf_counter() - t0
     save_sequence(args.output, seq)
     summary = {

@@ -17,7 +17,7 @@ import numpy as np
 from avr_gui import __version__
 from avr_gui.core.align import AlignmentOptions, align_many, time_map_table
 from avr_gui.core.atomic import write_text
-from avr_gui.core.features import load_sequence
+from avr_gui.core.features import get_encoder, load_sequence
 from avr_gui.core.render import cost_matrix_image, write_png
 from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
 
@@ -89,7 +89,11 @@ def run_demo(out: Path, *, quiet: bool = False) -> dict:
         )
         write_video(clips_dir / clip.name, frames, FPS)
         say(f"  generated {clip.name:32s} {clip.n_frames:3d} frames")
-    seqs = [load_sequence(clips_dir / c.name, fps=FPS) for c in CLIPS]
+    # The generated clips are abstract shapes on texture, which the weight-free
+    # thumbnail describes better than ImageNet features (those are for real video).
+    encoder = get_encoder("thumb16")
+    say(f"  features: {encoder.name}")
+    seqs = [load_sequence(clips_dir / c.name, encoder=encoder, fps=FPS) for c in CLIPS]
     query, others = seqs[0], seqs[1:]
     results = align_many(
         query.features, [s.features for s in others], AlignmentOptions(), keep_cost=True

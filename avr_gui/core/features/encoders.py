@@ -59,6 +59,9 @@ class Encoder(ABC):
     dim: int
     device: str = "cpu"
     batch_size: int = 32
+    #: Longest side frames need when decoded for this encoder (None: full size).
+    #: Decoding straight to it is much cheaper than resizing full frames later.
+    decode_side: int | None = None
 
     @abstractmethod
     def encode(self, frames: Sequence[np.ndarray]) -> np.ndarray:
@@ -81,6 +84,7 @@ class ThumbnailEncoder(Encoder):
     version = "thumb16-v1"
     dim = 256
     batch_size = 256
+    decode_side = 128
 
     def encode(self, frames: Sequence[np.ndarray]) -> np.ndarray:
         return thumbnail_features(frames)
@@ -164,6 +168,7 @@ class EfficientNetEncoder(Encoder):
             ) from exc
         self.device = resolve_device(device)
         self.size = size
+        self.decode_side = 2 * size
         self.pooling = pooling
         self.dim = 1280 * (2 if pooling == "avgmax" else 1)
         self.version = f"effnet-lite0-{_file_digest(path)}-{size}-{pooling}"
@@ -209,6 +214,7 @@ class TorchScriptEncoder(Encoder):
             raise WeightsError(f"{p}: not a loadable TorchScript model ({exc})") from exc
         self._torch = torch
         self.size = size
+        self.decode_side = 2 * size
         self.dim = int(self.encode([np.zeros((size, size, 3), np.uint8)]).shape[1])
         self.version = f"torchscript-{_file_digest(p)}-{size}"
 
@@ -246,6 +252,7 @@ class OnnxEncoder(Encoder):
             raise WeightsError(f"{p}: not a loadable ONNX model ({exc})") from exc
         self._input = self._session.get_inputs()[0].name
         self.size = size
+        self.decode_side = 2 * size
         self.dim = int(self.encode([np.zeros((size, size, 3), np.uint8)]).shape[1])
         self.version = f"onnx-{_file_digest(p)}-{size}"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,19 +66,23 @@ def encode_video(
     encoder: Encoder,
     *,
     fps: float = 10.0,
+    on_warning: Callable[[str], None] | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> FeatureSequence:
     """Decode ``path`` at ``fps`` and encode the sampled frames in batches.
 
-    Frames are encoded a batch at a time as they arrive, so a long video never sits in
-    memory whole.
+    A decoder thread runs up to two batches ahead of the encoder, so decoding and
+    encoding overlap; frames are shrunk at decode time to what the encoder can use and
+    encoded a batch at a time, so a long or huge video never sits in memory whole.
 
     Parameters
     ----------
     path : path-like
     encoder : Encoder
     fps : float
+    on_warning : callable, optional
+        Receives a one-line message for a damaged file (the readable part is encoded).
     progress, cancel
         See :mod:`avr_gui.core.jobs`.
 
@@ -90,7 +95,16 @@ def encode_video(
     batch: list[np.ndarray] = []
     times: list[float] = []
     indices: list[int] = []
-    for frame in sample_frames(p, fps, progress=progress, cancel=cancel):
+    frames = sample_frames(
+        p,
+        fps,
+        size=encoder.decode_side,
+        prefetch=2 * encoder.batch_size,
+        on_warning=on_warning,
+        progress=progress,
+        cancel=cancel,
+    )
+    for frame in frames:
         batch.append(frame.image)
         times.append(frame.time)
         indices.append(frame.index)
