@@ -161,3 +161,31 @@ def test_unknown_backend_and_bad_frames():
     with pytest.raises(InputError, match=r"\[H, W, 3\]"):
         enc.encode([np.zeros((10, 10), np.uint8)])
     assert enc.encode([]).shape == (0, 1280)
+
+
+def test_encode_video_follows_source_frames_and_reports_damage(tmp_path):
+    from avr_gui.core.features import encode_video
+    from avr_gui.core.jobs import Cancelled, CancelToken
+    from avr_gui.core.synth import write_video_av
+
+    clip = render_frames(0, speed_warp(45, (1.0,)), (160, 120), ClipStyle(seed=2), code=True)
+    mkv = tmp_path / "clip ✓.mkv"
+    write_video_av(mkv, clip, 15.0, codec="libx264", gop=5)
+    enc = get_encoder("thumb16")
+    seq = encode_video(mkv, enc, fps=5.0)
+    np.testing.assert_array_equal(seq.frame_indices, np.arange(15) * 3)
+    np.testing.assert_allclose(seq.timestamps, np.arange(15) / 5.0, atol=1e-3)
+    assert seq.encoder == "thumb16" and seq.features.shape == (15, 256)
+
+    data = mkv.read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[: len(data) // 2])
+    notes: list[str] = []
+    part = encode_video(cut, enc, fps=15.0, on_warning=notes.append)
+    assert 0 < part.features.shape[0] < 45
+    assert notes, "a damaged file must be reported"
+
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        encode_video(mkv, enc, fps=15.0, cancel=token)
