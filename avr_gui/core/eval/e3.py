@@ -39,10 +39,23 @@ def run_e3(
     *,
     fps: float = 10.0,
     context: bool = True,
+    standardize: bool = False,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> dict:
     """Run E3 with one encoder.
+
+    Parameters
+    ----------
+    clips : sequence of path-like
+    encoder : Encoder
+    fps : float
+    context : bool
+        Contextualize features before DTW.
+    standardize : bool
+        Standardise every feature dimension over all frames of the library first
+        (EVAL.md's suspect: raw all-positive CNN features make the running-mean half a
+        ramp along the clip's mean appearance).
 
     Returns
     -------
@@ -59,6 +72,11 @@ def run_e3(
         progress(k, len(clips), f"E3: encoding {names[k]}")
         feats.append(encode_video(c, encoder, fps=fps, cancel=cancel).features)
     vecs = np.stack([_clip_vector(f) for f in feats])
+    if standardize:
+        allf = np.concatenate(feats)
+        mu = allf.mean(axis=0)
+        sd = allf.std(axis=0) + 1e-6
+        feats = [((f - mu) / sd).astype(np.float32) for f in feats]
     queries = [k for k, c in enumerate(clips) if action_of(c) != "other"]
     per_query = {}
     summary = {s: {"top1_same_action": 0, "top3_same_action": 0} for s in ("draq", "dtw", "clip")}
