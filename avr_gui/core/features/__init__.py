@@ -1,5 +1,12 @@
 """Frame features: encoders behind one interface, and feature sequences with timestamps."""
 
+from avr_gui.core.features.compact import (
+    ClipStandardizer,
+    Projection,
+    clip_vector,
+    from_storage,
+    to_storage,
+)
 from avr_gui.core.features.encoders import (
     BACKENDS,
     DEFAULT_BACKEND,
@@ -18,12 +25,17 @@ from avr_gui.core.features.thumbnail import thumbnail_features
 __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
+    "ClipStandardizer",
     "Encoder",
     "FeatureSequence",
+    "Projection",
     "WeightsError",
+    "clip_vector",
     "encode_video",
+    "from_storage",
     "get_encoder",
     "load_sequence",
     "save_sequence",
     "thumbnail_features",
+    "to_storage",
 ]
