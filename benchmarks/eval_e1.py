@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--configs", default="thumb16,effnet-lite0@160,effnet-lite0@224")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--fps", type=float, default=10.0, help="sampling rate (protocol: 10)")
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args(argv)
     clips = sorted((args.data / "real").glob("*.mp4"))
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         clips,
         encoders,
         seed=args.seed,
+        fps=args.fps,
         progress=lambda d, t, m: print(f"[{d}/{t}] {m}", file=sys.stderr, flush=True),
     )
     summary = result.summary()

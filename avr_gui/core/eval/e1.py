@@ -139,6 +139,7 @@ def run_e1(
     encoders: dict[str, Encoder],
     *,
     seed: int = 0,
+    fps: float = FPS,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> E1Result:
@@ -150,6 +151,8 @@ def run_e1(
     encoders : dict of str to Encoder
         Configuration name -> encoder.
     seed : int
+    fps : float
+        Sampling rate (the protocol's is 10); errors are in frames at this rate.
 
     Returns
     -------
@@ -160,7 +163,7 @@ def run_e1(
     for k, clip in enumerate(clips):
         check(cancel)
         progress(k, len(clips), f"E1: {Path(clip).name}")
-        frames = load_clip(clip)
+        frames = load_clip(clip, fps)
         copy = make_copy(frames, seed * 1000 + k)
         for name, enc in encoders.items():
             check(cancel)
