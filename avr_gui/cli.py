@@ -54,12 +54,12 @@ def _alignment_payload(query, candidate, result, keep: str) -> dict:
     }
 
 
-_VIDEO_SUFFIXES_NOT = (".npy", ".npz")
+_FEATURE_SUFFIXES = (".npy", ".npz")
 
 
 def _encoder_for(args: argparse.Namespace, paths: Sequence[str]):
     """The encoder the command needs, or None when every input is a feature array."""
-    if all(Path(p).suffix.lower() in _VIDEO_SUFFIXES_NOT for p in paths):
+    if all(Path(p).suffix.lower() in _FEATURE_SUFFIXES for p in paths):
         return None
     from avr_gui.core.features import get_encoder
 
