@@ -178,6 +178,73 @@ def cmd_features(args: argparse.Namespace) -> int:
     return 0
 
 
+def _default_data() -> Path:
+    # ../shared/data beside the checkout, as the evaluation data README describes.
+    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    data = Path(args.data) if args.data else _default_data()
+    show = not args.json and sys.stderr.isatty()
+    progress = _progress_printer(show)
+    if args.protocol == "e2":
+        from avr_gui.core.eval.e2 import load_penn, run_e2, split_every_fifth
+
+        if args.library or args.queries:
+            if not (args.library and args.queries):
+                raise InputError("give both --library and --queries (or neither)")
+            library, queries = load_penn(args.library), load_penn(args.queries)
+        else:
+            path = data / "penn_action" / "penn_action_joints_train.npz"
+            if not path.exists():
+                raise InputError(f"{path}: missing (set --data to the evaluation data folder)")
+            library, queries = split_every_fifth(load_penn(path))
+        result = run_e2(library, queries, context=not args.no_context, progress=progress)
+        # The best ranking score offered today is the length-normalised DTW cost.
+        result.update(
+            best_score="dtw",
+            top1_best=result["top1_dtw"],
+            auroc_best=result["auroc_dtw"],
+        )
+    else:
+        clips = sorted((data / "real").glob("*.mp4"))
+        if not clips:
+            raise InputError(f"{data / 'real'}: no clips (set --data to the evaluation data)")
+        from avr_gui.core.features import DEFAULT_BACKEND, get_encoder
+
+        if args.protocol == "e1":
+            from avr_gui.core.eval.e1 import run_e1
+
+            names = [DEFAULT_BACKEND] + [b for b in args.backends.split(",") if b]
+            encoders = {n: get_encoder(n) for n in dict.fromkeys(names)}
+            r = run_e1(clips, encoders, progress=progress)
+            summary = r.summary()
+            result = {
+                "backend": DEFAULT_BACKEND,
+                **summary[DEFAULT_BACKEND],
+                "per_backend": summary,
+                "per_clip": r.errors,
+            }
+        else:
+            from avr_gui.core.eval.e3 import run_e3
+
+            result = run_e3(clips, get_encoder(args.backend or DEFAULT_BACKEND), progress=progress)
+    if show:
+        print(file=sys.stderr)
+    if args.json:
+        json.dump(result, sys.stdout, indent=2)
+        print()
+    else:
+        for key, value in result.items():
+            if isinstance(value, float):
+                print(f"{key:22s} {value:.3f}")
+            elif not isinstance(value, dict):
+                print(f"{key:22s} {value}")
+            else:
+                print(f"{key:22s} {json.dumps(value)[:200]}")
+    return 0
+
+
 def _add_encoder_options(p: argparse.ArgumentParser) -> None:
     from avr_gui.core.features.encoders import DEFAULT_BACKEND
 
@@ -278,6 +345,22 @@ def build_parser() -> argparse.ArgumentParser:
     fe.add_argument("--device", default=None, help="auto (default), cpu or cuda")
     _add_encoder_options(fe)
     fe.set_defaults(func=cmd_features)
+
+    ev = sub.add_parser(
+        "eval",
+        help="run an evaluation protocol of EVAL.md on real data",
+        description="E1: warp recovery on the real clips (per backend); E2: retrieval and "
+        "alignability on Penn Action joints; E3: cross-person search on the real clips.",
+    )
+    ev.add_argument("protocol", choices=("e1", "e2", "e3"))
+    ev.add_argument("--data", default=None, help="evaluation data folder (default ../shared/data)")
+    ev.add_argument("--library", help="E2: library sequences (.npz, Penn Action layout)")
+    ev.add_argument("--queries", help="E2: query sequences (.npz, Penn Action layout)")
+    ev.add_argument("--backends", default="", help="E1: more backends to compare, comma-separated")
+    ev.add_argument("--backend", default=None, help="E3: encoder (default: the default backend)")
+    ev.add_argument("--no-context", action="store_true", help="E2: raw pose vectors")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.set_defaults(func=cmd_eval)
 
     de = sub.add_parser(
         "demo",
