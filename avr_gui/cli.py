@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -275,6 +276,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# Subcommands that live in their own module; each exposes ``register(subparsers)``.
+_SUBCOMMAND_MODULES: tuple[str, ...] = ()
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="avr",
@@ -371,6 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("dir", nargs="?", default="avr-demo", help="output folder (default avr-demo)")
     de.add_argument("--json", action="store_true", help="print a JSON summary")
     de.set_defaults(func=cmd_demo)
+    for name in _SUBCOMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return ap
 
 
