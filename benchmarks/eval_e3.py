@@ -1,7 +1,8 @@
 """EVAL.md E3 (cross-person search on the real clips) for one encoder.
 
 Run: ``python benchmarks/eval_e3.py [--data ../shared/data] [--backend effnet-lite0]
-[--size 224] [--standardize] [--json PATH]``.
+[--size 224] [--standardize] [--cache DIR] [--json PATH]``. ``--cache`` keeps the
+per-clip features (``.npz``) so later runs with the same backend skip decoding.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from avr_gui.core.atomic import write_text
 from avr_gui.core.eval.e3 import run_e3
 from avr_gui.core.features import get_encoder
+from avr_gui.core.features.sequence import encode_video, load_sequence, save_sequence
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -25,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=None)
     ap.add_argument("--standardize", action="store_true")
     ap.add_argument("--no-context", action="store_true")
+    ap.add_argument("--cache", type=Path, default=None, help="feature cache folder")
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args(argv)
     clips = sorted((args.data / "real").glob("*.mp4"))
@@ -32,11 +35,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no clips in {args.data / 'real'}", file=sys.stderr)
         return 2
     enc = get_encoder(args.backend, **({"size": args.size} if args.size else {}))
-    r = run_e3(clips, enc, context=not args.no_context, standardize=args.standardize)
+    feats = None
+    if args.cache:
+        args.cache.mkdir(parents=True, exist_ok=True)
+        feats = []
+        for c in clips:
+            f = args.cache / f"{enc.name}-{args.size or 'default'}-{c.stem}.npz"
+            if not f.exists():
+                save_sequence(f, encode_video(c, enc))
+            feats.append(load_sequence(f).features)
+    r = run_e3(
+        clips, enc, context=not args.no_context, standardize=args.standardize, features=feats
+    )
     for score, v in r["summary"].items():
         print(
-            f"{score:5s} top-1 same action {v['top1_same_action']}/{r['queries']}  "
-            f"top-3 {v['top3_same_action']}/{r['queries']}"
+            f"{score:6s} top-1 same action {v['top1_same_action']}/{r['queries']}  "
+            f"top-3 {v['top3_same_action']}/{r['queries']}  AUROC {v['auroc']:.3f}  "
+            f"FPE(top-1) {v['fpe_top1']:.2f}"
         )
     for q, v in r["pushup_draq_separation"].items():
         print(

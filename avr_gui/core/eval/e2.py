@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from avr_gui.core.align import AlignmentOptions, align_many
+from avr_gui.core.align.ranking import RankingScore, default_ranking, path_tau
 from avr_gui.core.errors import InputError, UnsupportedFileError
-from avr_gui.core.eval.metrics import auroc, cycle_fpe, kendall_tau, recall_at_k
+from avr_gui.core.eval.metrics import agreement_curve, auroc, cycle_fpe, recall_at_k
 from avr_gui.core.features.compact import ClipStandardizer
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 
@@ -74,10 +75,100 @@ def clip_descriptor(seq: np.ndarray) -> np.ndarray:
     return np.concatenate([seq.mean(axis=0), seq.std(axis=0)]).astype(np.float32)
 
 
-def _tau_of_path(path: np.ndarray) -> float:
-    # Kendall's tau of the path's cells (query index vs candidate index): 1 for a
-    # strictly diagonal path, lower the more it stalls on one side.
-    return kendall_tau(path[:, 0], path[:, 1])
+@dataclass(frozen=True)
+class CandidateTable:
+    """The top-10 candidates of every query with all their ranking cues.
+
+    Attributes
+    ----------
+    top : numpy.ndarray, shape (Q, 10), int
+        Library indices in retrieval order.
+    same : numpy.ndarray, shape (Q, 10), bool
+        Candidate shows the query's action.
+    similarity, draq, normalized_cost, tau : numpy.ndarray, shape (Q, 10)
+    paths : list of list of numpy.ndarray
+        ``paths[q][k]`` is the warp path of query q with its k-th candidate.
+    """
+
+    top: np.ndarray
+    same: np.ndarray
+    similarity: np.ndarray
+    draq: np.ndarray
+    normalized_cost: np.ndarray
+    tau: np.ndarray
+    paths: list[list[np.ndarray]]
+
+
+def candidate_table(
+    library: PoseSet,
+    queries: PoseSet,
+    *,
+    context: bool = True,
+    exclude_self: bool = False,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> CandidateTable:
+    """Retrieve the top 10 of each query by clip similarity and align them all.
+
+    Parameters
+    ----------
+    library, queries : PoseSet
+    context : bool
+    exclude_self : bool
+        The queries are the library itself (leave-one-out): never retrieve a query's
+        own sequence. Used to fit ranking scores on a library without its queries.
+    """
+    if len(library.sequences) < TOP + int(exclude_self):
+        raise InputError(f"the library needs at least {TOP} sequences")
+    lib_desc = np.stack([clip_descriptor(s) for s in library.sequences])
+    std = ClipStandardizer.fit(lib_desc)
+    lib_vec = std.transform(lib_desc)
+    q_vec = std.transform(np.stack([clip_descriptor(s) for s in queries.sequences]))
+    sims = q_vec @ lib_vec.T
+    if exclude_self:
+        np.fill_diagonal(sims, -np.inf)
+    top = np.argsort(-sims, axis=1, kind="stable")[:, :TOP]
+    opts = AlignmentOptions(context=context)
+    n_q = len(queries.sequences)
+    cols: dict[str, list[np.ndarray]] = {"draq": [], "cost": [], "tau": []}
+    paths = []
+    for qi in range(n_q):
+        if qi % 20 == 0:
+            check(cancel)
+            progress(qi, n_q, "E2: aligning the top 10")
+        res = align_many(queries.sequences[qi], [library.sequences[k] for k in top[qi]], opts)
+        cols["draq"].append(np.array([r.draq for r in res]))
+        cols["cost"].append(np.array([r.normalized_cost for r in res]))
+        cols["tau"].append(np.array([path_tau(r.path) for r in res]))
+        paths.append([r.path for r in res])
+    progress(n_q, n_q, "E2: aligned")
+    return CandidateTable(
+        top=top,
+        same=library.actions[top] == queries.actions[:, None],
+        similarity=np.take_along_axis(sims, top, axis=1),
+        draq=np.stack(cols["draq"]),
+        normalized_cost=np.stack(cols["cost"]),
+        tau=np.stack(cols["tau"]),
+        paths=paths,
+    )
+
+
+def table_scores(table: CandidateTable, ranking: RankingScore | None = None) -> dict:
+    """Each ranking score of every candidate, shape (Q, 10), lower = better."""
+    scores = {
+        "retrieval": np.tile(np.arange(TOP, dtype=np.float64), (len(table.top), 1)),
+        "draq": table.draq,
+        "dtw": table.normalized_cost,
+        "tau": -table.tau,
+    }
+    if ranking is not None:
+        scores[ranking.name] = np.stack(
+            [
+                ranking.score(table.similarity[q], table.draq[q], table.normalized_cost[q], t)
+                for q, t in enumerate(table.tau)
+            ]
+        )
+    return scores
 
 
 def run_e2(
@@ -85,67 +176,52 @@ def run_e2(
     queries: PoseSet,
     *,
     context: bool = True,
+    ranking: RankingScore | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> dict:
     """Run E2: retrieval, re-ranking of the top 10, AUROC and FPE.
 
+    Parameters
+    ----------
+    ranking : RankingScore, optional
+        A fused score to evaluate beside DRAQ and DTW cost (default: the shipped one).
+
     Returns
     -------
     dict
-        ``recall@1/5/10``, ``top1_draq``, ``top1_dtw``, ``auroc_draq``, ``auroc_dtw``,
-        ``auroc_tau``, ``fpe_retrieval``, ``fpe_draq``, ``fpe_dtw`` and counts.
+        ``recall@1/5/10``, ``top1_<score>``, ``auroc_<score>``, ``fpe_<score>`` for
+        every score (retrieval order, draq, dtw, tau and the fused one), ``best`` (the
+        name of the score the product ranks by) with ``top1_best``/``auroc_best``, and
+        ``curves`` (Figure 5: mean agreement below each percentile, per score).
     """
-    if len(library.sequences) < TOP:
-        raise InputError(f"the library needs at least {TOP} sequences")
-    lib_desc = np.stack([clip_descriptor(s) for s in library.sequences])
-    std = ClipStandardizer.fit(lib_desc)
-    lib_vec = std.transform(lib_desc)
-    q_vec = std.transform(np.stack([clip_descriptor(s) for s in queries.sequences]))
-    sims = q_vec @ lib_vec.T
-    top = np.argsort(-sims, axis=1, kind="stable")[:, :TOP]
-    hits = library.actions[top] == queries.actions[:, None]
-    opts = AlignmentOptions(context=context)
-    draq_s, dtw_s, tau_s, same = [], [], [], []
-    top1 = {"draq": 0, "dtw": 0}
-    fpe = {"retrieval": [], "draq": [], "dtw": []}
+    ranking = default_ranking() if ranking is None else ranking
+    table = candidate_table(library, queries, context=context, progress=progress, cancel=cancel)
     n_q = len(queries.sequences)
-    for qi in range(n_q):
-        if qi % 20 == 0:
-            check(cancel)
-            progress(qi, n_q, "E2: re-ranking")
-        res = align_many(queries.sequences[qi], [library.sequences[k] for k in top[qi]], opts)
-        d = np.array([r.draq for r in res])
-        c = np.array([r.normalized_cost for r in res])
-        t = np.array([_tau_of_path(r.path) for r in res])
-        draq_s += list(d)
-        dtw_s += list(c)
-        tau_s += list(-t)
-        same += list(hits[qi])
-        best_d = int(np.argmin(d))
-        best_c = int(np.argmin(c))
-        top1["draq"] += int(hits[qi, best_d])
-        top1["dtw"] += int(hits[qi, best_c])
-        fpe["retrieval"].append(cycle_fpe(res[0].path))
-        fpe["draq"].append(cycle_fpe(res[best_d].path))
-        fpe["dtw"].append(cycle_fpe(res[best_c].path))
-    progress(n_q, n_q, "E2 done")
-    same_arr = np.array(same)
-    return {
+    out: dict = {
         "queries": n_q,
         "library": len(library.sequences),
-        "recall@1": recall_at_k(hits, 1),
-        "recall@5": recall_at_k(hits, 5),
-        "recall@10": recall_at_k(hits, 10),
-        "top1_draq": top1["draq"] / n_q,
-        "top1_dtw": top1["dtw"] / n_q,
-        "auroc_draq": auroc(np.array(draq_s), same_arr),
-        "auroc_dtw": auroc(np.array(dtw_s), same_arr),
-        "auroc_tau": auroc(np.array(tau_s), same_arr),
-        "fpe_retrieval": float(np.mean(fpe["retrieval"])),
-        "fpe_draq": float(np.mean(fpe["draq"])),
-        "fpe_dtw": float(np.mean(fpe["dtw"])),
+        "recall@1": recall_at_k(table.same, 1),
+        "recall@5": recall_at_k(table.same, 5),
+        "recall@10": recall_at_k(table.same, 10),
     }
+    same = table.same.ravel()
+    curves = {}
+    for name, s in table_scores(table, ranking).items():
+        best = np.argmin(s, axis=1)
+        if name != "retrieval":
+            out[f"top1_{name}"] = float(table.same[np.arange(n_q), best].mean())
+            out[f"auroc_{name}"] = auroc(s.ravel(), same)
+            curves[name] = agreement_curve(s.ravel(), same)
+        if name != "tau":
+            out[f"fpe_{name}"] = float(
+                np.mean([cycle_fpe(table.paths[q][b]) for q, b in enumerate(best)])
+            )
+    out["best"] = ranking.name
+    out["top1_best"] = out[f"top1_{ranking.name}"]
+    out["auroc_best"] = out[f"auroc_{ranking.name}"]
+    out["curves"] = curves
+    return out
 
 
 def split_every_fifth(data: PoseSet) -> tuple[PoseSet, PoseSet]:

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from avr_gui.core.align import AlignmentOptions, align_many
+from avr_gui.core.align.ranking import RankingScore, default_ranking, path_tau
+from avr_gui.core.eval.metrics import auroc, cycle_fpe
 from avr_gui.core.features.encoders import Encoder
 from avr_gui.core.features.sequence import encode_video
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
@@ -40,6 +42,8 @@ def run_e3(
     fps: float = 10.0,
     context: bool = True,
     standardize: bool = False,
+    ranking: RankingScore | None = None,
+    features: Sequence[np.ndarray] | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> dict:
@@ -56,6 +60,10 @@ def run_e3(
         Standardise every feature dimension over all frames of the library first
         (EVAL.md's suspect: raw all-positive CNN features make the running-mean half a
         ramp along the clip's mean appearance).
+    ranking : RankingScore, optional
+        The fused score to evaluate beside the single cues (default: the shipped one).
+    features : sequence of numpy.ndarray, optional
+        Per-clip frame features already computed with ``encoder`` (skips decoding).
 
     Returns
     -------
@@ -66,8 +74,9 @@ def run_e3(
         non-push-up clip by DRAQ).
     """
     names = [Path(c).name for c in clips]
-    feats = []
-    for k, c in enumerate(clips):
+    ranking = default_ranking() if ranking is None else ranking
+    feats = list(features) if features is not None else []
+    for k, c in enumerate(clips[len(feats) :]):
         check(cancel)
         progress(k, len(clips), f"E3: encoding {names[k]}")
         feats.append(encode_video(c, encoder, fps=fps, cancel=cancel).features)
@@ -79,17 +88,27 @@ def run_e3(
         feats = [((f - mu) / sd).astype(np.float32) for f in feats]
     queries = [k for k, c in enumerate(clips) if action_of(c) != "other"]
     per_query = {}
-    summary = {s: {"top1_same_action": 0, "top3_same_action": 0} for s in ("draq", "dtw", "clip")}
+    score_names = ("draq", "dtw", "clip", "tau", ranking.name)
+    summary = {s: {"top1_same_action": 0, "top3_same_action": 0} for s in score_names}
+    fpe = {s: [] for s in score_names}
+    all_scores: dict[str, list[float]] = {s: [] for s in score_names}
+    all_same: list[bool] = []
     pushup_counts = {}
     same_draq, other_draq = [], []
     for q in queries:
         check(cancel)
         others = [k for k in range(len(clips)) if k != q]
         res = align_many(feats[q], [feats[k] for k in others], AlignmentOptions(context=context))
+        sim = np.array([float(vecs[q] @ vecs[k]) for k in others])
+        tau = np.array([path_tau(r.path) for r in res])
+        draq = np.array([r.draq for r in res])
+        cost = np.array([r.normalized_cost for r in res])
         scores = {
-            "draq": np.array([r.draq for r in res]),
-            "dtw": np.array([r.normalized_cost for r in res]),
-            "clip": -np.array([float(vecs[q] @ vecs[k]) for k in others]),
+            "draq": draq,
+            "dtw": cost,
+            "clip": -sim,
+            "tau": -tau,
+            ranking.name: ranking.score(sim, draq, cost, tau),
         }
         act = action_of(clips[q])
         same = np.array([action_of(clips[k]) == act for k in others])
@@ -107,6 +126,8 @@ def run_e3(
                 for i in order
             ]
             summary[s]["top1_same_action"] += int(same[order[0]])
+            fpe[s].append(cycle_fpe(res[order[0]].path))
+            all_scores[s] += list(v)
             summary[s]["top3_same_action"] += int(same[order[:3]].any())
         if act == "pushup":
             worst_other = scores["draq"][~same].min()
@@ -115,9 +136,15 @@ def run_e3(
                 "pushups_above_all_others": int((scores["draq"][same] < worst_other).sum()),
             }
         per_query[names[q]] = ranked
+        all_same += list(same)
     progress(len(clips), len(clips), "E3 done")
+    same_arr = np.array(all_same)
+    for name in score_names:
+        summary[name]["auroc"] = auroc(np.array(all_scores[name]), same_arr)
+        summary[name]["fpe_top1"] = float(np.mean(fpe[name]))
     return {
         "queries": len(queries),
+        "best": ranking.name,
         "summary": summary,
         "pushup_draq_separation": pushup_counts,
         "draq_same_action_mean": float(np.mean(same_draq)),

@@ -106,3 +106,122 @@ def kendall_tau(x: np.ndarray, y: np.ndarray) -> float:
         raise InputError("Kendall's tau needs two 1-D sequences of the same length >= 2")
     tau = kendalltau(a, b).statistic
     return 1.0 if not np.isfinite(tau) else float(tau)
+
+
+def agreement_curve(
+    scores: np.ndarray, agree: np.ndarray, percentiles: np.ndarray | None = None
+) -> dict[str, list[float]]:
+    """The paper's Figure 5: mean agreement of the pairs below each score percentile.
+
+    Parameters
+    ----------
+    scores : array_like, shape (N,)
+        Lower = more alignable (DRAQ, DTW cost, ...).
+    agree : array_like, shape (N,)
+        Agreement of each pair in [0, 1] (phase agreement, or same action as 0/1).
+    percentiles : array_like, shape (P,), optional
+        In (0, 100]; default 5, 10, ..., 100.
+
+    Returns
+    -------
+    dict
+        ``percentile`` [P] and ``agreement`` [P]: mean agreement of the pairs whose
+        score is at or below that percentile of all scores (ties share a side).
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    a = np.asarray(agree, dtype=np.float64)
+    if s.ndim != 1 or s.shape != a.shape or s.size == 0:
+        raise InputError("scores and agreement must be non-empty 1-D arrays of equal length")
+    if not (np.isfinite(s).all() and np.isfinite(a).all()):
+        raise InputError("scores and agreement must be finite")
+    pct = np.arange(5, 101, 5, dtype=np.float64) if percentiles is None else np.asarray(percentiles)
+    if pct.ndim != 1 or pct.size == 0 or (pct <= 0).any() or (pct > 100).any():
+        raise InputError("percentiles must lie in (0, 100]")
+    order = np.argsort(s, kind="stable")
+    cum = np.cumsum(a[order])
+    # The k cheapest pairs, k = ceil(p% of N), at least one.
+    k = np.maximum(np.ceil(pct / 100.0 * s.size).astype(np.int64), 1)
+    return {"percentile": pct.tolist(), "agreement": (cum[k - 1] / k).tolist()}
+
+
+def _labels_along(path: np.ndarray, labels_a: np.ndarray, labels_b: np.ndarray):
+    p = np.asarray(path, dtype=np.int64)
+    la = np.asarray(labels_a)
+    lb = np.asarray(labels_b)
+    if p.ndim != 2 or p.shape[1] != 2 or len(p) == 0:
+        raise InputError(f"a path is a non-empty (L, 2) array, got shape {p.shape}")
+    if p[:, 0].max() >= len(la) or p[:, 1].max() >= len(lb) or p.min() < 0:
+        raise InputError("the path leaves the labelled frames")
+    return p, la, lb
+
+
+def aligned_phase_agreement(path: np.ndarray, labels_a: np.ndarray, labels_b: np.ndarray) -> float:
+    """APA: share of the path's cells whose two frames carry the same phase label.
+
+    Parameters
+    ----------
+    path : array_like, shape (L, 2)
+    labels_a : array_like, shape (n,)
+        Phase label of each frame of the first sequence.
+    labels_b : array_like, shape (m,)
+
+    Returns
+    -------
+    float
+    """
+    p, la, lb = _labels_along(path, labels_a, labels_b)
+    return float(np.mean(la[p[:, 0]] == lb[p[:, 1]]))
+
+
+def dtw_accuracy(path: np.ndarray, labels_a: np.ndarray, labels_b: np.ndarray) -> float:
+    """Share of the first sequence's frames whose DTW partner has the same phase.
+
+    Unlike :func:`aligned_phase_agreement`, every frame of the first sequence counts
+    once (its partner is its first matched frame, the first sequence kept unwarped),
+    so a path that stalls on many cells cannot inflate the figure.
+
+    Parameters
+    ----------
+    path : array_like, shape (L, 2)
+        Full path covering every frame of the first sequence.
+    labels_a : array_like, shape (n,)
+    labels_b : array_like, shape (m,)
+
+    Returns
+    -------
+    float
+    """
+    p, la, lb = _labels_along(path, labels_a, labels_b)
+    partner = np.rint(time_map(p, keep="query", reduce="first")).astype(np.int64)
+    if len(partner) != len(la):
+        raise InputError("the path must cover every frame of the first sequence")
+    return float(np.mean(la == lb[partner]))
+
+
+def cycle_cpe(path: np.ndarray, labels: np.ndarray) -> float:
+    """Cycle Phase Error: share of query frames whose phase changes on the round trip.
+
+    Each query frame is carried to the match keeping the match unwarped, then back
+    keeping the query unwarped (as in :func:`cycle_fpe`); the frame lands on a query
+    position whose phase label is compared with the original frame's.
+
+    Parameters
+    ----------
+    path : array_like, shape (L, 2)
+    labels : array_like, shape (n,)
+        Phase label of each query frame.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0 = cycle-consistent phases.
+    """
+    p = np.asarray(path)
+    lab = np.asarray(labels)
+    query_of_match = time_map(p, keep="candidate")
+    match_of_query = time_map(p, keep="query")
+    if len(match_of_query) != len(lab):
+        raise InputError(f"{len(lab)} labels for a path over {len(match_of_query)} query frames")
+    back = np.interp(match_of_query, np.arange(len(query_of_match)), query_of_match)
+    landed = np.clip(np.rint(back).astype(np.int64), 0, len(lab) - 1)
+    return float(np.mean(lab[landed] != lab))
