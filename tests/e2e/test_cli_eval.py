@@ -43,12 +43,17 @@ def test_e2_on_given_library_and_queries(avr, tmp_path):
     lib, q = tmp_path / "library.npz", tmp_path / "queries.npz"
     _penn_like(lib, 20, 0)
     _penn_like(q, 6, 1)
-    r = avr("eval", "e2", "--library", lib, "--queries", q, "--json")
+    r = avr("eval", "e2", "--library", lib, "--queries", q, "--json", "--plots", tmp_path / "p")
     assert r.code == 0, r.err
     data = r.json()
-    assert E2_KEYS <= set(data) and data["best_score"] == "dtw"
+    assert E2_KEYS <= set(data) and data["best_score"] == data["best"]
     assert data["queries"] == 6 and data["library"] == 20
     assert data["recall@10"] == 1.0
+    assert {Path(p).name for p in data["plots"]} == {
+        "e2_recall.png",
+        "e2_rerank.png",
+        "e2_figure5.png",
+    }
     bad = avr("eval", "e2", "--library", lib)
     assert bad.code == 2 and "both --library and --queries" in bad.err
 
@@ -65,3 +70,24 @@ def test_e2_on_penn_action(avr):
     data = r.json()
     assert E2_KEYS <= set(data)
     assert data["recall@1"] >= 0.912 and data["auroc_draq"] >= 0.81
+
+
+E4_KEYS = {
+    "phase_classification", "phase_progression", "kendall_tau", "ap@5", "ap@10", "ap@15",
+    "apa", "dtw_accuracy", "cpe", "fpe", "auroc_draq", "auroc_dtw", "auroc_tau", "curves",
+}  # fmt: skip
+
+
+def test_e4_on_generated_clips_with_plots(avr, tmp_path):
+    r = avr("eval", "e4", "--backend", "thumb16", "--json", "--plots", tmp_path / "plots")
+    assert r.code == 0, r.err
+    data = r.json()
+    assert E4_KEYS <= set(data)
+    # Thumbnails of one generated action align phase-correctly almost everywhere, and
+    # the cheapest pairs are the same-action ones (Figure 5 starts at full agreement).
+    assert data["apa"] > 0.9 and data["dtw_accuracy"] > 0.9 and data["cpe"] < 0.05
+    assert data["curves"]["dtw"]["agreement"][0] > 0.9
+    for png in data["plots"]:
+        assert Path(png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = avr("eval", "e4", "--backend", "thumb16", "--json")
+    assert again.json()["apa"] == data["apa"]  # seeded: the same figures every run
