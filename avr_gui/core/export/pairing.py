@@ -1,0 +1,74 @@
+"""Align two video files for an export: features on sampled frames, DTW, a frame map."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import numpy as np
+
+from avr_gui.core.align import Alignment, AlignmentOptions, align
+from avr_gui.core.export.framemap import FrameMap, WarpCurve, curve_from_path, frame_map
+from avr_gui.core.features.encoders import Encoder
+from avr_gui.core.features.sequence import encode_video
+from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
+from avr_gui.core.video import FrameReader
+
+
+def frame_times(path: str | os.PathLike[str]) -> np.ndarray:
+    """Presentation time of every frame of a video.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N,), float64
+        Seconds from the video stream's start, increasing.
+    """
+    with FrameReader(path) as reader:
+        return reader.times.copy()
+
+
+def align_for_export(
+    query: str | os.PathLike[str],
+    match: str | os.PathLike[str],
+    encoder: Encoder,
+    *,
+    fps: float = 10.0,
+    options: AlignmentOptions | None = None,
+    on_warning: Callable[[str], None] | None = None,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> tuple[FrameMap, WarpCurve, Alignment]:
+    """Align ``match`` to ``query`` and map every query frame to a match frame.
+
+    Parameters
+    ----------
+    query, match : path-like
+        Video files.
+    encoder : Encoder
+        Frame encoder (``get_encoder(...)``).
+    fps : float
+        Sampling rate of the alignment.
+    options : AlignmentOptions, optional
+    on_warning : callable, optional
+    progress, cancel
+        See :mod:`avr_gui.core.jobs`.
+
+    Returns
+    -------
+    (FrameMap, WarpCurve, Alignment)
+        The per-frame map (one row per query frame), the query -> match curve on the
+        sampled frames, and the alignment itself (DRAQ, path on sampled frames).
+    """
+    q = encode_video(
+        query, encoder, fps=fps, on_warning=on_warning, progress=progress, cancel=cancel
+    )
+    check(cancel)
+    m = encode_video(
+        match, encoder, fps=fps, on_warning=on_warning, progress=progress, cancel=cancel
+    )
+    check(cancel)
+    result = align(q.features, m.features, options, keep_cost=False)
+    curve = curve_from_path(result.path, q.timestamps, m.timestamps)
+    with FrameReader(query) as qr, FrameReader(match) as mr:
+        fmap = frame_map(curve, qr.times, mr.times)
+    return fmap, curve, result

@@ -1,0 +1,279 @@
+"""The export job: a retimed or comparison video written frame-exactly from a frame map.
+
+Modes (the *timeline* is the clip whose timing the output keeps):
+
+* ``retimed`` — the match re-timed to the query: the query's frame rate, frame count
+  and timestamps; the match's full resolution; output frame ``i`` is match frame
+  ``fmap.match_frame[i]``.
+* ``reverse`` — the query re-timed to the match (the match kept unwarped): the match's
+  timing, the query's resolution.
+* ``side-by-side`` / ``overlay`` — query frame ``i`` beside (or blended with) match
+  frame ``fmap.match_frame[i]``, on the query's timing.
+
+The file is written to a temporary path beside the target and moved into place only
+when complete, so a failure or a cancel leaves any earlier file untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from avr_gui.core.atomic import atomic_path
+from avr_gui.core.errors import InputError
+from avr_gui.core.export.audio import fit_audio, load_audio, retime_audio
+from avr_gui.core.export.compose import compose, label, layout, timecode
+from avr_gui.core.export.encode import AudioTrack, EncodeOptions, VideoSink, container_format
+from avr_gui.core.export.errors import ExportError, OutputPathError
+from avr_gui.core.export.framemap import FrameMap, WarpCurve, reverse_frames
+from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
+from avr_gui.core.video import FrameReader, prefetch
+
+MODES = ("retimed", "reverse", "side-by-side", "overlay")
+AUDIO_SOURCES = ("query", "match", "none")
+# Frames between progress reports.
+_PROGRESS_EVERY = 10
+# Decoded frames held ahead of the encoder (decode and encode overlap on two threads).
+_PREFETCH = 4
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+    mode : str
+    frame_count : int
+    fps : float
+        Nominal rate of the output (the timeline clip's).
+    size : tuple of int
+        ``(width, height)`` of the frames (odd sides are padded by one pixel in the file).
+    source_frames : numpy.ndarray, shape (frame_count,), int64
+        For each output frame, the frame of the re-timed clip it shows: match frames
+        for ``retimed`` and the comparison modes, query frames for ``reverse``.
+    codec : str
+        Video encoder used.
+    audio : str
+        ``"query"``, ``"match"`` or ``"none"`` (what the file actually carries).
+    seconds : float
+        Wall time of the export.
+    """
+
+    path: Path
+    mode: str
+    frame_count: int
+    fps: float
+    size: tuple[int, int]
+    source_frames: np.ndarray
+    codec: str
+    audio: str
+    seconds: float
+
+
+def check_output(out: str | os.PathLike[str], *inputs: str | os.PathLike[str]) -> Path:
+    """Fail early, with a clear message, when ``out`` cannot receive an export.
+
+    Raises
+    ------
+    OutputPathError
+        Unsupported suffix, missing folder, a folder in the way, no write permission,
+        or the path of one of the inputs.
+    """
+    p = Path(out)
+    container_format(p)
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.exists():
+        raise OutputPathError(f"{p}: the folder {parent} does not exist")
+    if not parent.is_dir():
+        raise OutputPathError(f"{p}: {parent} is not a folder")
+    if p.is_dir():
+        raise OutputPathError(f"{p}: is a folder, not a file name")
+    if not os.access(parent, os.W_OK):
+        raise OutputPathError(f"{p}: no permission to write in {parent}")
+    for src in inputs:
+        with contextlib.suppress(OSError):
+            if p.exists() and os.path.samefile(p, src):
+                raise OutputPathError(f"{p}: would overwrite an input clip")
+    return p
+
+
+def _audio_for(
+    choice: str,
+    timeline_path: Path,
+    other_path: Path,
+    kept_is_query: bool,
+    curve_kept_to_other: WarpCurve,
+    t0: float,
+    duration: float,
+    cancel: CancelToken | None,
+    warn: Callable[[str], None],
+) -> tuple[AudioTrack | None, str]:
+    if choice == "none":
+        return None, "none"
+    from_kept = (choice == "query") == kept_is_query
+    src = timeline_path if from_kept else other_path
+    loaded = load_audio(src, cancel=cancel, on_warning=warn)
+    if loaded is None:
+        warn(f"{src.name} has no audio: the export is silent")
+        return None, "none"
+    track, start = loaded
+    if from_kept:
+        return fit_audio(track, start, t0, duration), choice
+    return retime_audio(track, start, curve_kept_to_other, t0, duration), choice
+
+
+def export_video(
+    query: str | os.PathLike[str],
+    match: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    fmap: FrameMap,
+    *,
+    mode: str = "retimed",
+    audio: str = "query",
+    burn_in: bool = False,
+    curve: WarpCurve | None = None,
+    options: EncodeOptions | None = None,
+    on_warning: Callable[[str], None] | None = None,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> ExportResult:
+    """Write a retimed or comparison video of ``query`` and ``match``.
+
+    Parameters
+    ----------
+    query, match : path-like
+        The two video files.
+    out : path-like
+        Output file (``.mp4``, ``.m4v``, ``.mov`` or ``.mkv``); replaced only by a
+        complete export.
+    fmap : FrameMap
+        One row per query frame (see :func:`~avr_gui.core.export.framemap.frame_map`).
+    mode : {"retimed", "reverse", "side-by-side", "overlay"}
+    audio : {"query", "match", "none"}
+        Whose sound the file carries. The timeline clip's own sound is cut to length;
+        the other clip's is retimed by varispeed (see :mod:`.audio`).
+    burn_in : bool
+        Burn the timecode and frame number of each clip into the picture.
+    curve : WarpCurve, optional
+        Query seconds -> match seconds, for audio and ``reverse``; default: a smooth
+        curve through ``fmap``.
+    options : EncodeOptions, optional
+    on_warning : callable, optional
+        One-line messages: encoder fallback, missing audio, damaged input.
+    progress, cancel
+        See :mod:`avr_gui.core.jobs`. A cancel leaves any existing ``out`` untouched.
+
+    Returns
+    -------
+    ExportResult
+
+    Raises
+    ------
+    InputError
+        Unknown mode or audio choice; a frame map that does not fit the clips.
+    OutputPathError
+        ``out`` cannot be written.
+    VideoError
+        An input cannot be decoded (typed as by :class:`FrameReader`).
+    EncoderUnavailableError, ExportError
+        Encoding failed.
+    Cancelled
+    """
+    if mode not in MODES:
+        raise InputError(f"export mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if audio not in AUDIO_SOURCES:
+        raise InputError(f"audio must be one of {', '.join(AUDIO_SOURCES)}, got {audio!r}")
+    t_start = time.perf_counter()
+    warn = on_warning or (lambda message: None)
+    target = check_output(out, query, match)
+    qpath, mpath = Path(query), Path(match)
+    with FrameReader(qpath) as qr, FrameReader(mpath) as mr:
+        fmap.check_fits(len(qr), len(mr))
+        curve = curve or fmap.curve()
+        qfps, mfps = qr.info.fps or 30.0, mr.info.fps or 30.0
+        if mode == "reverse":
+            sources = reverse_frames(curve, qr.times, mr.times)
+            times, fps, size = mr.times, mfps, (qr.width, qr.height)
+            kept_is_query, kept_to_other = False, curve.inverse()
+        else:
+            sources = fmap.match_frame
+            times, fps, size = qr.times, qfps, (mr.width, mr.height)
+            kept_is_query, kept_to_other = True, curve
+        plan = None
+        if mode in ("side-by-side", "overlay"):
+            plan = layout(mode, (qr.width, qr.height), (mr.width, mr.height))
+            size = plan.size
+        n = len(times)
+        t0 = float(times[0])
+        step = float(np.median(np.diff(times))) if n > 1 else 1.0 / fps
+        duration = float(times[-1]) - t0 + step
+        progress(0, n, "reading audio")
+        kept_path, other_path = (qpath, mpath) if kept_is_query else (mpath, qpath)
+        track, audio_used = _audio_for(
+            audio, kept_path, other_path, kept_is_query, kept_to_other, t0, duration, cancel, warn
+        )
+
+        def frames() -> Iterator[np.ndarray]:
+            # Runs on the prefetch thread: each reader is used by one thread at a time.
+            other_reader, kept_reader = (mr, qr) if kept_is_query else (qr, mr)
+            kept_fps, other_fps = (qfps, mfps) if kept_is_query else (mfps, qfps)
+            other_times = other_reader.times
+            for i in range(n):
+                src = int(sources[i])
+                image = other_reader.read(src)
+                if plan is not None:
+                    text = None
+                    if burn_in:
+                        text = (
+                            f"Q {timecode(times[i] - t0, kept_fps)} #{i}",
+                            f"M {timecode(other_times[src], other_fps)} #{src}",
+                        )
+                    image = compose(plan, kept_reader.read(i), image, labels=text)
+                elif burn_in:
+                    kept, other = ("Q", "M") if kept_is_query else ("M", "Q")
+                    tc = timecode(other_times[src], other_fps)
+                    label(image, f"{other} {tc} #{src} @ {kept} #{i}")
+                yield image
+
+        try:
+            with atomic_path(target) as tmp:
+                with VideoSink(
+                    tmp,
+                    size,
+                    times,
+                    fps,
+                    audio=track,
+                    options=options,
+                    fmt=container_format(target),
+                    on_warning=warn,
+                ) as sink:
+                    for i, image in enumerate(prefetch(frames(), _PREFETCH)):
+                        check(cancel)
+                        sink.write(image)
+                        if (i + 1) % _PROGRESS_EVERY == 0 or i + 1 == n:
+                            progress(i + 1, n, "encoding frames")
+                    codec = sink.codec
+        except OSError as exc:
+            raise OutputPathError(f"{target}: cannot write the export ({exc})") from exc
+        except av.error.FFmpegError as exc:
+            raise ExportError(f"{target}: encoding failed ({exc})") from exc
+    return ExportResult(
+        path=target,
+        mode=mode,
+        frame_count=n,
+        fps=fps,
+        size=size,
+        source_frames=np.asarray(sources, dtype=np.int64).copy(),
+        codec=codec,
+        audio=audio_used,
+        seconds=time.perf_counter() - t_start,
+    )
