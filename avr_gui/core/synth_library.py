@@ -4,7 +4,7 @@ Every action is a path through ``PHASES`` equal spans of progress. Each clip pla
 action with its own speed profile, colours, background, framing and camera shake;
 distractors are clips of no action (a figure wandering at random). A manifest records
 each clip's action and the action progress of every frame, so any frame's phase is
-known exactly.
+known exactly. Clips show a drawn person exercising in a room by default.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from avr_gui.core.atomic import write_text
 from avr_gui.core.errors import InputError
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
+from avr_gui.core.synth_person import PersonStyle, render_person
 
 PHASES = 4
 MANIFEST = "manifest.json"
@@ -80,6 +81,28 @@ def _style(rng: np.random.Generator, seed: int) -> ClipStyle:
     )
 
 
+def _person_style(rng: np.random.Generator, seed: int) -> PersonStyle:
+    def colour(lo: int, hi: int) -> tuple[int, int, int]:
+        return tuple(int(v) for v in rng.integers(lo, hi, 3))  # type: ignore[return-value]
+
+    return PersonStyle(
+        shirt_bgr=colour(30, 240),
+        trousers_bgr=colour(20, 120),
+        skin_bgr=(
+            int(rng.integers(90, 170)),
+            int(rng.integers(130, 190)),
+            int(rng.integers(180, 235)),
+        ),
+        wall_bgr=colour(120, 240),
+        floor_bgr=colour(50, 160),
+        scale=float(rng.uniform(0.8, 1.1)),
+        offset_x=float(rng.uniform(-0.2, 0.2)),
+        mirror=bool(rng.integers(0, 2)),
+        shake=float(rng.choice([0.0, 0.0, 0.002, 0.004])),
+        seed=seed,
+    )
+
+
 def _speeds(rng: np.random.Generator) -> tuple[float, ...]:
     return tuple(float(s) for s in rng.uniform(0.5, 2.0, int(rng.integers(1, 5))))
 
@@ -98,8 +121,9 @@ def generate_library(
     distractors: int = 2,
     frames: tuple[int, int] = (40, 80),
     fps: float = 10.0,
-    size: tuple[int, int] = (160, 120),
+    size: tuple[int, int] = (192, 144),
     seed: int = 0,
+    figure: str = "person",
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> list[GeneratedClip]:
@@ -118,12 +142,17 @@ def generate_library(
         Range of clip lengths in frames.
     fps, size, seed
         Frame rate, ``(width, height)`` and the seed of every random choice.
+    figure : {"person", "dot"}
+        A drawn person doing exercises in a room (:mod:`avr_gui.core.synth_person`;
+        actions 0-2), or the abstract dot-and-limb figure of :mod:`avr_gui.core.synth`.
 
     Returns
     -------
     list of GeneratedClip
         In file-name order; also written to ``folder/manifest.json``.
     """
+    if figure not in ("person", "dot"):
+        raise InputError(f"figure must be 'person' or 'dot', got {figure!r}")
     if per_action < 1 or distractors < 0 or not actions:
         raise InputError("need at least one action with one clip each")
     lo, hi = frames
@@ -146,15 +175,17 @@ def generate_library(
         progress(k, len(plan), f"generating {name}")
         if action >= 0:
             prog = speed_warp(n, _speeds(rng))
-            shown = action
         else:
             prog = _wander(rng, n)
-            shown = int(rng.integers(0, 3))
-        style = _style(rng, seed * 1000 + k)
-        pixels = render_frames(shown, prog, size, style)
-        if action < 0:
-            # A distractor moves along a transposed path, so it is no action's phases.
-            pixels = np.ascontiguousarray(pixels[:, ::-1, :, :])
+        if figure == "person":
+            # A distractor walks in place: a person, but none of the actions' phases.
+            pixels = render_person(action, prog, size, _person_style(rng, seed * 1000 + k))
+        else:
+            shown = action if action >= 0 else int(rng.integers(0, 3))
+            pixels = render_frames(shown, prog, size, _style(rng, seed * 1000 + k))
+            if action < 0:
+                # Transposed so it follows no action's path.
+                pixels = np.ascontiguousarray(pixels[:, ::-1, :, :])
         write_video(out / name, pixels, fps)
         clips.append(GeneratedClip(str(out / name), action, fps, prog))
     progress(len(plan), len(plan), "library generated")

@@ -82,7 +82,7 @@ def phase_classification(
     for k in np.unique(y):
         if not keep[y == k].any():
             keep[rng.choice(np.flatnonzero(y == k))] = True
-    mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-6
+    mu, sd = _scale(x)
     clf = LinearSVC(C=1.0, max_iter=5000, random_state=seed)
     clf.fit((x[keep] - mu) / sd, y[keep])
     xt = (np.concatenate(test_features) - mu) / sd
@@ -114,7 +114,7 @@ def phase_progression(
     _check(list(train_features) + list(test_features), list(train_progress) + list(test_progress))
     x = np.concatenate(train_features)
     groups = np.concatenate([np.full(len(f), i) for i, f in enumerate(train_features)])
-    mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-6
+    mu, sd = _scale(x)
     # Features can have far more dimensions than there are training frames: the ridge
     # strength is chosen by cross-validation across training videos, never frames of
     # one video against each other (neighbouring frames would leak).
@@ -126,6 +126,13 @@ def phase_progression(
     ss_res = float(((yt - pred) ** 2).sum())
     ss_tot = float(((yt - yt.mean()) ** 2).sum())
     return 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0
+
+
+def _scale(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # A dimension nearly constant on the training frames (a dead ReLU channel) would
+    # be blown up by its tiny spread and dominate the test frames: floor the spread.
+    mu, sd = x.mean(axis=0), x.std(axis=0)
+    return mu, np.maximum(sd, 0.1 * float(np.median(sd)) + 1e-9)
 
 
 def _unit(f: np.ndarray) -> np.ndarray:
