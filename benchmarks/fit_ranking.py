@@ -6,6 +6,8 @@ library (leave-one-out); its top 10 by clip similarity are aligned, and each cue
 regression on "same action" gives the weights. Cue subsets are compared by 5-fold
 cross-validation over pseudo-queries (top-1 after re-ranking), still inside the library.
 
+It also sweeps the temperature of bank-normalised retrieval (library leave-one-out).
+
 Run: ``python benchmarks/fit_ranking.py [--data ../shared/data] [--write]`` (about 1 min);
 ``--write`` stores the winner in ``resources/ranking.json``.
 """
@@ -59,6 +61,26 @@ def _top1(z: np.ndarray, same: np.ndarray, w: np.ndarray) -> float:
     return float(same[np.arange(len(same)), best].mean())
 
 
+def _sweep_banknorm(library) -> None:
+    """Leave-one-out recall@1 on the library for the bank-normalisation temperature."""
+    from avr_gui.core.align.banknorm import DEFAULT_TEMPERATURE, bank_log_mass, normalize
+    from avr_gui.core.eval.e2 import _clip_vectors
+
+    vec, _ = _clip_vectors(library, library)
+    sims = vec @ vec.T
+    np.fill_diagonal(sims, -np.inf)
+    acts = library.actions
+
+    def r1(s: np.ndarray) -> float:
+        return float((acts[np.argmax(s, axis=1)] == acts).mean())
+
+    print(f"bank normalisation (library leave-one-out recall@1); plain cosine {r1(sims):.4f}")
+    for t in (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5):
+        mass = bank_log_mass(vec, vec, temperature=t, exclude_self=True)
+        mark = "  <- shipped" if t == DEFAULT_TEMPERATURE else ""
+        print(f"  T={t:<5} {r1(normalize(sims, mass, temperature=t)):.4f}{mark}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -69,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"missing {path}", file=sys.stderr)
         return 2
     library, _queries = split_every_fifth(load_penn(path))
+    _sweep_banknorm(library)
     table = candidate_table(library, library, exclude_self=True)
     z, same = _design(table)
     print(f"pseudo-queries {len(same)}, same-action share in top 10 {same.mean():.3f}")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from avr_gui.core.align import AlignmentOptions, align_many
+from avr_gui.core.align.banknorm import bank_log_mass, normalize
 from avr_gui.core.align.ranking import RankingScore, default_ranking, path_tau
 from avr_gui.core.eval.metrics import auroc, cycle_fpe
 from avr_gui.core.features.encoders import Encoder
@@ -88,7 +89,11 @@ def run_e3(
         feats = [((f - mu) / sd).astype(np.float32) for f in feats]
     queries = [k for k, c in enumerate(clips) if action_of(c) != "other"]
     per_query = {}
-    score_names = ("draq", "dtw", "clip", "tau", ranking.name)
+    # The library is its own bank (each clip's mass leaves itself out).
+    mass = bank_log_mass(vecs, vecs, exclude_self=True)
+    score_names = tuple(
+        dict.fromkeys(("draq", "dtw", "clip", "clip_banknorm", "tau", ranking.name))
+    )
     summary = {s: {"top1_same_action": 0, "top3_same_action": 0} for s in score_names}
     fpe = {s: [] for s in score_names}
     all_scores: dict[str, list[float]] = {s: [] for s in score_names}
@@ -107,6 +112,7 @@ def run_e3(
             "draq": draq,
             "dtw": cost,
             "clip": -sim,
+            "clip_banknorm": -normalize(sim, mass[others]),
             "tau": -tau,
             ranking.name: ranking.score(sim, draq, cost, tau),
         }
