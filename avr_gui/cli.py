@@ -342,7 +342,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # Subcommands that live in their own module; each exposes ``register(subparsers)``.
-_SUBCOMMAND_MODULES: tuple[str, ...] = ("avr_gui.cli_export",)
+_SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "avr_gui.cli_library",
+    "avr_gui.cli_export",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

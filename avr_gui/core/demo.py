@@ -1,76 +1,56 @@
-"""The headless demo: generate a small library, align a query with it, write the results.
+"""The headless demo: generate a library, index it, query it, export the best match.
 
-Until the library index lands this aligns the query with every generated clip directly
-(the re-ranking stage of a search) and ranks them by DRAQ.
+Everything goes through the product's own API: the generated library
+(:mod:`avr_gui.core.synth_library`: a drawn person doing three exercises in varied
+rooms, plus walking distractors), the library index with the default encoder, the full
+query (retrieval, re-ranking), and the export core (time map, retimed video,
+side-by-side comparison). Because the generator knows every frame's action progress,
+the demo also reports how far the retimed match is from the true warp.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from avr_gui import __version__
-from avr_gui.core.align import AlignmentOptions, align_many, time_map_table
 from avr_gui.core.atomic import write_text
-from avr_gui.core.features import get_encoder, load_sequence
+from avr_gui.core.export import curve_from_path, export_video, frame_map, frame_times, save_map
+from avr_gui.core.features import DEFAULT_BACKEND, get_encoder
+from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
+from avr_gui.core.library import Library
 from avr_gui.core.render import cost_matrix_image, write_png
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
+from avr_gui.core.synth_library import GeneratedClip, generate_library
 
 FPS = 15.0
-SIZE = (240, 180)
+SIZE = (256, 192)
+QUERY = "action0_v00.mp4"
 
 
-@dataclass(frozen=True)
-class DemoClip:
-    """One generated clip: what it shows and how fast."""
-
-    name: str
-    action: int
-    n_frames: int
-    speeds: tuple[float, ...]
-    style: ClipStyle
-
-
-CLIPS = (
-    DemoClip("query_action_a.mp4", 0, 45, (1.0,), ClipStyle(seed=1)),
-    DemoClip(
-        "action_a_slow_then_fast.mp4",
-        0,
-        66,
-        (0.5, 2.0, 1.0),
-        ClipStyle((90, 240, 120), (60, 45, 70), zoom=0.9, shake=0.004, seed=2),
-    ),
-    DemoClip(
-        "action_a_fast_then_slow.mp4",
-        0,
-        40,
-        (1.8, 0.6),
-        ClipStyle((230, 120, 60), (25, 50, 35), zoom=1.1, seed=3),
-    ),
-    DemoClip("action_b_figure_eight.mp4", 1, 50, (1.0, 1.3), ClipStyle((60, 80, 230), seed=4)),
-    DemoClip("action_c_bounce.mp4", 2, 55, (0.8, 1.2), ClipStyle((200, 200, 200), seed=5)),
-)
-
-
-def _true_partner(query: DemoClip, match: DemoClip) -> np.ndarray:
+def _true_match_frames(query: GeneratedClip, match: GeneratedClip) -> np.ndarray:
     """For each query frame, the match frame (fractional) at the same action progress."""
-    pq = speed_warp(query.n_frames, query.speeds)
-    pm = speed_warp(match.n_frames, match.speeds)
-    return np.interp(pq, pm, np.arange(match.n_frames, dtype=np.float64))
+    return np.interp(query.progress, match.progress, np.arange(len(match.progress), dtype=float))
 
 
-def run_demo(out: Path, *, quiet: bool = False) -> dict:
-    """Generate the demo clips in ``out``, align the query with the others, write results.
+def run_demo(
+    out: Path,
+    *,
+    backend: str = DEFAULT_BACKEND,
+    quiet: bool = False,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> dict:
+    """Generate, index and query the demo library in ``out``; export the best match.
 
     Parameters
     ----------
     out : pathlib.Path
-        Output folder (created).
+        Output folder (created): ``library/`` (clips), ``index/`` (the library index),
+        ``results.json``, the cost-matrix picture, the time map and the videos.
+    backend : str
+        Frame encoder (default: the product's default).
     quiet : bool
         Print nothing (for ``--json``).
 
@@ -80,93 +60,97 @@ def run_demo(out: Path, *, quiet: bool = False) -> dict:
         The summary also written to ``out / "results.json"``.
     """
     say = (lambda *a: None) if quiet else print
-    clips_dir = out / "library"
-    clips_dir.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     say(f"AVR Studio {__version__} demo -> {out}")
-    for clip in CLIPS:
-        frames = render_frames(
-            clip.action, speed_warp(clip.n_frames, clip.speeds), SIZE, clip.style
+    say("1/4 generating a library: 3 exercises x 4 variants + 3 distractors")
+    clips = generate_library(
+        out / "library",
+        per_action=4,
+        distractors=3,
+        frames=(45, 80),
+        fps=FPS,
+        size=SIZE,
+        seed=7,
+        progress=progress,
+        cancel=cancel,
+    )
+    truth = {Path(c.path).name: c for c in clips}
+    encoder = get_encoder(backend)
+    say(f"2/4 indexing with {encoder.name} on {encoder.device}")
+    with Library.open(out / "index", encoder=encoder, reindex=True) as lib:
+        lib.add_folder(out / "library")
+        summary = lib.index(progress=progress, cancel=cancel)
+        check(cancel)
+        query_path = out / "library" / QUERY
+        say(f"3/4 querying with {QUERY} (a squat)")
+        result = lib.query(query_path, top=8, candidates=50, progress=progress, cancel=cancel)
+    query = truth[QUERY]
+    ranked = []
+    for m in result.results:
+        name = Path(m.path).name
+        ranked.append(
+            {
+                "rank": m.rank,
+                "path": m.path,
+                "score": m.score,
+                "draq": m.draq,
+                "dtw_cost": m.dtw_cost,
+                "normalized_cost": m.normalized_cost,
+                "similarity": m.similarity,
+                "same_action_as_query": truth[name].action == query.action,
+            }
         )
-        write_video(clips_dir / clip.name, frames, FPS)
-        say(f"  generated {clip.name:32s} {clip.n_frames:3d} frames")
-    # The generated clips are abstract shapes on texture, which the weight-free
-    # thumbnail describes better than ImageNet features (those are for real video).
-    encoder = get_encoder("thumb16")
-    say(f"  features: {encoder.name}")
-    seqs = [load_sequence(clips_dir / c.name, encoder=encoder, fps=FPS) for c in CLIPS]
-    query, others = seqs[0], seqs[1:]
-    results = align_many(
-        query.features, [s.features for s in others], AlignmentOptions(), keep_cost=True
-    )
-    order = sorted(range(len(others)), key=lambda k: results[k].draq)
-    best = order[0]
-    best_clip = CLIPS[1 + best]
-    table = time_map_table(results[best].path, query.timestamps, others[best].timestamps)
-
-    truth = _true_partner(CLIPS[0], best_clip) if best_clip.action == CLIPS[0].action else None
-    error = (
-        float(np.mean(np.abs(table["match_index"] - truth[table["query_index"].astype(int)])))
-        if truth is not None
-        else None
-    )
-    ranked = [
-        {
-            "rank": r + 1,
-            "path": str(clips_dir / CLIPS[1 + k].name),
-            "same_action_as_query": CLIPS[1 + k].action == CLIPS[0].action,
-            "draq": results[k].draq,
-            "dtw_cost": results[k].dtw_cost,
-            "normalized_cost": results[k].normalized_cost,
-        }
-        for r, k in enumerate(order)
-    ]
-    summary = {
-        "version": __version__,
-        "query": str(clips_dir / CLIPS[0].name),
-        "results": ranked,
-        "best_match": ranked[0]["path"],
-        "best_match_warp_error_frames": error,
-        "files": {
-            "cost_matrix": str(out / "best_match_cost_matrix.png"),
-            "time_map_csv": str(out / "best_match_time_map.csv"),
-            "time_map_json": str(out / "best_match_time_map.json"),
-        },
+    best = result.results[0]
+    say("4/4 exporting the best match re-timed to the query")
+    curve = curve_from_path(best.alignment.path, result.query.timestamps, best.features.timestamps)
+    fmap = frame_map(curve, frame_times(query_path), frame_times(best.path))
+    files = {
+        "cost_matrix": out / "best_match_cost_matrix.png",
+        "time_map_csv": out / "best_match_time_map.csv",
+        "time_map_json": out / "best_match_time_map.json",
+        "retimed_video": out / "best_match_retimed.mp4",
+        "side_by_side_video": out / "query_vs_best_match.mp4",
     }
-    write_png(
-        out / "best_match_cost_matrix.png",
-        cost_matrix_image(results[best].cost, results[best].path),
-    )
-    rows = [
-        {
-            "query_frame": int(qi),
-            "query_time": float(qt),
-            "match_frame": float(mi),
-            "match_time": float(mt),
-        }
-        for qi, qt, mi, mt in zip(
-            table["query_index"],
-            table["query_time"],
-            table["match_index"],
-            table["match_time"],
-            strict=True,
-        )
-    ]
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text(out / "best_match_time_map.csv", buf.getvalue())
-    write_text(out / "best_match_time_map.json", json.dumps({"frames": rows}, indent=1))
-    write_text(out / "results.json", json.dumps(summary, indent=2))
+    assert best.alignment.cost is not None  # the library keeps it for display
+    write_png(files["cost_matrix"], cost_matrix_image(best.alignment.cost, best.alignment.path))
+    meta = {"query": str(query_path), "match": best.path}
+    save_map(files["time_map_csv"], fmap)
+    save_map(files["time_map_json"], fmap, meta)
+    export_video(query_path, best.path, files["retimed_video"], fmap, mode="retimed", audio="none",
+                 progress=progress, cancel=cancel)  # fmt: skip
+    export_video(query_path, best.path, files["side_by_side_video"], fmap, mode="side-by-side",
+                 audio="none", burn_in=True, progress=progress, cancel=cancel)  # fmt: skip
+    best_truth = truth[Path(best.path).name]
+    error = None
+    if best_truth.action == query.action:
+        error = float(np.mean(np.abs(fmap.match_frame - _true_match_frames(query, best_truth))))
+    result_json = {
+        "version": __version__,
+        "encoder": encoder.name,
+        "indexed": summary.indexed,
+        "query": str(query_path),
+        "results": ranked,
+        "best_match": best.path,
+        "best_match_warp_error_frames": error,
+        "files": {k: str(v) for k, v in files.items()},
+    }
+    write_text(out / "results.json", json.dumps(result_json, indent=2))
 
-    say("\nquery: " + CLIPS[0].name)
-    say(f"{'rank':>4}  {'DRAQ':>7}  {'DTW/step':>8}  same action  clip")
+    say(f"\nquery: {QUERY}   (lower score = more alignable; score = {_score_name()})")
+    say(f"{'rank':>4}  {'score':>7}  {'DRAQ':>6}  {'sim':>5}  same action  clip")
     for row in ranked:
         say(
-            f"{row['rank']:>4}  {row['draq']:7.4f}  {row['normalized_cost']:8.4f}  "
-            f"{'yes' if row['same_action_as_query'] else 'no ':>11}  {Path(row['path']).name}"
+            f"{row['rank']:>4}  {row['score']:7.4f}  {row['draq']:6.3f}  {row['similarity']:5.2f}"
+            f"  {'yes' if row['same_action_as_query'] else 'no ':>11}  {Path(row['path']).name}"
         )
     if error is not None:
-        say(f"\nbest match re-timed to the query: mean error {error:.2f} frames vs the known warp")
-    say(f"wrote {out / 'results.json'}, the time map (CSV, JSON) and the cost-matrix picture")
-    return summary
+        say(f"\nbest match re-timed to the query: mean error {error:.2f} frames vs the true warp")
+    say(f"wrote {out / 'results.json'}, the time map, the cost matrix and two videos:")
+    say(f"  {files['retimed_video']}\n  {files['side_by_side_video']}")
+    return result_json
+
+
+def _score_name() -> str:
+    from avr_gui.core.align.ranking import default_ranking
+
+    return default_ranking().name

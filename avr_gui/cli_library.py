@@ -1,0 +1,219 @@
+"""``avr index``, ``avr status`` and ``avr query``: the library from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+from avr_gui.core.errors import InputError
+
+
+def _progress(enabled: bool):
+    def report(done: int, total: int, message: str) -> None:
+        if enabled:
+            frac = f"{done}/{total} " if total else ""
+            tail = message if len(message) <= 60 else "…" + message[-59:]
+            print(f"\r\x1b[K{frac}{tail}", end="", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _print_json(payload: object) -> None:
+    json.dump(payload, sys.stdout, indent=2, ensure_ascii=False)
+    print()
+
+
+def _open(args: argparse.Namespace, *, reindex: bool = False):
+    from avr_gui.core.library import Library
+
+    encoder = None
+    if getattr(args, "backend", None):
+        from avr_gui.core.features import get_encoder
+
+        encoder = get_encoder(args.backend, weights=args.weights, device=args.device)
+    return Library.open(args.index, encoder=encoder, reindex=reindex)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    """``avr index FOLDER... --index DIR``."""
+    if args.reindex and not args.backend:
+        raise InputError("--reindex needs --backend: the encoder to re-index with")
+    show = not args.json and sys.stderr.isatty()
+    with _open(args, reindex=args.reindex) as lib:
+        for folder in args.folders:
+            lib.add_folder(folder)
+        summary = lib.index(progress=_progress(show))
+        status = lib.status()
+    if show:
+        print(file=sys.stderr)
+    payload = asdict(summary)
+    payload["seconds"] = round(payload["seconds"], 3)
+    payload["failures"] = [{"path": p, "reason": r} for p, r in status.failures]
+    if args.json:
+        _print_json(payload)
+    else:
+        print(
+            f"{summary.videos} videos: {summary.indexed} indexed, {summary.failed} failed, "
+            f"{summary.pending} pending ({summary.encoded} encoded, {summary.unchanged} "
+            f"unchanged, {summary.moved} moved, {summary.removed} removed) "
+            f"in {summary.seconds:.1f} s"
+        )
+        for p, r in status.failures:
+            print(f"  failed: {p}: {r}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """``avr status --index DIR``."""
+    with _open(args) as lib:
+        st = lib.status()
+        folders = [str(f) for f in lib.folders]
+        encoder = lib.encoder_name, lib.encoder_version
+    payload = {
+        "videos": st.videos,
+        "indexed": st.indexed,
+        "failed": st.failed,
+        "pending": st.pending,
+        "failures": [{"path": p, "reason": r} for p, r in st.failures],
+        "folders": folders,
+        "encoder": encoder[0],
+        "encoder_version": encoder[1],
+    }
+    if args.json:
+        _print_json(payload)
+    else:
+        print(f"index    {args.index}")
+        print(f"encoder  {encoder[0] or '-'} ({encoder[1] or 'none yet'})")
+        for f in folders:
+            print(f"folder   {f}")
+        print(
+            f"videos   {st.videos}: {st.indexed} indexed, {st.failed} failed, {st.pending} pending"
+        )
+        for p, r in st.failures:
+            print(f"  failed: {p}: {r}")
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """``avr query VIDEO --index DIR``."""
+    from avr_gui.core.align.ranking import default_ranking
+    from avr_gui.core.library import SCORERS
+
+    if args.top < 1 or args.candidates < 1:
+        raise InputError("--top and --candidates must be at least 1")
+    show = not args.json and sys.stderr.isatty()
+    trim = tuple(args.trim) if args.trim else None
+    with _open(args) as lib:
+        res = lib.query(
+            args.video,
+            trim=trim,
+            top=args.top,
+            candidates=args.candidates,
+            scorer=None if args.score == "auto" else SCORERS[args.score],
+            progress=_progress(show),
+        )
+    if show:
+        print(file=sys.stderr)
+    rows = []
+    for m in res.results:
+        path = m.alignment.path
+        t_match = m.features.timestamps
+        rows.append(
+            {
+                "rank": m.rank,
+                "path": m.path,
+                "draq": m.draq,
+                "dtw_cost": m.dtw_cost,
+                "normalized_cost": m.normalized_cost,
+                "similarity": m.similarity,
+                "score": m.score,
+                "match_span_s": [float(t_match[path[0, 1]]), float(t_match[path[-1, 1]])],
+            }
+        )
+    score_name = default_ranking().name if args.score == "auto" else args.score
+    payload = {
+        "query": res.query_path or args.video,
+        "score": score_name,
+        "candidates": args.candidates,
+        "results": rows,
+    }
+    if args.json:
+        _print_json(payload)
+    else:
+        print(f"query {payload['query']}  (ranked by {score_name}; lower = better)")
+        for r in rows:
+            print(
+                f"{r['rank']:3d}  DRAQ {r['draq']:.4f}  DTW/(n+m) {r['normalized_cost']:.4f}  "
+                f"sim {r['similarity']:+.3f}  {r['path']}"
+            )
+    return 0
+
+
+def _common(p: argparse.ArgumentParser, *, backend: bool = False) -> None:
+    p.add_argument("--index", required=True, metavar="DIR", help="the library's index folder")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    if backend:
+        p.add_argument(
+            "--backend",
+            default=None,
+            help="frame encoder (default: the index's own, or the default backend for a new one)",
+        )
+        p.add_argument("--weights", default=None, metavar="FILE", help="the encoder's weights")
+        p.add_argument("--device", default=None, help="auto (default), cpu or cuda")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``index``, ``status`` and ``query`` to the ``avr`` command."""
+    ix = sub.add_parser(
+        "index",
+        help="add folders to a library and index new, changed, moved and deleted videos",
+        description="Add FOLDERs to the library whose index is DIR (created if missing) and "
+        "bring it up to date: unchanged files cost a stat, failures are recorded, a killed "
+        "run resumes where it stopped.",
+    )
+    ix.add_argument("folders", nargs="*", metavar="FOLDER", help="folders of videos to add")
+    _common(ix, backend=True)
+    ix.add_argument(
+        "--reindex",
+        action="store_true",
+        help="re-encode every video with --backend (needed to change the encoder)",
+    )
+    ix.set_defaults(func=cmd_index)
+
+    st = sub.add_parser(
+        "status",
+        help="counts of indexed, failed and pending videos of a library",
+        description="Show the library's folders, encoder, counts and failures.",
+    )
+    _common(st)
+    st.set_defaults(func=cmd_status)
+
+    q = sub.add_parser(
+        "query",
+        help="find the library's videos that align with a query clip",
+        description="Retrieve the --candidates clips most similar to VIDEO, align each with "
+        "it and rank them (by the product's ranking score unless --score says otherwise).",
+    )
+    q.add_argument("video", help="query video (in the library or any file)")
+    _common(q, backend=True)
+    q.add_argument("--top", type=int, default=10, help="results to show (default 10)")
+    q.add_argument(
+        "--candidates",
+        type=int,
+        default=50,
+        metavar="K",
+        help="clips retrieved by similarity and re-ranked (default 50)",
+    )
+    q.add_argument(
+        "--trim", nargs=2, type=float, metavar=("IN", "OUT"), help="query in/out points (s)"
+    )
+    q.add_argument(
+        "--score",
+        choices=("auto", "draq", "dtw", "similarity"),
+        default="auto",
+        help="ranking score (default auto: the product's score, fitted on the E2 library; "
+        "today the length-normalised DTW cost)",
+    )
+    q.set_defaults(func=cmd_query)

@@ -1,0 +1,493 @@
+"""A library: video folders plus an index folder (catalog, feature store, search index).
+
+Index folder layout (see docs/library.md)::
+
+    catalog.sqlite   SQLite (WAL) catalog: folders, one row per video, encoder identity
+    features/        per-clip float16 arrays and timestamps (memory-mapped when read)
+    clips.faiss      saved HNSW graph (only for libraries past the exact-search limit)
+    .lock            held while an index run writes (a second run is refused)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from avr_gui.core.align import AlignmentOptions
+from avr_gui.core.errors import InputError
+from avr_gui.core.features.encoders import BACKENDS, DEFAULT_BACKEND, Encoder, get_encoder
+from avr_gui.core.features.sequence import FeatureSequence, encode_video
+from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
+from avr_gui.core.library.catalog import Catalog, Row
+from avr_gui.core.library.descriptor import clip_descriptor
+from avr_gui.core.library.errors import (
+    EmptyLibraryError,
+    EncoderMismatchError,
+    LibraryBusyError,
+    LibraryError,
+    NotIndexedError,
+)
+from avr_gui.core.library.indexer import IndexSummary, run_index
+from avr_gui.core.library.query import QueryResult, Scorer, rerank, trim_sequence
+from avr_gui.core.library.scan import fingerprint, normalize_folder
+from avr_gui.core.library.search import SearchIndex, remove_saved
+from avr_gui.core.library.store import FeatureStore, array_key
+
+try:
+    import fcntl
+except ImportError:  # Windows: runs are not guarded against each other there
+    fcntl = None  # type: ignore[assignment]
+
+#: Frame sampling rate of library features.
+DEFAULT_FPS = 10.0
+
+
+@dataclass(frozen=True)
+class LibraryStatus:
+    """Counts of the catalog and its failures.
+
+    Attributes
+    ----------
+    videos, indexed, failed, pending : int
+    failures : list of (path, reason)
+    """
+
+    videos: int
+    indexed: int
+    failed: int
+    pending: int
+    failures: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class VideoEntry:
+    """One video of the library as the GUI lists it.
+
+    Attributes
+    ----------
+    path : str
+    status : {"indexed", "failed", "pending"}
+    reason : str or None
+        Why it failed (or a decode warning of an indexed, partly damaged file).
+    duration, fps : float
+    width, height : int
+    n_features : int
+        Feature frames stored.
+    """
+
+    path: str
+    status: str
+    reason: str | None
+    duration: float
+    fps: float
+    width: int
+    height: int
+    n_features: int
+
+
+class Library:
+    """Open a library with :meth:`open`; close it (or use it as a context manager)."""
+
+    def __init__(self, root: Path, catalog: Catalog, encoder: Encoder | None) -> None:
+        self.root = root
+        self._catalog = catalog
+        self._store = FeatureStore(root / "features")
+        self._encoder = encoder
+        self._search: SearchIndex | None = None
+        self._lock = threading.RLock()
+
+    # -- life cycle -------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        index_dir: str | os.PathLike[str],
+        *,
+        encoder: Encoder | None = None,
+        reindex: bool = False,
+    ) -> Library:
+        """Open (or create) the library whose index lives in ``index_dir``.
+
+        Parameters
+        ----------
+        index_dir : path-like
+            Created if missing.
+        encoder : Encoder, optional
+            The encoder for videos. None: the one the index was built with (loaded
+            only when a video must be encoded), or the default backend for a new index.
+        reindex : bool
+            Accept an ``encoder`` other than the index's: every video goes back to
+            ``pending`` (re-encoded by the next :meth:`index`) and added arrays are
+            dropped.
+
+        Raises
+        ------
+        EncoderMismatchError
+            ``encoder`` differs from the index's and ``reindex`` is False.
+        LibraryCorruptError
+            ``index_dir`` holds something that is not a catalog.
+        """
+        root = Path(index_dir).expanduser()
+        if root.exists() and not root.is_dir():
+            raise LibraryError(f"{root}: exists and is not a folder; choose an index folder")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LibraryError(f"{root}: cannot create the index folder ({exc.strerror})") from exc
+        if not os.access(root, os.W_OK):
+            raise LibraryError(f"{root}: the index folder is not writable")
+        catalog = Catalog(root / "catalog.sqlite")
+        lib = cls(root, catalog, encoder)
+        try:
+            if encoder is not None:
+                lib._adopt_identity(encoder.name, encoder.version, reindex)
+        except BaseException:
+            catalog.close()
+            raise
+        return lib
+
+    def close(self) -> None:
+        """Close the catalog."""
+        self._catalog.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- encoder identity -------------------------------------------------------------
+
+    @property
+    def encoder_name(self) -> str | None:
+        """Name of the encoder the index holds features of (None while empty)."""
+        return self._catalog.get_meta("encoder")
+
+    @property
+    def encoder_version(self) -> str | None:
+        """Version of that encoder."""
+        return self._catalog.get_meta("encoder_version")
+
+    def _adopt_identity(self, name: str, version: str, reindex: bool) -> None:
+        cur = self.encoder_version
+        if cur == version:
+            return
+        if cur is not None and not reindex:
+            raise EncoderMismatchError(
+                f"this library holds features of {self.encoder_name} ({cur}); mixing in "
+                f"{name} ({version}) would make them incomparable. Re-index explicitly "
+                "(`avr index --reindex ...`) or use the library's encoder"
+            )
+        with self._catalog.transaction() as tx:
+            if cur is not None:
+                tx.execute("DELETE FROM videos WHERE source = 'array'")
+                tx.execute(
+                    "UPDATE videos SET status = 'pending', reason = NULL, feature_key = NULL, "
+                    "n_features = 0, encoder = NULL, encoder_version = NULL, descriptor = NULL "
+                    "WHERE source = 'file'"
+                )
+                self._catalog.bump_generation(tx)
+            self._catalog.set_meta("encoder", name, tx)
+            self._catalog.set_meta("encoder_version", version, tx)
+        remove_saved(self.root)
+        self._search = None
+
+    def _get_encoder(self) -> Encoder:
+        with self._lock:
+            if self._encoder is None:
+                name = self.encoder_name or DEFAULT_BACKEND
+                if name not in BACKENDS:
+                    raise LibraryError(
+                        f"this library holds {name} features, which come from arrays, not "
+                        "videos: query it with a feature sequence"
+                    )
+                enc = get_encoder(name)
+                self._adopt_identity(enc.name, enc.version, reindex=False)
+                self._encoder = enc
+            return self._encoder
+
+    # -- folders and indexing ---------------------------------------------------------
+
+    @property
+    def folders(self) -> list[Path]:
+        """Library folders."""
+        return [Path(p) for p in self._catalog.folders()]
+
+    def add_folder(self, folder: str | os.PathLike[str]) -> None:
+        """Add a folder of videos (indexed by the next :meth:`index`)."""
+        p = normalize_folder(folder)
+        if not os.path.isdir(p):
+            raise InputError(f"{folder}: not a folder")
+        self._catalog.add_folder(p)
+
+    def remove_folder(self, folder: str | os.PathLike[str]) -> None:
+        """Remove a folder; its videos leave the catalog at the next :meth:`index`."""
+        self._catalog.remove_folder(normalize_folder(folder))
+
+    @contextlib.contextmanager
+    def _writer_lock(self) -> Iterator[None]:
+        if fcntl is None:
+            yield
+            return
+        fh = open(self.root / ".lock", "a+b")
+        try:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                raise LibraryBusyError(
+                    f"{self.root}: another process is indexing this library; wait for it"
+                ) from exc
+            yield
+        finally:
+            fh.close()  # also releases the lock; a killed process releases it too
+
+    def index(
+        self, *, progress: ProgressCallback = no_progress, cancel: CancelToken | None = None
+    ) -> IndexSummary:
+        """Bring the catalog up to date with the folders (see :mod:`.indexer`).
+
+        Parameters
+        ----------
+        progress : callable
+            ``progress(done, total, message)``; the message names the current file.
+        cancel : CancelToken, optional
+
+        Returns
+        -------
+        IndexSummary
+        """
+        with self._writer_lock():
+            summary = run_index(
+                self._catalog,
+                self._store,
+                self._catalog.folders(),
+                self._get_encoder,
+                fps=DEFAULT_FPS,
+                progress=progress,
+                cancel=cancel,
+            )
+        self._search = None
+        return summary
+
+    def add_features(
+        self,
+        items: Iterable[tuple[str, FeatureSequence]],
+        *,
+        progress: ProgressCallback = no_progress,
+        cancel: CancelToken | None = None,
+    ) -> int:
+        """Add feature sequences from another source (e.g. pose) as library clips.
+
+        Parameters
+        ----------
+        items : iterable of (name, FeatureSequence)
+            ``name`` is the clip's path in the catalog (any unique label). Every
+            sequence must carry the same ``encoder`` / ``encoder_version`` as the
+            library (an empty library adopts the first one's).
+        progress, cancel
+            See :mod:`avr_gui.core.jobs`.
+
+        Returns
+        -------
+        int
+            Clips added or replaced.
+        """
+        items = list(items)
+        rows = []
+        for k, (name, seq) in enumerate(items):
+            check(cancel)
+            if not seq.encoder or not seq.encoder_version:
+                raise InputError(f"{name}: say which encoder made the features (encoder, version)")
+            self._adopt_identity(seq.encoder, seq.encoder_version, reindex=False)
+            key = array_key(seq)
+            if not self._store.has(key):
+                self._store.write(key, seq)
+            t = seq.timestamps
+            duration = float(t[-1] - t[0]) if len(t) > 1 else 0.0
+            rows.append(
+                Row(
+                    path=name,
+                    folder="",
+                    source="array",
+                    size=None,
+                    mtime_ns=None,
+                    fingerprint=key,
+                    status="indexed",
+                    feature_key=key,
+                    n_features=int(seq.features.shape[0]),
+                    duration=duration,
+                    fps=float((len(t) - 1) / duration) if duration > 0 else 0.0,
+                    width=0,
+                    height=0,
+                    encoder=seq.encoder,
+                    encoder_version=seq.encoder_version,
+                    descriptor=clip_descriptor(seq.features).tobytes(),
+                )
+            )
+            progress(k + 1, len(items), name)
+        with self._catalog.transaction() as tx:
+            self._catalog.put(rows, tx)
+            self._catalog.bump_generation(tx)
+        self._search = None
+        return len(rows)
+
+    # -- reading ----------------------------------------------------------------------
+
+    def status(self) -> LibraryStatus:
+        """Counts and failures."""
+        counts = self._catalog.counts()
+        failures = [
+            (r.path, r.reason or "unknown") for r in self._catalog.rows("status = 'failed'")
+        ]
+        return LibraryStatus(
+            videos=sum(counts.values()),
+            indexed=counts["indexed"],
+            failed=counts["failed"],
+            pending=counts["pending"],
+            failures=failures,
+        )
+
+    def entries(self) -> list[VideoEntry]:
+        """Every video of the catalog, sorted by path."""
+        return [
+            VideoEntry(
+                r.path,
+                r.status,
+                r.reason,
+                float(r.duration or 0.0),
+                float(r.fps or 0.0),
+                int(r.width or 0),
+                int(r.height or 0),
+                int(r.n_features),
+            )
+            for r in self._catalog.rows()
+        ]
+
+    def _indexed_row(self, path: str | os.PathLike[str]) -> Row | None:
+        p = os.fspath(path)
+        row = self._catalog.get(p)
+        if row is None and os.path.exists(p):
+            row = self._catalog.get(str(Path(p).resolve()))
+        return row if row is not None and row.status == "indexed" else None
+
+    def features(self, path: str | os.PathLike[str]) -> FeatureSequence:
+        """Stored features of an indexed clip (float16 memory map ``[T, d]`` + timestamps).
+
+        Raises
+        ------
+        NotIndexedError
+            ``path`` is not an indexed clip of this library.
+        """
+        row = self._indexed_row(path)
+        if row is None or row.feature_key is None:
+            raise NotIndexedError(f"{path}: not an indexed video of this library")
+        return self._read(row)
+
+    def _read(self, row: Row) -> FeatureSequence:
+        return self._store.read(
+            row.feature_key or "", row.path, row.encoder or "", row.encoder_version or ""
+        )
+
+    def search_index(self) -> SearchIndex:
+        """The retrieval index of the current catalog (rebuilt when it changed)."""
+        with self._lock:
+            if self._search is None or self._search.generation != self._catalog.generation:
+                self._search = SearchIndex.build(self._catalog, self.root)
+            return self._search
+
+    def search(
+        self, query: FeatureSequence, k: int = 50, *, exclude: str | None = None
+    ) -> list[tuple[str, float]]:
+        """Clip retrieval only: the ``k`` clips most similar to ``query``, best first.
+
+        Returns
+        -------
+        list of (path, cosine similarity)
+        """
+        return self.search_index().search(clip_descriptor(query.features), k, exclude)
+
+    def _query_features(
+        self,
+        query: str | os.PathLike[str] | FeatureSequence,
+        progress: ProgressCallback,
+        cancel: CancelToken | None,
+    ) -> tuple[FeatureSequence, str | None]:
+        if isinstance(query, FeatureSequence):
+            return query, None
+        row = self._indexed_row(query)
+        if row is None and os.path.isfile(query):
+            # A copy of an indexed video: use its stored features, don't decode.
+            fp = fingerprint(query)
+            enc_version = self.encoder_version
+            same = self._catalog.rows(
+                "fingerprint = ? AND status = 'indexed' AND encoder_version = ?",
+                (fp, enc_version),
+                limit=1,
+            )
+            if same:
+                seq = self._read(same[0])
+                return replace(seq, source=os.fspath(query)), str(Path(query).resolve())
+        if row is not None:
+            return self._read(row), row.path
+        seq = encode_video(
+            query, self._get_encoder(), fps=DEFAULT_FPS, progress=progress, cancel=cancel
+        )
+        return seq, str(Path(query).resolve())
+
+    def query(
+        self,
+        query: str | os.PathLike[str] | FeatureSequence,
+        *,
+        trim: tuple[float, float] | None = None,
+        top: int = 10,
+        candidates: int = 50,
+        scorer: Scorer | None = None,
+        options: AlignmentOptions | None = None,
+        progress: ProgressCallback = no_progress,
+        cancel: CancelToken | None = None,
+    ) -> QueryResult:
+        """The whole method: features, top-K by clip similarity, re-rank by alignment.
+
+        Parameters
+        ----------
+        query : path-like or FeatureSequence
+            A video (in the library: its stored features are used; elsewhere: encoded
+            with the library's encoder) or features ``[n, d]``.
+        trim : (float, float), optional
+            In and out points in seconds.
+        top : int
+            Results returned.
+        candidates : int
+            K: clips retrieved by similarity and re-ranked.
+        scorer : Scorer, optional
+            Ranking score (lower = better); default DRAQ.
+        options : AlignmentOptions, optional
+        progress, cancel
+            See :mod:`avr_gui.core.jobs`.
+
+        Returns
+        -------
+        QueryResult
+            The query's own file is never among the results.
+        """
+        if candidates < 1:
+            raise InputError(f"candidates must be at least 1, got {candidates}")
+        seq, own = self._query_features(query, progress, cancel)
+        seq = trim_sequence(seq, trim)
+        check(cancel)
+        hits = self.search(seq, candidates, exclude=own)
+        if not hits and not self.search_index().paths:
+            raise EmptyLibraryError("the library has no indexed videos yet: index it first")
+        cands = []
+        for path, sim in hits:
+            row = self._catalog.get(path)
+            if row is not None and row.feature_key:
+                cands.append((path, sim, self._read(row)))
+        matches = rerank(
+            seq, cands, top=top, scorer=scorer, options=options, progress=progress, cancel=cancel
+        )
+        return QueryResult(own, seq, matches)

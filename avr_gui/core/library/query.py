@@ -1,0 +1,204 @@
+"""The whole AVR query after retrieval: re-rank candidates by how well they align.
+
+Query features and the top-K candidates by clip similarity go in; every candidate is
+aligned to the query by DTW on contextualized features (:func:`align_many`), scored,
+and the best ``top`` come out ranked, each with its alignment and its features (whose
+timestamps map path indices to seconds in the match's file).
+
+The ranking score is pluggable: a scorer maps the candidates' clip similarity, DRAQ and
+length-normalised DTW cost (each ``[K]``) to a score ``[K]``, lower = better.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from avr_gui.core.align import Alignment, AlignmentOptions, align_many
+from avr_gui.core.align.ranking import default_ranking, path_tau
+from avr_gui.core.errors import EmptySequenceError, InputError
+from avr_gui.core.features.compact import from_storage
+from avr_gui.core.features.sequence import FeatureSequence
+from avr_gui.core.jobs import CancelToken, ProgressCallback, no_progress
+
+#: ``scorer(similarity [K], draq [K], normalized_cost [K]) -> score [K]``, lower = better.
+Scorer = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def draq_score(similarity: np.ndarray, draq: np.ndarray, normalized_cost: np.ndarray) -> np.ndarray:
+    """Rank by DRAQ (the method's score)."""
+    return np.asarray(draq, np.float64)
+
+
+def dtw_score(similarity: np.ndarray, draq: np.ndarray, normalized_cost: np.ndarray) -> np.ndarray:
+    """Rank by DTW cost / (n + m): E2's best single score on pose features."""
+    return np.asarray(normalized_cost, np.float64)
+
+
+def similarity_score(
+    similarity: np.ndarray, draq: np.ndarray, normalized_cost: np.ndarray
+) -> np.ndarray:
+    """Keep the retrieval order (clip cosine similarity, higher = better)."""
+    return -np.asarray(similarity, np.float64)
+
+
+SCORERS: dict[str, Scorer] = {
+    "draq": draq_score,
+    "dtw": dtw_score,
+    "similarity": similarity_score,
+}
+
+
+@dataclass(frozen=True)
+class Match:
+    """One ranked result of a query.
+
+    Attributes
+    ----------
+    rank : int
+        1-based.
+    path : str
+    draq, dtw_cost, normalized_cost : float
+        DRAQ, D(n, m) on the contextualized cosine cost, and D(n, m) / (n + m).
+    similarity : float
+        Cosine similarity of the standardised clip descriptors.
+    score : float
+        The ranking score (lower = better).
+    alignment : Alignment
+        ``path [L, 2]`` in feature-frame indices (query, match), ``cost [n, m]`` kept.
+    features : FeatureSequence
+        The match's stored features (float16 memory map) and their timestamps.
+    """
+
+    rank: int
+    path: str
+    draq: float
+    dtw_cost: float
+    normalized_cost: float
+    similarity: float
+    score: float
+    alignment: Alignment
+    features: FeatureSequence
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A query and its ranked matches.
+
+    Attributes
+    ----------
+    query_path : str or None
+        The query's file (None for a bare feature sequence).
+    query : FeatureSequence
+        The (trimmed) query features the matches were aligned to.
+    results : list of Match
+        Ranked, best first.
+    """
+
+    query_path: str | None
+    query: FeatureSequence
+    results: list[Match]
+
+
+def trim_sequence(seq: FeatureSequence, trim: tuple[float, float] | None) -> FeatureSequence:
+    """The frames of ``seq`` whose timestamps lie in ``[in_s, out_s]``.
+
+    Parameters
+    ----------
+    seq : FeatureSequence
+    trim : (float, float) or None
+        In and out points in seconds of the source; None keeps everything.
+
+    Returns
+    -------
+    FeatureSequence
+        At least two frames (a single frame has no motion to align).
+    """
+    if trim is None:
+        return seq
+    a, b = (float(x) for x in trim)
+    if not (np.isfinite(a) and np.isfinite(b)) or b <= a:
+        raise InputError(f"trim must be (in, out) seconds with in < out, got ({a}, {b})")
+    keep = (seq.timestamps >= a) & (seq.timestamps <= b)
+    if int(keep.sum()) < 2:
+        raise EmptySequenceError(
+            f"{seq.source}: fewer than two feature frames lie between {a:.3f} s and {b:.3f} s"
+        )
+    return FeatureSequence(
+        np.ascontiguousarray(seq.features[keep]),
+        seq.timestamps[keep],
+        seq.frame_indices[keep],
+        seq.source,
+        seq.encoder,
+        seq.encoder_version,
+    )
+
+
+def rerank(
+    query: FeatureSequence,
+    candidates: Sequence[tuple[str, float, FeatureSequence]],
+    *,
+    top: int = 10,
+    scorer: Scorer | None = None,
+    options: AlignmentOptions | None = None,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> list[Match]:
+    """Align the query with every candidate and rank them by the score.
+
+    Parameters
+    ----------
+    query : FeatureSequence
+        Features ``[n, d]``.
+    candidates : sequence of (path, similarity, FeatureSequence)
+        Retrieval's top K with their stored features ``[m_k, d]``.
+    top : int
+        How many to return.
+    scorer : Scorer, optional
+        Default: the product's ranking score (:func:`avr_gui.core.align.ranking.
+        default_ranking`, fitted on the E2 library; today the length-normalised DTW
+        cost, which beat DRAQ on E2 and E3). DRAQ is reported beside it either way.
+    options : AlignmentOptions, optional
+        Default: contextualized features, exact DRAQ.
+    progress, cancel
+        See :mod:`avr_gui.core.jobs`.
+
+    Returns
+    -------
+    list of Match
+        At most ``top``, ranked by ascending score (ties: higher similarity first).
+    """
+    if top < 1:
+        raise InputError(f"top must be at least 1, got {top}")
+    if not candidates:
+        return []
+    q = from_storage(query.features)
+    feats = [from_storage(c[2].features) for c in candidates]
+    res = align_many(q, feats, options, keep_cost=True, progress=progress, cancel=cancel)
+    sim = np.array([c[1] for c in candidates], np.float64)
+    dq = np.array([r.draq for r in res], np.float64)
+    nc = np.array([r.normalized_cost for r in res], np.float64)
+    if scorer is None:
+        tau = np.array([path_tau(r.path) for r in res], np.float64)
+        score = default_ranking().score(sim, dq, nc, tau)
+    else:
+        score = np.asarray(scorer(sim, dq, nc), np.float64)
+    if score.shape != sim.shape:
+        raise InputError(f"the scorer returned shape {score.shape}, expected {sim.shape}")
+    order = np.lexsort((-sim, score))[:top]
+    return [
+        Match(
+            rank=r + 1,
+            path=candidates[i][0],
+            draq=float(dq[i]),
+            dtw_cost=float(res[i].dtw_cost),
+            normalized_cost=float(nc[i]),
+            similarity=float(sim[i]),
+            score=float(score[i]),
+            alignment=res[i],
+            features=candidates[i][2],
+        )
+        for r, i in enumerate(order)
+    ]

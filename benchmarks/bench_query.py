@@ -1,0 +1,168 @@
+"""Query and re-index speed of the library on synthetic feature arrays.
+
+Keys (``--json PATH``):
+
+- ``query_ms_10k`` / ``query_ms_100k``: query features -> ranked top 10 after re-ranking
+  K = 50 by DRAQ (retrieval + loading 50 stored clips + contextualize + cost + DTW +
+  exact DRAQ), median over queries of distinct lengths, on libraries of 10,000 and
+  100,000 clips of 100-600 frames with d = 256 (the PCA-256 storage size; thumb16's size).
+- ``query_ms_10k_d1280``: the same at d = 1280 (raw EfficientNet-Lite0 features, what
+  the library stores today for the default encoder).
+- ``reindex_unchanged_10k_s``: ``Library.index()`` over 10,000 unchanged video files.
+- ``hnsw_recall_at_50_20k``: recall of the HNSW index against exact search (top 50).
+
+Clips share 500 distinct stored arrays (content-keyed storage lets rows share one),
+so a 100,000-clip library fits this machine's disk; every clip has its own descriptor.
+Goals on the 2-core machine: 250 ms, 1000 ms, 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from avr_gui.core.features import FeatureSequence, get_encoder
+from avr_gui.core.library import Library
+from avr_gui.core.library.ann import ClipIndex, recall_vs_exact
+from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
+
+ENC, VER = "synthetic", "synthetic-v1"
+
+
+def _sequence(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    # Smooth trajectories (random walks) like real frame features, not white noise.
+    walk = np.cumsum(rng.standard_normal((n, d)).astype(np.float32), axis=0)
+    walk /= np.sqrt(np.arange(1, n + 1, dtype=np.float32))[:, None]
+    return walk + rng.standard_normal(d).astype(np.float32) * 3.0
+
+
+def _seq(f: np.ndarray, name: str) -> FeatureSequence:
+    t = np.arange(len(f)) / 10.0
+    return FeatureSequence(f, t, np.arange(len(f)), name, ENC, VER)
+
+
+def build_library(root: Path, n_clips: int, d: int, pool: int, seed: int = 0) -> list[np.ndarray]:
+    """A library of ``n_clips`` rows sharing ``pool`` stored arrays; returns the pool."""
+    rng = np.random.default_rng(seed)
+    arrays = [_sequence(rng, int(rng.integers(100, 601)), d) for _ in range(pool)]
+    with Library.open(root) as lib:
+        lib.add_features((f"pool/{k:05d}", _seq(a, f"pool/{k:05d}")) for k, a in enumerate(arrays))
+        cat = lib._catalog
+        base = cat.rows()
+        rows = []
+        for k in range(n_clips - pool):
+            src = base[k % pool]
+            desc = np.frombuffer(src.descriptor, np.float32)
+            jitter = desc + rng.standard_normal(desc.shape).astype(np.float32) * 0.3
+            rows.append(replace(src, path=f"clip/{k:06d}", descriptor=jitter.tobytes()))
+        with cat.transaction() as tx:
+            cat.put(rows, tx)
+            cat.bump_generation(tx)
+    return arrays
+
+
+def time_queries(root: Path, arrays: list[np.ndarray], n_queries: int = 12) -> tuple[float, float]:
+    """Median wall and process-CPU milliseconds per query (CPU time shows the cost
+    when other work shares the machine)."""
+    rng = np.random.default_rng(1)
+    with Library.open(root) as lib:
+        lib.search_index()  # built once per catalog change, not per query
+        q0 = arrays[0][:300] + rng.standard_normal(arrays[0][:300].shape).astype(np.float32)
+        lib.query(_seq(q0, "warmup"), top=10, candidates=50)  # compile kernels
+        times, cpu = [], []
+        for k in range(n_queries):
+            src = arrays[int(rng.integers(len(arrays)))]
+            n = 150 + 23 * k  # distinct lengths: DRAQ's per-shape cache starts cold
+            idx = np.linspace(0, len(src) - 1, n).round().astype(int)
+            q = src[idx] + 0.5 * rng.standard_normal((n, src.shape[1])).astype(np.float32)
+            t0, c0 = time.perf_counter(), time.process_time()
+            res = lib.query(_seq(q, f"q{k}"), top=10, candidates=50)
+            times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+            assert len(res.results) == 10
+    return float(np.median(times) * 1000), float(np.median(cpu) * 1000)
+
+
+def reindex_unchanged(root: Path, n_files: int = 10_000) -> tuple[float, float]:
+    """(first index seconds, unchanged re-index seconds) over n_files copies of a clip."""
+    videos = root / "videos"
+    videos.mkdir(parents=True)
+    src = videos / "source.mp4"
+    write_video(src, render_frames(0, speed_warp(20, (1.0,)), (64, 48), ClipStyle()), 15.0)
+    for k in range(n_files - 1):
+        sub = videos / f"d{k // 100:03d}"
+        sub.mkdir(exist_ok=True)
+        os.link(src, sub / f"clip{k:05d}.mp4")
+    with Library.open(root / "index", encoder=get_encoder("thumb16")) as lib:
+        lib.add_folder(videos)
+        t0 = time.perf_counter()
+        first = lib.index()
+        t_first = time.perf_counter() - t0
+        assert first.indexed == n_files, first
+    with Library.open(root / "index") as lib:
+        t0 = time.perf_counter()
+        again = lib.index()
+        t_again = time.perf_counter() - t0
+        assert again.unchanged == n_files and again.encoded == 0, again
+    return t_first, t_again
+
+
+def hnsw_recall(n: int = 20_000, dim: int = 512) -> tuple[float, float]:
+    rng = np.random.default_rng(2)
+    centres = rng.standard_normal((200, dim)).astype(np.float32)
+    v = centres[rng.integers(200, size=n)] + rng.standard_normal((n, dim)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    t0 = time.perf_counter()
+    index = ClipIndex.build(v, "hnsw")
+    build_s = time.perf_counter() - t0
+    return recall_vs_exact(index, v, v[:200], 50), build_s
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--keep", help="build in this folder and keep it (default: a temp folder)")
+    args = ap.parse_args()
+    tmp = Path(args.keep or tempfile.mkdtemp(prefix="bench_query "))
+    out: dict[str, float] = {"load_average_1min_at_start": round(os.getloadavg()[0], 2)}
+    try:
+        arrays = build_library(tmp / "lib10k", 10_000, 256, 500)
+        wall, cpu = time_queries(tmp / "lib10k", arrays)
+        out["query_ms_10k"], out["query_cpu_ms_10k"] = round(wall, 1), round(cpu, 1)
+        print("query_ms_10k", out["query_ms_10k"], flush=True)
+        arrays = build_library(tmp / "lib100k", 100_000, 256, 500)
+        wall, cpu = time_queries(tmp / "lib100k", arrays)
+        out["query_ms_100k"], out["query_cpu_ms_100k"] = round(wall, 1), round(cpu, 1)
+        print("query_ms_100k", out["query_ms_100k"], flush=True)
+        shutil.rmtree(tmp / "lib100k")
+        arrays = build_library(tmp / "lib10k_d1280", 10_000, 1280, 200)
+        wall, cpu = time_queries(tmp / "lib10k_d1280", arrays)
+        out["query_ms_10k_d1280"], out["query_cpu_ms_10k_d1280"] = round(wall, 1), round(cpu, 1)
+        print("query_ms_10k_d1280", out["query_ms_10k_d1280"], flush=True)
+        first, again = reindex_unchanged(tmp / "reindex")
+        out["index_10k_copies_s"] = round(first, 2)
+        out["reindex_unchanged_10k_s"] = round(again, 3)
+        print("reindex_unchanged_10k_s", out["reindex_unchanged_10k_s"], flush=True)
+        recall, build_s = hnsw_recall()
+        out["hnsw_recall_at_50_20k"] = round(recall, 4)
+        out["hnsw_build_20k_s"] = round(build_s, 2)
+        print("hnsw_recall_at_50_20k", out["hnsw_recall_at_50_20k"], flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(json.dumps(out, indent=2))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

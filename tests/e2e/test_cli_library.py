@@ -1,0 +1,138 @@
+"""``avr index`` / ``avr status`` / ``avr query`` end to end, and kill -9 while indexing."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from avr_gui.core.library import Library
+from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
+
+
+def _clip(path: Path, action: int, n: int, seed: int, size=(96, 72)) -> None:
+    write_video(path, render_frames(action, speed_warp(n, (1.0,)), size, ClipStyle(seed=seed)), 15)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("library ünï")
+    for k in range(12):
+        _clip(d / f"clip {k:02d} ä.mp4", k % 3, 36 + 4 * k, seed=k)
+    (d / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 500)
+    return d
+
+
+def rows(index: Path) -> list[tuple]:
+    db = sqlite3.connect(index / "catalog.sqlite")
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        return db.execute("SELECT * FROM videos ORDER BY path").fetchall()
+    finally:
+        db.close()
+
+
+def stored_files(index: Path) -> list[str]:
+    return sorted(p.name for p in (index / "features").rglob("*") if p.is_file())
+
+
+def test_index_status_query(avr, folder: Path, tmp_path: Path) -> None:
+    idx = tmp_path / "índex"
+    r = avr("index", folder, "--index", idx, "--backend", "thumb16", "--json")
+    assert r.code == 0, r.err
+    s = r.json()
+    assert (s["videos"], s["indexed"], s["failed"], s["pending"]) == (13, 12, 1, 0)
+    assert s["failures"][0]["path"].endswith("broken.mp4") and s["failures"][0]["reason"]
+
+    r = avr("status", "--index", idx, "--json")
+    assert r.code == 0, r.err
+    st = r.json()
+    for key in ("videos", "indexed", "failed", "pending"):
+        assert isinstance(st[key], int)
+    assert (st["videos"], st["indexed"], st["failed"], st["pending"]) == (13, 12, 1, 0)
+    assert st["encoder"] == "thumb16"
+    assert [f["path"] for f in st["failures"]] == [str(folder.resolve() / "broken.mp4")]
+
+    q = folder / "clip 00 ä.mp4"
+    r = avr("query", q, "--index", idx, "--top", "4", "--candidates", "8", "--json")
+    assert r.code == 0, r.err
+    out = r.json()
+    assert out["query"] == str(q.resolve())
+    res = out["results"]
+    assert [x["rank"] for x in res] == [1, 2, 3, 4]
+    assert all(x["path"] != str(q.resolve()) for x in res)
+    scores = [x["score"] for x in res]
+    # Ranked by the product's score (the normalised DTW cost today), DRAQ beside it.
+    assert scores == sorted(scores) and scores == pytest.approx([x["normalized_cost"] for x in res])
+    for x in res:
+        assert {"rank", "path", "draq", "dtw_cost", "similarity", "score"} <= set(x)
+    # Same action (0, 3, 6, 9 share action 0) outranks the others at the top.
+    assert int(Path(res[0]["path"]).stem.split()[1]) % 3 == 0
+
+    r = avr("index", "--index", idx, "--json")  # nothing changed: a stat per file
+    assert r.code == 0 and r.json()["unchanged"] == 13 and r.json()["encoded"] == 0
+
+
+def test_cli_errors(avr, folder: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty index"
+    r = avr("query", folder / "clip 01 ä.mp4", "--index", empty, "--backend", "thumb16")
+    assert r.code == 2 and "no indexed videos" in r.err
+    r = avr("query", tmp_path / "nope.mp4", "--index", empty, "--backend", "thumb16")
+    assert r.code == 2 and "avr: error:" in r.err
+    r = avr("index", tmp_path / "missing", "--index", empty)
+    assert r.code == 2 and "not a folder" in r.err
+    r = avr("index", folder, "--index", empty, "--reindex")
+    assert r.code == 2 and "--backend" in r.err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = avr("status", "--index", blocker / "idx")
+    assert r.code == 2 and "cannot create" in r.err
+
+
+def _index_cmd(folder: Path, idx: Path) -> list[str]:
+    cli = [sys.executable, "-m", "avr_gui.cli"]
+    return [*cli, "index", str(folder), "--index", str(idx), "--backend", "thumb16"]
+
+
+def test_kill_9_at_20_random_moments(folder: Path, tmp_path: Path) -> None:
+    ref = tmp_path / "reference"
+    t0 = time.perf_counter()
+    subprocess.run(_index_cmd(folder, ref), check=True, timeout=120)
+    total = time.perf_counter() - t0
+    expected_rows, expected_files = rows(ref), stored_files(ref)
+    assert len(expected_rows) == 13
+
+    rng = np.random.default_rng(20)
+    kills = interrupted = 0
+    for group in range(10):
+        idx = tmp_path / f"run{group}"
+        for _ in range(2):
+            proc = subprocess.Popen(
+                _index_cmd(folder, idx), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            time.sleep(float(rng.uniform(0.05, total)))
+            if proc.poll() is None:
+                interrupted += 1
+                proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            kills += 1
+            if not (idx / "catalog.sqlite").exists():
+                continue  # killed before the library was created
+            rows(idx)  # integrity check
+            with Library.open(idx) as lib:  # the library always opens...
+                st = lib.status()
+                assert st.videos == st.indexed + st.failed + st.pending
+                for e in lib.entries():  # ...and what it calls indexed is readable
+                    if e.status == "indexed":
+                        assert lib.features(e.path).features.shape[0] == e.n_features
+        subprocess.run(_index_cmd(folder, idx), check=True, timeout=120)
+        assert rows(idx) == expected_rows
+        assert stored_files(idx) == expected_files
+    assert kills == 20
+    assert interrupted >= 10  # most kills must hit a running indexer

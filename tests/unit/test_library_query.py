@@ -1,0 +1,183 @@
+"""The full query: retrieval, re-ranking, exclusion of the query, trims, scorers, arrays."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from avr_gui.core.errors import DimensionMismatchError, EmptySequenceError, InputError
+from avr_gui.core.features import FeatureSequence, encode_video, get_encoder
+from avr_gui.core.library import (
+    EmptyLibraryError,
+    EncoderMismatchError,
+    Library,
+    NotIndexedError,
+)
+from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
+
+THUMB = get_encoder("thumb16")
+
+
+def make_clip(path: Path, action: int, speeds=(1.0,), n: int = 30, seed: int = 1) -> Path:
+    style = ClipStyle(seed=seed, figure_bgr=(40 + 30 * seed % 200, 200, 255 - 20 * seed % 200))
+    write_video(path, render_frames(action, speed_warp(n, speeds), (64, 48), style), 15.0)
+    return path
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("query lib ü")
+    videos = root / "videos"
+    videos.mkdir()
+    make_clip(videos / "q.mp4", 0, seed=1)
+    make_clip(videos / "same slow.mp4", 0, (0.5, 2.0), n=40, seed=2)
+    make_clip(videos / "same fast.mp4", 0, (2.0, 1.0), n=26, seed=3)
+    for k in range(4):
+        make_clip(videos / f"other{k}.mp4", 1 + k % 2, n=28 + 3 * k, seed=4 + k)
+    lib = Library.open(root / "index", encoder=THUMB)
+    lib.add_folder(videos)
+    assert lib.index().indexed == 7
+    yield lib, videos, root
+    lib.close()
+
+
+def test_query_ranks_same_action_first_and_excludes_itself(library) -> None:
+    lib, videos, _ = library
+    q = videos / "q.mp4"
+    res = lib.query(q, top=4, candidates=6)
+    names = [Path(m.path).name for m in res.results]
+    assert res.query_path == str(q.resolve())
+    assert "q.mp4" not in names
+    assert set(names[:2]) == {"same slow.mp4", "same fast.mp4"}
+    assert [m.rank for m in res.results] == [1, 2, 3, 4]
+    m = res.results[0]
+    # The default score is the shipped ranking (today the normalised DTW cost); DRAQ
+    # is reported beside it.
+    assert m.score == pytest.approx(m.normalized_cost) and 0 < m.draq < 1
+    assert [r.score for r in res.results] == sorted(r.score for r in res.results)
+    assert m.normalized_cost == pytest.approx(m.dtw_cost / sum(m.alignment.shape))
+    n, k = m.alignment.shape
+    assert n == res.query.features.shape[0] and k == m.features.features.shape[0]
+    assert m.alignment.cost is not None and m.alignment.cost.shape == (n, k)
+    assert tuple(m.alignment.path[0]) == (0, 0) and tuple(m.alignment.path[-1]) == (n - 1, k - 1)
+    assert len(m.features.timestamps) == k  # path indices map to seconds
+    scores = [r.score for r in res.results]
+    assert scores == sorted(scores)
+
+
+def test_stored_features_are_used_not_decoded(library) -> None:
+    lib, videos, _ = library
+    stored = lib.features(videos / "q.mp4")
+    assert stored.features.dtype == np.float16 and not stored.features.flags.writeable
+    fresh = encode_video(videos / "q.mp4", THUMB)
+    np.testing.assert_allclose(stored.features, fresh.features, atol=2e-3)
+    np.testing.assert_allclose(stored.timestamps, fresh.timestamps)
+    res = lib.query(videos / "q.mp4", top=2)
+    np.testing.assert_array_equal(res.query.features, stored.features)
+
+
+def test_a_copy_outside_the_library_and_a_new_file(library, tmp_path: Path) -> None:
+    lib, videos, _ = library
+    copy = tmp_path / "outside copy.mp4"
+    shutil.copy(videos / "q.mp4", copy)
+    res = lib.query(copy, top=7, candidates=10)
+    names = [Path(m.path).name for m in res.results]
+    assert names[0] == "q.mp4" and res.results[0].draq < 1e-3  # its twin, by content
+    new = make_clip(tmp_path / "new.mp4", 0, (1.5, 0.75), n=33, seed=11)
+    res = lib.query(new, top=3)
+    assert {Path(m.path).name for m in res.results[:2]} <= {
+        "q.mp4",
+        "same slow.mp4",
+        "same fast.mp4",
+    }
+
+
+def test_trim_and_bad_trims(library) -> None:
+    lib, videos, _ = library
+    res = lib.query(videos / "q.mp4", trim=(0.5, 1.5), top=2)
+    t = res.query.timestamps
+    assert t.min() >= 0.5 and t.max() <= 1.5 and 8 <= len(t) <= 11
+    with pytest.raises(InputError):
+        lib.query(videos / "q.mp4", trim=(1.0, 0.5))
+    with pytest.raises(EmptySequenceError):
+        lib.query(videos / "q.mp4", trim=(50.0, 60.0))
+
+
+def test_scorer_is_pluggable(library) -> None:
+    lib, videos, _ = library
+    by_sim = lib.query(videos / "q.mp4", top=6, scorer=lambda s, d, c: -s)
+    sims = [m.similarity for m in by_sim.results]
+    assert sims == sorted(sims, reverse=True)
+    by_cost = lib.query(videos / "q.mp4", top=6, scorer=lambda s, d, c: c)
+    costs = [m.normalized_cost for m in by_cost.results]
+    assert costs == sorted(costs)
+    with pytest.raises(InputError, match="scorer"):
+        lib.query(videos / "q.mp4", scorer=lambda s, d, c: np.zeros(2))
+
+
+def test_bad_queries(library, tmp_path: Path) -> None:
+    lib, _, _ = library
+    with pytest.raises(NotIndexedError):
+        lib.features(tmp_path / "nothing.mp4")
+    with pytest.raises(DimensionMismatchError):
+        lib.query(FeatureSequence(np.ones((5, 7), np.float32), np.arange(5.0), np.arange(5), "x"))
+    with pytest.raises(InputError):
+        lib.query(tmp_path / "missing.mp4")
+    (tmp_path / "text.mp4").write_text("no video")
+    with pytest.raises(InputError):
+        lib.query(tmp_path / "text.mp4")
+
+
+def _arrays(n: int, d: int, seed: int, version: str = "v1") -> list[tuple[str, FeatureSequence]]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n):
+        t = int(rng.integers(20, 40))
+        f = np.cumsum(rng.standard_normal((t, d)), axis=0).astype(np.float32)
+        out.append(
+            (f"arr/{k}", FeatureSequence(f, np.arange(t) / 30, np.arange(t), "", "pose", version))
+        )
+    return out
+
+
+def test_feature_arrays_go_through_the_same_library(tmp_path: Path) -> None:
+    items = _arrays(12, 26, 0)
+    with Library.open(tmp_path / "arrays") as lib:
+        with pytest.raises(EmptyLibraryError):
+            lib.query(items[0][1])
+        assert lib.add_features(items) == 12
+        assert lib.status().indexed == 12 and lib.encoder_name == "pose"
+        res = lib.query(items[3][1], top=3, candidates=12)
+        assert res.results[0].path == "arr/3" and res.results[0].draq < 1e-3
+        res = lib.query("arr/3", top=3, candidates=12)  # by name: excluded from its results
+        assert "arr/3" not in [m.path for m in res.results]
+        with pytest.raises(EncoderMismatchError):
+            lib.add_features(_arrays(1, 26, 1, version="v2"))
+        assert lib.index().indexed == 12  # no folders: arrays stay
+
+
+def test_retrieval_is_bank_normalised(tmp_path: Path) -> None:
+    from avr_gui.core.align.banknorm import bank_log_mass, normalize
+    from avr_gui.core.library.descriptor import clip_descriptor
+
+    items = _arrays(12, 26, 5)
+    with Library.open(tmp_path / "bank") as lib:
+        lib.add_features(items)
+        idx = lib.search_index()
+        assert idx.log_mass is not None and idx.log_mass.shape == (12,)
+        vec = idx.standardizer.transform(np.stack([clip_descriptor(f.features) for _, f in items]))
+        order = [idx.paths.index(p) for p, _ in items]
+        want_mass = bank_log_mass(vec, vec, exclude_self=True)
+        np.testing.assert_allclose(idx.log_mass[order], want_mass, rtol=1e-4)
+        q = items[0][1]
+        hits = lib.search(q, 5, exclude="arr/0")
+        qv = idx.standardizer.transform(clip_descriptor(q.features))[0]
+        score = normalize(vec @ qv, want_mass)
+        score[0] = -np.inf  # the query itself is excluded
+        expected = [items[i][0] for i in np.argsort(-score, kind="stable")[:5]]
+        assert [p for p, _ in hits] == expected
+        # The reported similarity stays the plain cosine, for display.
+        assert hits[0][1] == pytest.approx(float(vec[int(hits[0][0][4:])] @ qv), abs=1e-5)

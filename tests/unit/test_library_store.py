@@ -1,0 +1,125 @@
+"""Feature store, catalog, fingerprints and the clip index, each on its own."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from avr_gui.core.features import FeatureSequence
+from avr_gui.core.library import LibraryCorruptError
+from avr_gui.core.library import ann as ann_mod
+from avr_gui.core.library.ann import ClipIndex, recall_vs_exact
+from avr_gui.core.library.catalog import Catalog, Row
+from avr_gui.core.library.scan import fingerprint, walk
+from avr_gui.core.library.store import FeatureStore
+
+
+def _seq(t: int = 17, d: int = 8) -> FeatureSequence:
+    f = np.random.default_rng(t).standard_normal((t, d)).astype(np.float32)
+    return FeatureSequence(f, np.arange(t) * 0.1 + 0.5, np.arange(t) * 3, "x")
+
+
+def test_store_round_trip_memory_mapped(tmp_path: Path) -> None:
+    store = FeatureStore(tmp_path / "features")
+    seq = _seq()
+    store.write("vabc", seq)
+    back = store.read("vabc", "clip.mp4", "enc", "1")
+    assert back.features.dtype == np.float16 and not back.features.flags.writeable
+    np.testing.assert_allclose(back.features, seq.features, rtol=1e-3, atol=1e-3)
+    np.testing.assert_array_equal(back.timestamps, seq.timestamps)
+    np.testing.assert_array_equal(back.frame_indices, seq.frame_indices)
+    assert (back.source, back.encoder, back.encoder_version) == ("clip.mp4", "enc", "1")
+    assert store.keys() == {"vabc"}
+
+
+def test_store_damage_and_garbage(tmp_path: Path) -> None:
+    store = FeatureStore(tmp_path / "f")
+    store.write("vkeep", _seq())
+    store.write("vdrop", _seq(5))
+    feat = tmp_path / "f" / "vk" / "vkeep.f16.npy"
+    (feat.parent / ".vkeep.f16.npy.tmp123.npy").write_bytes(b"half a write")
+    assert store.collect_garbage({"vkeep"}) == 3  # two files of vdrop + the leftover
+    assert store.keys() == {"vkeep"}
+    feat.write_bytes(feat.read_bytes()[:100])  # truncated
+    with pytest.raises(LibraryCorruptError):
+        store.read("vkeep")
+    with pytest.raises(LibraryCorruptError):
+        store.read("vmissing")
+    with pytest.raises(Exception, match="float16"):
+        store.write(
+            "vbig",
+            FeatureSequence(
+                np.full((2, 2), 1e6, np.float32), np.zeros(2), np.zeros(2, np.int64), "x"
+            ),
+        )
+
+
+def test_catalog_transactions_roll_back(tmp_path: Path) -> None:
+    cat = Catalog(tmp_path / "c.sqlite")
+    row = Row("/v/a.mp4", "/v", "file", 10, 5, "fp", "pending")
+    with cat.transaction() as tx:
+        cat.put([row], tx)
+    with pytest.raises(RuntimeError), cat.transaction() as tx:
+        cat.delete(["/v/a.mp4"], tx)
+        raise RuntimeError("killed mid-change")
+    assert cat.get("/v/a.mp4") == row
+    assert cat.counts() == {"indexed": 0, "failed": 0, "pending": 1}
+    cat.close()
+    db = sqlite3.connect(tmp_path / "c.sqlite")
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    with pytest.raises(LibraryCorruptError, match="schema 99"):
+        Catalog(tmp_path / "c.sqlite")
+
+
+def test_fingerprint_and_walk(tmp_path: Path) -> None:
+    a = tmp_path / "a.mp4"
+    a.write_bytes(bytes(range(256)) * 1000)
+    b = tmp_path / "sub" / "b.MOV"
+    b.parent.mkdir()
+    b.write_bytes(a.read_bytes())
+    assert fingerprint(a) == fingerprint(b)
+    data = bytearray(a.read_bytes())
+    data[-1] ^= 1  # a change in the last block
+    b.write_bytes(bytes(data))
+    assert fingerprint(a) != fingerprint(b)
+    (tmp_path / "c.txt").write_text("x")
+    (tmp_path / ".d.mp4").write_text("x")
+    found = sorted(Path(s.path).name for s in walk(str(tmp_path)))
+    assert found == ["a.mp4", "b.MOV"]
+    assert list(walk(str(tmp_path / "missing"))) == []
+
+
+def _vectors(n: int, d: int = 32, seed: int = 0) -> np.ndarray:
+    v = np.random.default_rng(seed).standard_normal((n, d)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_exact_index_matches_brute_force(tmp_path: Path) -> None:
+    v = _vectors(500)
+    q = _vectors(5, seed=1)
+    index = ClipIndex.build(v)
+    assert index.kind == "exact"
+    sims, I = index.search(q, 10)  # noqa: E741
+    assert np.all(np.diff(sims, axis=1) <= 1e-6)
+    brute = np.argsort(-(q @ v.T), axis=1)[:, :10]
+    np.testing.assert_array_equal(I, brute)
+    index.save(tmp_path / "i.faiss")
+    np.testing.assert_array_equal(ClipIndex.load(tmp_path / "i.faiss").search(q, 10)[1], I)
+    (tmp_path / "bad.faiss").write_bytes(b"nonsense")
+    with pytest.raises(LibraryCorruptError):
+        ClipIndex.load(tmp_path / "bad.faiss")
+
+
+def test_hnsw_chosen_past_the_limit_with_measured_recall(monkeypatch) -> None:
+    monkeypatch.setattr(ann_mod, "EXACT_LIMIT", 1000)
+    v = _vectors(3000)
+    index = ClipIndex.build(v)
+    assert index.kind == "hnsw"
+    assert recall_vs_exact(index, v, v[:50], 20) >= 0.95
+    assert ClipIndex.build(v[:1000]).kind == "exact"
