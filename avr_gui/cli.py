@@ -345,6 +345,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 _SUBCOMMAND_MODULES: tuple[str, ...] = (
     "avr_gui.cli_library",
     "avr_gui.cli_export",
+    "avr_gui.cli_models",
 )
 
 

@@ -329,6 +329,12 @@ BACKENDS: dict[str, Backend] = {
     )
 }
 
+# The pose backends (issue 9) live in their own package, which builds on Backend and
+# WeightsError above; importing it only now keeps that import free of cycles.
+from avr_gui.core.features.pose.backends import POSE_BACKENDS  # noqa: E402
+
+BACKENDS.update({b.name: b for b in POSE_BACKENDS})
+
 DEFAULT_BACKEND = "effnet-lite0"
 
 

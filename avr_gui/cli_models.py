@@ -1,0 +1,85 @@
+"""``avr models``: install and list the model files the pose backends need."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _progress(enabled: bool):
+    def report(done: int, total: int, message: str) -> None:
+        if enabled:
+            print(f"{message}", file=sys.stderr, flush=True)
+
+    return report
+
+
+def cmd_models_install(args: argparse.Namespace) -> int:
+    """Install a model group (``pose``: BlazePose from the MediaPipe wheel)."""
+    from avr_gui.core.features.pose.models import default_model_dir, install_pose_models
+
+    folder = args.dir or default_model_dir()
+    paths = install_pose_models(
+        folder, wheel=args.wheel, force=args.force, progress=_progress(not args.json)
+    )
+    if args.json:
+        json.dump(
+            {"group": args.group, "dir": str(folder), "files": [str(p) for p in paths]}, sys.stdout
+        )
+        print()
+    else:
+        for p in paths:
+            print(p)
+    return 0
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    """List the known model files and whether they are installed and intact."""
+    from avr_gui.core.features.pose.models import default_model_dir, list_models
+
+    folder = args.dir or default_model_dir()
+    rows = list_models(folder)
+    if args.json:
+        json.dump({"dir": str(folder), "models": rows}, sys.stdout, indent=2)
+        print()
+        return 0
+    print(f"model folder: {folder}")
+    for r in rows:
+        state = "installed" if r["intact"] else ("DAMAGED" if r["installed"] else "missing")
+        print(f"  {r['group']:5s} {r['name']:28s} {state}")
+    if not all(r["intact"] for r in rows):
+        print("install with: avr models install pose")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``avr models install`` and ``avr models list``."""
+    mo = sub.add_parser(
+        "models",
+        help="install or list model files (pose models)",
+        description="Model files live in $AVR_MODELS_DIR or ~/.local/share/avr-studio/models.",
+    )
+    msub = mo.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    ins = msub.add_parser(
+        "install",
+        help="install a model group",
+        description="pose: fetch the mediapipe==0.10.21 wheel with pip (no dependencies, "
+        "nothing installed into Python) and extract only the BlazePose detector and "
+        "landmark model (Apache-2.0) into the model folder.",
+    )
+    ins.add_argument("group", choices=("pose",))
+    ins.add_argument("--dir", default=None, help="model folder (default: the user's)")
+    ins.add_argument(
+        "--wheel",
+        default=None,
+        metavar="FILE",
+        help="use this mediapipe 0.10.21 wheel instead of downloading",
+    )
+    ins.add_argument("--force", action="store_true", help="reinstall even if intact")
+    ins.add_argument("--json", action="store_true", help="print a JSON summary")
+    ins.set_defaults(func=cmd_models_install)
+    ls = msub.add_parser("list", help="list model files and their state")
+    ls.add_argument("--dir", default=None, help="model folder (default: the user's)")
+    ls.add_argument("--json", action="store_true", help="print JSON")
+    ls.set_defaults(func=cmd_models_list)

@@ -1,0 +1,67 @@
+"""Body pose: BlazePose and MoveNet on ai-edge-litert, pose features, pose+appearance fusion.
+
+Landmarks of every backend come in BlazePose's 33-point layout
+(:mod:`~avr_gui.core.features.pose.skeleton`); the feature vector is defined once, in
+:mod:`~avr_gui.core.features.pose.normalize`, for video and for Penn Action joints.
+"""
+
+from avr_gui.core.features.pose.blazepose import BlazePose, PoseBatch
+from avr_gui.core.features.pose.encoder import (
+    FusedEncoder,
+    PoseEncoder,
+    PoseTrack,
+    encode_pose_video,
+    load_pose_track,
+    save_pose_track,
+)
+from avr_gui.core.features.pose.models import (
+    ModelInstallError,
+    ModelsMissingError,
+    blazepose_model_paths,
+    default_model_dir,
+    install_pose_models,
+    list_models,
+)
+from avr_gui.core.features.pose.movenet import MoveNet
+from avr_gui.core.features.pose.normalize import (
+    HAS_POSE_COLUMN,
+    POSE_DIM,
+    has_pose_mask,
+    mirror_features,
+    penn_pose_features,
+    pose_features,
+)
+from avr_gui.core.features.pose.skeleton import (
+    LANDMARK_NAMES,
+    NUM_LANDMARKS,
+    blazepose_to_penn13,
+    skeleton_edges,
+)
+
+__all__ = [
+    "HAS_POSE_COLUMN",
+    "LANDMARK_NAMES",
+    "NUM_LANDMARKS",
+    "POSE_DIM",
+    "BlazePose",
+    "FusedEncoder",
+    "ModelInstallError",
+    "ModelsMissingError",
+    "MoveNet",
+    "PoseBatch",
+    "PoseEncoder",
+    "PoseTrack",
+    "blazepose_model_paths",
+    "blazepose_to_penn13",
+    "default_model_dir",
+    "encode_pose_video",
+    "has_pose_mask",
+    "install_pose_models",
+    "list_models",
+    "load_pose_track",
+    "mirror_features",
+    "penn_pose_features",
+    "pose_features",
+    "save_pose_track",
+    "skeleton_edges",
+]
