@@ -333,7 +333,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from avr_gui.core.demo import run_demo
 
     t0 = time.perf_counter()
-    summary = run_demo(Path(args.dir), quiet=args.json)
+    show = not args.json and sys.stderr.isatty()
+    summary = run_demo(
+        Path(args.dir), backend=args.backend, quiet=args.json, progress=_progress_printer(show)
+    )
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     if args.json:
         json.dump(summary, sys.stdout, indent=2)
@@ -441,9 +444,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     de = sub.add_parser(
         "demo",
-        help="generate two clips and a distractor, align them and write the results",
-        description="Headless demo: generates clips of a known action, aligns them and writes "
-        "results.json, the time map and a picture of the cost matrix into DIR.",
+        help="generate a library, index it, query it and export the best match",
+        description="Headless demo: generates a library of a drawn person doing three "
+        "exercises (plus distractors) in DIR/library, indexes it into DIR/index, queries it "
+        "with a squat, and writes results.json, the cost matrix with the warp path, the time "
+        "map (CSV, JSON), the best match re-timed to the query and a side-by-side video.",
+    )
+    de.add_argument(
+        "--backend", default="effnet-lite0", help="frame encoder (default effnet-lite0)"
     )
     de.add_argument("dir", nargs="?", default="avr-demo", help="output folder (default avr-demo)")
     de.add_argument("--json", action="store_true", help="print a JSON summary")
