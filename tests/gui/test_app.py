@@ -1,36 +1,38 @@
-"""The placeholder window with real Qt widgets (offscreen)."""
+"""Application setup: command line, theme, icon."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 pytest.importorskip("PySide6")
 
 from avr_gui import __version__
-from avr_gui.gui.app import MainWindow, main
+from avr_gui.gui.app import build_parser, create_app, main
 
 
-def test_window_shows_the_demo_alignment(qtbot):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    assert __version__ in win.windowTitle()
-    cost = win.alignment.cost
-    assert win.image.image.shape == cost.shape
-    np.testing.assert_array_equal(win.image.image, cost)
-    xs, ys = win.path_curve.getData()
-    np.testing.assert_allclose(xs, win.alignment.path[:, 1] + 0.5)
-    np.testing.assert_allclose(ys, win.alignment.path[:, 0] + 0.5)
-    assert "DRAQ" in win.summary.text()
-    # Two renderings of the same action align far better than chance.
-    assert win.alignment.draq < 0.6
-    about = win.about_text()
-    assert __version__ in about and "Compute device" in about
-
-
-def test_version_flag_exits_cleanly():
+def test_version_flag_exits_cleanly(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
     assert exc.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_command_line():
+    args = build_parser().parse_args(
+        ["--library", "/tmp/idx", "--backend", "thumb16", "--add-folder", "a", "q.mp4"]
+    )
+    assert (args.library, args.backend, args.add_folder, args.query) == (
+        "/tmp/idx",
+        "thumb16",
+        ["a"],
+        "q.mp4",
+    )
+
+
+def test_dark_theme_and_icon(qapp):
+    app = create_app([])
+    window = app.palette().color(app.palette().ColorRole.Window)
+    assert window.lightness() < 60  # dark
+    assert "QPushButton#primary" in app.styleSheet()
+    assert not app.windowIcon().isNull()
+    assert app.applicationVersion() == __version__

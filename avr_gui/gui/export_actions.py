@@ -1,0 +1,72 @@
+"""Export jobs for the selected pair, on top of :mod:`avr_gui.core.export` when present.
+
+The export core arrived separately; when it is missing (an older install) the actions
+stay disabled and their tooltip says why (:func:`export_unavailable_reason`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+#: What the export menu offers: (label, export mode or "map", file-dialog filter).
+KINDS = (
+    ("Export re-timed match…", "retimed", "Video (*.mp4 *.mov *.mkv)"),
+    ("Export side by side…", "side-by-side", "Video (*.mp4 *.mov *.mkv)"),
+    ("Save time map…", "map", "Time map (*.json *.csv)"),
+)
+
+
+def export_unavailable_reason() -> str | None:
+    """``None`` when the export core can be used, else a sentence saying why not."""
+    try:
+        mod = importlib.import_module("avr_gui.core.export")
+    except ImportError as exc:
+        return f"Export is not available in this build (avr_gui.core.export: {exc})"
+    for name in ("export_video", "curve_from_path", "frame_map", "frame_times", "save_map"):
+        if not hasattr(mod, name):
+            return f"Export is not available yet: avr_gui.core.export has no {name}"
+    return None
+
+
+def export_job(
+    kind: str,
+    query: str,
+    match: str,
+    path: np.ndarray,
+    query_sample_times: np.ndarray,
+    match_sample_times: np.ndarray,
+    out: str,
+) -> Callable[[Any, Any], Any]:
+    """A worker job ``fn(progress, cancel)`` that writes one export of the pair.
+
+    Parameters
+    ----------
+    kind : str
+        An export mode of :func:`avr_gui.core.export.export_video` or ``"map"``.
+    query, match : str
+        Video files.
+    path : numpy.ndarray, shape (L, 2)
+        The (possibly anchored) alignment path in feature-frame indices.
+    query_sample_times : numpy.ndarray, shape (n,)
+    match_sample_times : numpy.ndarray, shape (m,)
+    out : str
+        Output file.
+    """
+    import avr_gui.core.export as ex
+
+    def run(progress, cancel):
+        curve = ex.curve_from_path(path, query_sample_times, match_sample_times)
+        fmap = ex.frame_map(curve, ex.frame_times(query), ex.frame_times(match))
+        if kind == "map":
+            ex.save_map(out, fmap, {"query": query, "match": match})
+            return out
+        result = ex.export_video(
+            query, match, out, fmap, mode=kind, curve=curve, progress=progress, cancel=cancel
+        )
+        return str(result.path)
+
+    return run

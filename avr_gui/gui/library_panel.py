@@ -1,0 +1,263 @@
+"""The library panel: folders, indexing with progress and cancel, failures, videos.
+
+The panel never calls the library itself: it emits requests (add/remove folder, index,
+cancel) that the main window turns into jobs, and shows what the jobs report. So no
+library call ever runs on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from avr_gui.core.video import thumbnail
+from avr_gui.gui.frame_source import to_qimage
+
+THUMB_SIDE = 64
+PATH_ROLE = QtCore.Qt.ItemDataRole.UserRole + 2
+STATUS_ROLE = QtCore.Qt.ItemDataRole.UserRole + 3
+
+
+def make_thumbnails(paths: list[str], progress, cancel) -> dict[str, QtGui.QImage]:
+    """Worker job: a small frame from the middle of each video (failures get none)."""
+    from avr_gui.core.errors import AvrError
+    from avr_gui.core.jobs import check
+    from avr_gui.core.video import probe
+
+    out: dict[str, QtGui.QImage] = {}
+    for k, path in enumerate(paths):
+        check(cancel)
+        progress(k, len(paths), Path(path).name)
+        try:
+            duration = probe(path).duration_s
+            out[path] = to_qimage(thumbnail(path, duration / 2, max_side=THUMB_SIDE))
+        except AvrError:
+            continue
+    return out
+
+
+def _duration(seconds: float) -> str:
+    return f"{int(seconds // 60)}:{seconds % 60:04.1f}" if seconds > 0 else "–"
+
+
+class LibraryPanel(QtWidgets.QWidget):
+    """Folders, indexing progress and the videos of the library.
+
+    Signals
+    -------
+    add_folder_requested(path), remove_folder_requested(path)
+    index_requested(), cancel_requested()
+    use_as_query(path)
+        The user wants this library video as the query (double-click or button).
+    """
+
+    add_folder_requested = QtCore.Signal(str)
+    remove_folder_requested = QtCore.Signal(str)
+    index_requested = QtCore.Signal()
+    cancel_requested = QtCore.Signal()
+    use_as_query = QtCore.Signal(str)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._thumbs: dict[str, QtGui.QImage] = {}
+        self.folders = QtWidgets.QListWidget()
+        self.folders.setMaximumHeight(64)
+        self.folders.setToolTip("Folders whose videos make up the library")
+        self.add_button = QtWidgets.QPushButton("Add folder…")
+        self.add_button.clicked.connect(self._choose_folder)
+        self.remove_button = QtWidgets.QPushButton("Remove")
+        self.remove_button.setToolTip("Remove the selected folder (its videos leave the library)")
+        self.remove_button.clicked.connect(self._remove_selected)
+        self.index_button = QtWidgets.QPushButton("Index")
+        self.index_button.setObjectName("primary")
+        self.index_button.setToolTip("Find new or changed videos and compute their features")
+        self.index_button.clicked.connect(self.index_requested)
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.overall = QtWidgets.QProgressBar()
+        self.overall.setFormat("%v / %m videos")
+        self.overall.setRange(0, 1)
+        self.overall.setValue(0)
+        self.current = QtWidgets.QLabel("")
+        self.current.setObjectName("dim")
+        self.summary = QtWidgets.QLabel("No videos yet: add a folder, then Index")
+        self.summary.setWordWrap(True)
+        self.current.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred
+        )
+        self.failures = QtWidgets.QListWidget()
+        self.failures.setObjectName("failures")
+        self.failures.setMaximumHeight(70)
+        self.failures.setWordWrap(True)
+        self.failures.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.failures.setVisible(False)
+        self.failures.setToolTip("Videos that could not be indexed, and why")
+        self.filter = QtWidgets.QLineEdit()
+        self.filter.setPlaceholderText("Filter by name…")
+        self.filter.setClearButtonEnabled(True)
+        self.model = QtGui.QStandardItemModel(0, 2, self)
+        self.model.setHorizontalHeaderLabels(["Video", "Length"])
+        self.model.horizontalHeaderItem(1).setToolTip("Duration (minutes:seconds)")
+        self.proxy = QtCore.QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setFilterCaseSensitivity(QtCore.Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setFilterKeyColumn(0)
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.videos = QtWidgets.QTreeView()
+        self.videos.setModel(self.proxy)
+        self.videos.setRootIsDecorated(False)
+        self.videos.setAlternatingRowColors(True)
+        self.videos.setSortingEnabled(True)
+        self.videos.sortByColumn(0, QtCore.Qt.SortOrder.AscendingOrder)
+        self.videos.setIconSize(QtCore.QSize(THUMB_SIDE, THUMB_SIDE * 3 // 4))
+        self.videos.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.videos.doubleClicked.connect(self._on_double_click)
+        self.videos.header().setStretchLastSection(False)
+        self.videos.header().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.query_button = QtWidgets.QPushButton("Use as query")
+        self.query_button.setToolTip("Query with the selected video (or double-click it)")
+        self.query_button.clicked.connect(self._use_selected)
+
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
+        run = QtWidgets.QHBoxLayout()
+        run.addWidget(self.index_button)
+        run.addWidget(self.cancel_button)
+        run.addWidget(self.overall, 1)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        title = QtWidgets.QLabel("Folders")
+        title.setObjectName("heading")
+        layout.addWidget(title)
+        layout.addWidget(self.folders)
+        layout.addLayout(buttons)
+        layout.addLayout(run)
+        layout.addWidget(self.current)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.failures)
+        videos_title = QtWidgets.QLabel("Videos")
+        videos_title.setObjectName("heading")
+        layout.addWidget(videos_title)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.videos, 1)
+        layout.addWidget(self.query_button)
+
+    # ------------------------------------------------------------------ user actions
+
+    def _choose_folder(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Add a folder of videos")
+        if folder:
+            self.add_folder_requested.emit(folder)
+
+    def _remove_selected(self) -> None:
+        item = self.folders.currentItem()
+        if item is not None:
+            self.remove_folder_requested.emit(item.data(PATH_ROLE))
+
+    def selected_video(self) -> str | None:
+        """Path of the selected video, if any."""
+        idx = self.videos.currentIndex()
+        if not idx.isValid():
+            return None
+        src = self.proxy.mapToSource(idx.siblingAtColumn(0))
+        return self.model.item(src.row(), 0).data(PATH_ROLE)
+
+    def _use_selected(self) -> None:
+        path = self.selected_video()
+        if path:
+            self.use_as_query.emit(path)
+
+    def _on_double_click(self, _: QtCore.QModelIndex) -> None:
+        self._use_selected()
+
+    # ------------------------------------------------------------------ what jobs report
+
+    def set_busy(self, busy: bool) -> None:
+        """Indexing runs (cancel enabled) or not."""
+        self.index_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(busy)
+        self.add_button.setEnabled(not busy)
+        self.remove_button.setEnabled(not busy)
+        if not busy:
+            self.current.setText("")
+
+    def show_progress(self, done: int, total: int, message: str) -> None:
+        """Overall progress and the file being indexed."""
+        top = max(total, 1)
+        if self.overall.maximum() != top:  # setRange re-lays out the styled bar
+            self.overall.setRange(0, top)
+        self.overall.setValue(min(done, top))
+        name = Path(message).name if message else ""
+        self.current.setText(f"Indexing {name}" if name else "")
+
+    def show_state(self, folders: list[str], entries: list[Any], status: Any) -> None:
+        """Show the folders, the videos and the failures the library reports."""
+        self.folders.clear()
+        for f in folders:
+            item = QtWidgets.QListWidgetItem(Path(f).name or str(f))
+            item.setToolTip(str(f))
+            item.setData(PATH_ROLE, str(f))
+            self.folders.addItem(item)
+        self.model.removeRows(0, self.model.rowCount())
+        for e in entries:
+            label = (
+                Path(e.path).name if e.status == "indexed" else f"{Path(e.path).name} ({e.status})"
+            )
+            name = QtGui.QStandardItem(label)
+            name.setData(e.path, PATH_ROLE)
+            name.setData(e.status, STATUS_ROLE)
+            tip = f"{e.path}\n{e.status}"
+            if e.status == "indexed":
+                tip += f", {e.width}×{e.height}, {e.fps:.3g} fps, {e.n_features} feature frames"
+            name.setToolTip(tip + (f"\n{e.reason}" if e.reason else ""))
+            thumb = self._thumbs.get(e.path)
+            if thumb is not None:
+                name.setData(QtGui.QPixmap.fromImage(thumb), QtCore.Qt.ItemDataRole.DecorationRole)
+            length = QtGui.QStandardItem(_duration(e.duration))
+            length.setData(float(e.duration), QtCore.Qt.ItemDataRole.UserRole)
+            if e.status == "failed":
+                name.setForeground(QtGui.QBrush(QtGui.QColor(240, 110, 100)))
+            elif e.status == "pending":
+                name.setForeground(QtGui.QBrush(QtGui.QColor(220, 180, 80)))
+            self.model.appendRow([name, length])
+        self.videos.setColumnWidth(1, 56)
+        self.failures.clear()
+        for path, reason in status.failures:
+            # The reason usually repeats the full path; the name is enough here.
+            short = reason[len(path) + 2 :] if reason.startswith(f"{path}: ") else reason
+            item = QtWidgets.QListWidgetItem(f"{Path(path).name}: {short}")
+            item.setToolTip(f"{path}\n{reason}")
+            item.setForeground(QtGui.QBrush(QtGui.QColor(240, 110, 100)))
+            self.failures.addItem(item)
+        self.failures.setVisible(bool(status.failures))
+        parts = [f"{status.indexed} indexed"]
+        if status.pending:
+            parts.append(f"{status.pending} pending")
+        if status.failed:
+            parts.append(f"{status.failed} failed (below)")
+        self.summary.setText(f"{status.videos} videos: " + ", ".join(parts))
+        self.overall.setRange(0, max(status.videos, 1))
+        self.overall.setValue(status.indexed + status.failed)
+        self.overall.setFormat("%v / %m videos")
+
+    def set_thumbnails(self, thumbs: dict[str, QtGui.QImage]) -> None:
+        """Attach thumbnails (keyed by path) to the listed videos."""
+        self._thumbs.update(thumbs)
+        for row in range(self.model.rowCount()):
+            item = self.model.item(row, 0)
+            image = self._thumbs.get(item.data(PATH_ROLE))
+            if image is not None:
+                item.setData(QtGui.QPixmap.fromImage(image), QtCore.Qt.ItemDataRole.DecorationRole)
+
+    def missing_thumbnails(self, entries: list[Any]) -> list[str]:
+        """Paths of indexed videos that have no thumbnail yet."""
+        return [e.path for e in entries if e.status == "indexed" and e.path not in self._thumbs]
+
+    def visible_names(self) -> list[str]:
+        """Names in the video list after filtering (for tests)."""
+        return [self.proxy.index(r, 0).data() for r in range(self.proxy.rowCount())]

@@ -1,0 +1,191 @@
+"""The query panel: choose a clip (open, drop, or from the library), trim it, run it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.mkv *.avi *.webm *.mpg *.mpeg *.ts);;All files (*)"
+
+
+class QueryPanel(QtWidgets.QWidget):
+    """Query clip, in/out points and the run/cancel buttons with progress.
+
+    Signals
+    -------
+    query_chosen(path)
+        A new query file was chosen (opened, dropped or picked from the library).
+    run_requested(path, trim)
+        ``trim`` is ``(in_s, out_s)`` or ``None`` for the whole clip.
+    cancel_requested()
+    """
+
+    query_chosen = QtCore.Signal(str)
+    run_requested = QtCore.Signal(str, object)
+    cancel_requested = QtCore.Signal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.path: str | None = None
+        self.duration = 0.0
+        self.name = QtWidgets.QLabel("Drop a video here, open one, or pick one in the library")
+        self.name.setObjectName("queryName")
+        self.open_button = QtWidgets.QPushButton("Open…")
+        self.open_button.setToolTip("Open a query video (Ctrl+O)")
+        self.open_button.clicked.connect(self._open)
+        self.in_box = self._time_box("In point (press I in the player to set it there)")
+        self.out_box = self._time_box("Out point (press O in the player to set it there)")
+        self.whole = QtWidgets.QPushButton("Whole clip")
+        self.whole.setToolTip("Reset the in and out points to the whole clip")
+        self.whole.clicked.connect(self.reset_trim)
+        self.run_button = QtWidgets.QPushButton("Find matches")
+        self.run_button.setObjectName("primary")
+        self.run_button.setEnabled(False)
+        self.run_button.setToolTip("Search the library for clips that align with the query")
+        self.run_button.clicked.connect(self._run)
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.progress = QtWidgets.QProgressBar()
+        self._set_progress(0, 1)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(8)
+        self.message = QtWidgets.QLabel("")
+        self.message.setObjectName("dim")
+        for label in (self.name, self.message):
+            label.setSizePolicy(
+                QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred
+            )
+
+        top = QtWidgets.QHBoxLayout()
+        label = QtWidgets.QLabel("Query")
+        label.setObjectName("heading")
+        top.addWidget(label)
+        top.addWidget(self.name, 1)
+        top.addWidget(self.open_button)
+        trim = QtWidgets.QHBoxLayout()
+        trim.addWidget(QtWidgets.QLabel("In"))
+        trim.addWidget(self.in_box)
+        trim.addWidget(QtWidgets.QLabel("Out"))
+        trim.addWidget(self.out_box)
+        trim.addWidget(self.whole)
+        trim.addStretch(1)
+        trim.addWidget(self.run_button)
+        trim.addWidget(self.cancel_button)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(top)
+        layout.addLayout(trim)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+
+    def _time_box(self, tip: str) -> QtWidgets.QDoubleSpinBox:
+        box = QtWidgets.QDoubleSpinBox()
+        box.setDecimals(2)
+        box.setSuffix(" s")
+        box.setSingleStep(0.1)
+        box.setRange(0.0, 0.0)
+        box.setToolTip(tip)
+        box.setEnabled(False)
+        return box
+
+    # ------------------------------------------------------------------ choosing
+
+    def _open(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Open a query video", "", VIDEO_FILTER
+        )
+        if path:
+            self.set_query(path)
+
+    def set_query(self, path: str, duration: float | None = None) -> None:
+        """Make ``path`` the query; ``duration`` (s) bounds the in/out points when known."""
+        self.path = str(path)
+        self.name.setText(Path(path).name)
+        self.name.setToolTip(str(path))
+        self.run_button.setEnabled(True)
+        self.message.setText("")
+        self.set_duration(duration or 0.0)
+        self.query_chosen.emit(self.path)
+
+    def set_duration(self, duration: float) -> None:
+        """Bound the in/out points by the clip's length (s) and select the whole clip."""
+        self.duration = max(0.0, float(duration))
+        for box in (self.in_box, self.out_box):
+            box.setRange(0.0, self.duration)
+            box.setEnabled(self.duration > 0)
+        self.reset_trim()
+
+    def reset_trim(self) -> None:
+        """In at 0, out at the end."""
+        self.in_box.setValue(0.0)
+        self.out_box.setValue(self.duration)
+
+    def set_in(self, t: float) -> None:
+        """Set the in point (s)."""
+        self.in_box.setValue(t)
+
+    def set_out(self, t: float) -> None:
+        """Set the out point (s)."""
+        self.out_box.setValue(t)
+
+    def trim(self) -> tuple[float, float] | None:
+        """``(in, out)`` seconds, or ``None`` when the whole clip is selected."""
+        a, b = self.in_box.value(), self.out_box.value()
+        if self.duration <= 0 or (a <= 0.005 and b >= self.duration - 0.005):
+            return None
+        return (a, b)
+
+    def _run(self) -> None:
+        if not self.path:
+            return
+        a, b = self.in_box.value(), self.out_box.value()
+        if self.duration > 0 and b <= a:
+            self.message.setText("The out point must come after the in point")
+            return
+        self.run_requested.emit(self.path, self.trim())
+
+    # ------------------------------------------------------------------ drag and drop
+
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
+        if self._dropped_path(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        path = self._dropped_path(event.mimeData())
+        if path:
+            self.set_query(path)
+            event.acceptProposedAction()
+
+    @staticmethod
+    def _dropped_path(mime: QtCore.QMimeData) -> str | None:
+        for url in mime.urls():
+            if url.isLocalFile() and Path(url.toLocalFile()).is_file():
+                return url.toLocalFile()
+        return None
+
+    # ------------------------------------------------------------------ what jobs report
+
+    def set_busy(self, busy: bool) -> None:
+        """A query runs (cancel enabled) or not."""
+        self.run_button.setEnabled(not busy and self.path is not None)
+        self.cancel_button.setEnabled(busy)
+        self.open_button.setEnabled(not busy)
+        # Determinate only: Qt's busy animation repaints non-stop and costs the GUI
+        # thread tens of milliseconds per second under a style sheet.
+        self._set_progress(0, 1)
+
+    def show_progress(self, done: int, total: int, message: str) -> None:
+        """Progress of the running query."""
+        if total > 0:
+            self._set_progress(min(done, total), total)
+        self.message.setText(message)
+
+    def _set_progress(self, value: int, maximum: int) -> None:
+        # setRange re-lays out the styled bar (tens of ms here): only when it changes.
+        if self.progress.maximum() != maximum or self.progress.minimum() != 0:
+            self.progress.setRange(0, maximum)
+        if self.progress.value() != value:
+            self.progress.setValue(value)

@@ -1,0 +1,52 @@
+"""Window state kept between runs (Qt settings hold window state only; see DESIGN.md).
+
+Stored: main-window geometry and dock layout, the player's view mode, speed and loop,
+and the last folder a file dialog showed. App configuration (encoder, index folder)
+comes from the command line and the config layers, never from here.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtCore
+
+ORG = "AVR Studio"
+APP = "AVR Studio"
+
+
+def open_settings(path: str | None = None) -> QtCore.QSettings:
+    """The settings store: the user's (default) or an INI file at ``path`` (tests)."""
+    if path is not None:
+        return QtCore.QSettings(path, QtCore.QSettings.Format.IniFormat)
+    return QtCore.QSettings(ORG, APP)
+
+
+def save_window(settings: QtCore.QSettings, window, extra: dict[str, object]) -> None:
+    """Store ``window``'s geometry and dock state plus small UI values in ``extra``."""
+    settings.setValue("window/geometry", window.saveGeometry())
+    settings.setValue("window/state", window.saveState())
+    for key, value in extra.items():
+        settings.setValue(f"ui/{key}", value)
+    settings.sync()
+
+
+def restore_window(settings: QtCore.QSettings, window) -> bool:
+    """Restore geometry and dock state; ``True`` if there was something to restore."""
+    geometry = settings.value("window/geometry")
+    state = settings.value("window/state")
+    ok = False
+    if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
+        ok = window.restoreGeometry(geometry)
+    if isinstance(state, QtCore.QByteArray) and not state.isEmpty():
+        ok = window.restoreState(state) and ok
+    return ok
+
+
+def ui_value(settings: QtCore.QSettings, key: str, default: object, kind: type) -> object:
+    """A small UI value stored by :func:`save_window`, converted to ``kind``."""
+    value = settings.value(f"ui/{key}", default)
+    try:
+        if kind is bool and isinstance(value, str):
+            return value.lower() == "true"
+        return kind(value)
+    except (TypeError, ValueError):
+        return default

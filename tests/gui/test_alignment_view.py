@@ -1,0 +1,98 @@
+"""The alignment view with a real alignment of two generated clips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from avr_gui.core.align import AlignmentOptions, align
+from avr_gui.core.features import thumbnail_features
+from avr_gui.core.synth import ClipStyle, render_frames, speed_warp
+from avr_gui.gui.alignment_view import AlignmentView
+
+
+@pytest.fixture
+def view(app, qtbot):
+    q = render_frames(0, speed_warp(30, (1.0,)), (96, 72), ClipStyle(seed=1))
+    c = render_frames(0, speed_warp(42, (0.5, 2.0)), (96, 72), ClipStyle((90, 240, 120), seed=2))
+    al = align(thumbnail_features(q), thumbnail_features(c), AlignmentOptions())
+    v = AlignmentView()
+    qtbot.addWidget(v)
+    v.resize(600, 500)
+    v.show()
+    qtbot.waitExposed(v)
+    v.set_alignment(al.cost, al.path, np.arange(30) / 10 + 5.0, np.arange(42) / 10, "summary")
+    qtbot.wait(50)
+    v.alignment = al
+    return v
+
+
+def _view_pos(v: AlignmentView, i: int, j: int) -> QtCore.QPoint:
+    return v.plot.mapFromScene(v.scene_pos_of(i, j))
+
+
+def test_image_is_the_cost_matrix_row_major_with_the_path(view):
+    al = view.alignment
+    np.testing.assert_array_equal(view.image.image, al.cost)
+    assert view.image.image.shape == (30, 42)  # rows = query frames
+    xs, ys = view.path_curve.getData()
+    np.testing.assert_allclose(xs, al.path[:, 1] + 0.5)
+    np.testing.assert_allclose(ys, al.path[:, 0] + 0.5)
+    lo, hi = view.colorbar.levels()
+    assert lo == pytest.approx(float(al.cost.min())) and hi == pytest.approx(float(al.cost.max()))
+    assert view.cell_at(view.scene_pos_of(7, 11)) == (7, 11)
+
+
+def test_click_emits_both_times_and_hover_names_them(view, qtbot):
+    with qtbot.waitSignal(view.cell_clicked, timeout=3000) as sig:
+        qtbot.mouseClick(
+            view.plot.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=_view_pos(view, 12, 20)
+        )
+    assert sig.args[:2] == [12, 20]
+    assert sig.args[2] == pytest.approx(6.2) and sig.args[3] == pytest.approx(2.0)
+    qtbot.mouseMove(view.plot.viewport(), _view_pos(view, 3, 9))
+    qtbot.waitUntil(lambda: "query frame 3 @ 5.300 s" in view.hover_label.text(), timeout=3000)
+    assert "match frame 9 @ 0.900 s" in view.hover_label.text()
+
+
+def test_ctrl_click_pins_and_recomputes_through_the_pin(view, qtbot):
+    off = (5, 30)  # far off the diagonal-ish optimal path
+    assert not any((view.alignment.path == off).all(axis=1))
+    with qtbot.waitSignal(view.path_changed, timeout=3000) as sig:
+        qtbot.mouseClick(
+            view.plot.viewport(),
+            QtCore.Qt.MouseButton.LeftButton,
+            QtCore.Qt.KeyboardModifier.ControlModifier,
+            _view_pos(view, *off),
+        )
+    path = sig.args[0]
+    assert any((path == off).all(axis=1))
+    assert view.anchored.dtw_cost > view.alignment.dtw_cost  # forced off the optimum
+    assert "pinned" in view.summary.text() and view.clear_button.isEnabled()
+    xs, ys = view.anchor_points.getData()
+    assert (xs[0], ys[0]) == (off[1] + 0.5, off[0] + 0.5)
+    # A crossing pin is refused with a message, the path stays.
+    assert not view.pin(20, 10)
+    assert "Pin refused" in view.summary.text()
+    assert any((view.path == off).all(axis=1))
+    with qtbot.waitSignal(view.path_changed):
+        view.clear_button.click()
+    np.testing.assert_array_equal(view.path, view.alignment.path)
+
+
+def test_random_paths_on_request(view):
+    assert view.random_curves == []
+    view.random_box.setChecked(True)
+    assert len(view.random_curves) == 5
+    for curve in view.random_curves:
+        xs, ys = curve.getData()
+        assert (xs[0], ys[0]) == (0.5, 0.5) and (xs[-1], ys[-1]) == (41.5, 29.5)
+    view.random_box.setChecked(False)
+    assert view.random_curves == []
+
+
+def test_cursor_follows_the_players(view):
+    view.set_cursor(5.0 + 1.2, 2.05)
+    xs, ys = view.cursor.getData()
+    assert (xs[0], ys[0]) == pytest.approx((20.5 + 0.5, 12.5))
