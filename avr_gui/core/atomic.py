@@ -39,11 +39,31 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
+        # mkstemp makes the file private (0600); the user's files get the permissions
+        # any program would give them (0666 minus the umask), or the old file's own.
+        os.chmod(tmp_path, _mode_for(target))
         os.replace(tmp_path, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+
+
+def _umask() -> int:
+    # Reading the umask means setting it; done once, before any worker thread writes.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_UMASK
 
 
 def write_bytes(target: str | os.PathLike[str], data: bytes) -> None:
