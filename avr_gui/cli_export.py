@@ -14,6 +14,45 @@ def _warn(message: str) -> None:
     print(f"avr: warning: {message}", file=sys.stderr)
 
 
+def _align_with_poses(args: argparse.Namespace, encoder, progress):
+    """Align with a pose encoder; the same decoding pass gives both clips' landmarks.
+
+    Returns (FrameMap, WarpCurve, Alignment, query PoseTrack, match PoseTrack).
+    """
+    from avr_gui.core.align import AlignmentOptions, align
+    from avr_gui.core.export import curve_from_path, frame_map, frame_times
+    from avr_gui.core.features.pose import encode_pose_video
+
+    q, q_track = encode_pose_video(
+        args.query, encoder, fps=args.fps, on_warning=_warn, progress=progress
+    )
+    m, m_track = encode_pose_video(
+        args.match, encoder, fps=args.fps, on_warning=_warn, progress=progress
+    )
+    result = align(q.features, m.features, AlignmentOptions(device=args.device), keep_cost=False)
+    curve = curve_from_path(result.path, q.timestamps, m.timestamps)
+    fmap = frame_map(curve, frame_times(args.query), frame_times(args.match))
+    return fmap, curve, result, q_track, m_track
+
+
+def _estimate_poses(args: argparse.Namespace, encoder, progress):
+    """Both clips' landmarks: with ``encoder`` when it finds poses, else BlazePose."""
+    from avr_gui.core.features import get_encoder
+    from avr_gui.core.features.pose import FusedEncoder, PoseEncoder, encode_pose_video
+
+    if isinstance(encoder, FusedEncoder):
+        encoder = encoder.pose  # its appearance half adds nothing to the landmarks
+    elif not isinstance(encoder, PoseEncoder):
+        encoder = get_encoder("pose-blazepose")
+    tracks = []
+    for path in (args.query, args.match):
+        _, track = encode_pose_video(
+            path, encoder, fps=args.fps, on_warning=_warn, progress=progress
+        )
+        tracks.append(track)
+    return tracks[0], tracks[1]
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from avr_gui.cli import _encoder_for, _progress_printer
     from avr_gui.core.align import AlignmentOptions
@@ -45,6 +84,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     reused = map_path is not None and map_path.exists() and not args.realign
     curve = None
     draq = None
+    encoder = None
+    query_pose = match_pose = None
     if reused:
         stored = load_map(map_path)
         if isinstance(stored, FrameMap):
@@ -53,19 +94,33 @@ def cmd_export(args: argparse.Namespace) -> int:
             curve = stored
             fmap = frame_map(curve, frame_times(args.query), frame_times(args.match))
     else:
+        from avr_gui.core.features.pose import FusedEncoder, PoseEncoder
+
         encoder = _encoder_for(args, [args.query, args.match])
-        fmap, curve, result = align_for_export(
-            args.query,
-            args.match,
-            encoder,
-            fps=args.fps,
-            options=AlignmentOptions(device=args.device),
-            on_warning=_warn,
-            progress=progress,
-        )
+        if args.skeleton and isinstance(encoder, (PoseEncoder, FusedEncoder)):
+            fmap, curve, result, query_pose, match_pose = _align_with_poses(args, encoder, progress)
+        else:
+            fmap, curve, result = align_for_export(
+                args.query,
+                args.match,
+                encoder,
+                fps=args.fps,
+                options=AlignmentOptions(device=args.device),
+                on_warning=_warn,
+                progress=progress,
+            )
         draq = result.draq
         if map_path is not None:
             save_map(map_path, fmap, {"query": str(args.query), "match": str(args.match)})
+    if args.skeleton and query_pose is None:
+        if encoder is None and args.backend in ("pose-blazepose", "pose-movenet"):
+            encoder = _encoder_for(args, [args.query, args.match])
+        elif encoder is None and args.backend == "pose-fused":
+            from avr_gui.core.features import get_encoder
+
+            # The landmarks come from the pose half alone: no appearance model to load.
+            encoder = get_encoder("pose-blazepose", weights=args.weights)
+        query_pose, match_pose = _estimate_poses(args, encoder, progress)
     result = export_video(
         args.query,
         args.match,
@@ -76,6 +131,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         burn_in=args.burn_in,
         curve=curve,
         options=EncodeOptions(crf=args.crf, preset=args.preset),
+        skeleton=args.skeleton,
+        query_pose=query_pose,
+        match_pose=match_pose,
         on_warning=_warn,
         progress=progress,
     )
@@ -106,6 +164,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         "map_reused": reused,
         "timeline": args.timeline,
         "draq": draq,
+        "skeleton_frames": result.skeleton_frames if args.skeleton else None,
     }
     if args.json:
         json.dump(summary, sys.stdout)
@@ -120,6 +179,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             print(f"time map {'reused from' if reused else 'written to'} {map_path}")
         if args.timeline:
             print(f"timeline written to {args.timeline}")
+        if args.skeleton:
+            print(f"skeletons drawn on {result.skeleton_frames} of {result.frame_count} frames")
     return 0
 
 
@@ -155,6 +216,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     ex.add_argument("--timeline", metavar="FILE", help="also write an OpenTimelineIO .otio file")
     ex.add_argument(
         "--burn-in", action="store_true", help="burn timecodes and frame numbers into the picture"
+    )
+    ex.add_argument(
+        "--skeleton",
+        action="store_true",
+        help="draw each clip's body-pose skeleton on its frames (poses from --backend when "
+        "it is a pose backend, else BlazePose: `avr models install pose`)",
     )
     ex.add_argument("--crf", type=int, default=18, help="H.264 quality, lower = better (18)")
     ex.add_argument("--preset", default="veryfast", help="x264 speed preset (veryfast)")

@@ -71,6 +71,18 @@ def cmd_status(args: argparse.Namespace) -> int:
         st = lib.status()
         folders = [str(f) for f in lib.folders]
         encoder = lib.encoder_name, lib.encoder_version
+        pose = lib.is_pose
+        indexed = [e for e in lib.entries() if e.status == "indexed"] if pose else []
+    person = None
+    no_person = None
+    if pose:
+        flags = [e.has_person for e in indexed]
+        person = {
+            "true": flags.count(True),
+            "false": flags.count(False),
+            "unknown": flags.count(None),
+        }
+        no_person = [e.path for e in indexed if e.has_person is False]
     payload = {
         "videos": st.videos,
         "indexed": st.indexed,
@@ -80,6 +92,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         "folders": folders,
         "encoder": encoder[0],
         "encoder_version": encoder[1],
+        # Pose libraries only (null otherwise): indexed clips by whether a person is seen.
+        "has_person": person,
+        "no_person": no_person,
     }
     if args.json:
         _print_json(payload)
@@ -91,6 +106,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(
             f"videos   {st.videos}: {st.indexed} indexed, {st.failed} failed, {st.pending} pending"
         )
+        if person is not None:
+            tail = f", {person['unknown']} not known (index again)" if person["unknown"] else ""
+            print(f"person   {person['true']} with a person, {person['false']} without{tail}")
+            for p in no_person or []:
+                print(f"  no person: {p}")
         for p, r in st.failures:
             print(f"  failed: {p}: {r}")
     return 0
@@ -130,13 +150,16 @@ def cmd_query(args: argparse.Namespace) -> int:
                 "similarity": m.similarity,
                 "score": m.score,
                 "match_span_s": [float(t_match[path[0, 1]]), float(t_match[path[-1, 1]])],
+                "has_person": m.has_person,
             }
         )
     score_name = default_ranking().name if args.score == "auto" else args.score
+    qpose = res.query_pose
     payload = {
         "query": res.query_path or args.video,
         "score": score_name,
         "candidates": args.candidates,
+        "query_has_person": None if qpose is None else bool(qpose.has_pose.any()),
         "results": rows,
     }
     if args.json:
@@ -144,9 +167,10 @@ def cmd_query(args: argparse.Namespace) -> int:
     else:
         print(f"query {payload['query']}  (ranked by {score_name}; lower = better)")
         for r in rows:
+            flag = "  (no person)" if r["has_person"] is False else ""
             print(
                 f"{r['rank']:3d}  DRAQ {r['draq']:.4f}  DTW/(n+m) {r['normalized_cost']:.4f}  "
-                f"sim {r['similarity']:+.3f}  {r['path']}"
+                f"sim {r['similarity']:+.3f}  {r['path']}{flag}"
             )
     return 0
 

@@ -1,8 +1,9 @@
 """Comparison frames: query and match side by side (stacked when portrait) or blended.
 
 The query keeps its own size; the match is scaled to share the query's height (side
-by side), width (stacked) or whole frame (overlay). Burned-in labels go in the top
-left corner of each panel.
+by side), width (stacked) or whole frame (overlay). Skeletons are drawn after the
+panels are scaled (full strength on a blend, bone width set by the panel) and before
+the burned-in labels, which go in the top left corner of each panel.
 """
 
 from __future__ import annotations
@@ -14,6 +15,12 @@ import cv2
 import numpy as np
 
 from avr_gui.core.errors import InputError
+from avr_gui.core.features.pose.draw import (
+    MATCH_COLOUR,
+    QUERY_COLOUR,
+    default_thickness,
+    draw_skeleton,
+)
 
 LAYOUTS = ("side-by-side", "overlay")
 
@@ -132,6 +139,8 @@ def compose(
     *,
     alpha: float = 0.5,
     labels: tuple[str, str] | None = None,
+    skeletons: tuple[np.ndarray | None, np.ndarray | None] | None = None,
+    colours: tuple[tuple[int, int, int], tuple[int, int, int]] = (QUERY_COLOUR, MATCH_COLOUR),
 ) -> np.ndarray:
     """One comparison frame.
 
@@ -144,6 +153,11 @@ def compose(
         Overlay only: weight of the match in the blend.
     labels : tuple of str, optional
         Text burned into the query and the match panel.
+    skeletons : (numpy.ndarray or None, numpy.ndarray or None), optional
+        Landmarks ``[33, 3]`` of the query and of the match frame, in the pixels of
+        ``query`` and ``match`` as given (x, y, visibility); None draws none.
+    colours : ((b, g, r), (b, g, r))
+        Skeleton colours of the query and the match.
 
     Returns
     -------
@@ -156,12 +170,31 @@ def compose(
     m = _fit(match, mw, mh)
     if plan.mode == "overlay":
         out = cv2.addWeighted(q, 1.0 - alpha, m, alpha, 0.0)
+    else:
+        out = np.empty((h, w, 3), np.uint8)
+        out[qy : qy + qh, qx : qx + qw] = q
+        out[my : my + mh, mx : mx + mw] = m
+    if skeletons is not None:
+        panels = ((plan.query_box, query), (plan.match_box, match))
+        for lm, (box, src), colour in zip(skeletons, panels, colours, strict=True):
+            if lm is None:
+                continue
+            bx, by, bw, bh = box
+            # Drawn into the panel alone, so a limb beyond the frame's edge stays out of
+            # the other panel.
+            panel = np.ascontiguousarray(out[by : by + bh, bx : bx + bw])
+            draw_skeleton(
+                panel,
+                lm,
+                scale=(bw / src.shape[1], bh / src.shape[0]),
+                colour=colour,
+                thickness=default_thickness(bw, bh),
+            )
+            out[by : by + bh, bx : bx + bw] = panel
+    if plan.mode == "overlay":
         if labels:
             label(out, f"{labels[0]} | {labels[1]}")
         return out
-    out = np.empty((h, w, 3), np.uint8)
-    out[qy : qy + qh, qx : qx + qw] = q
-    out[my : my + mh, mx : mx + mw] = m
     if labels:
         label(out, labels[0], qx, qy)
         label(out, labels[1], mx, my)

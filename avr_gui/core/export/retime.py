@@ -10,6 +10,11 @@ Modes (the *timeline* is the clip whose timing the output keeps):
 * ``side-by-side`` / ``overlay`` — query frame ``i`` beside (or blended with) match
   frame ``fmap.match_frame[i]``, on the query's timing.
 
+With ``skeleton=True`` each clip's body-pose skeleton (from its
+:class:`~avr_gui.core.features.pose.PoseTrack`) is drawn on its own frames: the
+landmarks of the track's sampled frames are interpolated to every frame shown
+(:func:`~avr_gui.core.features.pose.landmarks_at`); a frame without a person gets none.
+
 The file is written to a temporary path beside the target and moved into place only
 when complete, so a failure or a cancel leaves any earlier file untouched.
 """
@@ -33,6 +38,13 @@ from avr_gui.core.export.compose import compose, label, layout, timecode
 from avr_gui.core.export.encode import AudioTrack, EncodeOptions, VideoSink, container_format
 from avr_gui.core.export.errors import ExportError, OutputPathError
 from avr_gui.core.export.framemap import FrameMap, WarpCurve, reverse_frames
+from avr_gui.core.features.pose.draw import (
+    MATCH_COLOUR,
+    QUERY_COLOUR,
+    draw_skeleton,
+    landmarks_at,
+)
+from avr_gui.core.features.pose.encoder import PoseTrack
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.video import FrameReader, prefetch
 
@@ -42,6 +54,11 @@ AUDIO_SOURCES = ("query", "match", "none")
 _PROGRESS_EVERY = 10
 # Decoded frames held ahead of the encoder (decode and encode overlap on two threads).
 _PREFETCH = 4
+# A pose track whose picture shape differs more than this from its clip's belongs to
+# another video (scaled copies of one video keep their shape).
+_ASPECT_TOLERANCE = 0.02
+# A track reaching further than this beyond its clip's last frame (seconds) is another's.
+_TRACK_OVERRUN_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +83,8 @@ class ExportResult:
         ``"query"``, ``"match"`` or ``"none"`` (what the file actually carries).
     seconds : float
         Wall time of the export.
+    skeleton_frames : int
+        Output frames with at least one skeleton drawn (0 without ``skeleton``).
     """
 
     path: Path
@@ -77,6 +96,7 @@ class ExportResult:
     codec: str
     audio: str
     seconds: float
+    skeleton_frames: int = 0
 
 
 def check_output(out: str | os.PathLike[str], *inputs: str | os.PathLike[str]) -> Path:
@@ -131,6 +151,36 @@ def _audio_for(
     return retime_audio(track, start, curve_kept_to_other, t0, duration), choice
 
 
+def _pose_frames(
+    track: PoseTrack | None, reader: FrameReader, frames: np.ndarray, who: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Landmarks ``[n, 33, 3]`` in ``reader``'s pixels and valid ``[n]`` for ``frames``."""
+    name = reader.path.name
+    if track is None:
+        raise InputError(
+            f"drawing skeletons needs the {who}'s pose track ({name}): index the clips "
+            "with a pose encoder or estimate the poses first"
+        )
+    fw, fh = track.frame_size
+    if fw <= 0 or fh <= 0:
+        raise InputError(f"the {who}'s pose track has no frame size ({fw}x{fh})")
+    if abs((fw / fh) / (reader.width / reader.height) - 1.0) > _ASPECT_TOLERANCE:
+        raise InputError(
+            f"the {who}'s pose track was made on a {fw}x{fh} picture but {name} is "
+            f"{reader.width}x{reader.height}: it belongs to another video"
+        )
+    ts = track.timestamps
+    if len(ts) and float(ts[-1]) > float(reader.times[-1]) + _TRACK_OVERRUN_S:
+        raise InputError(
+            f"the {who}'s pose track runs to {float(ts[-1]):.2f} s but {name} ends at "
+            f"{float(reader.times[-1]):.2f} s: it belongs to another video"
+        )
+    marks, valid = landmarks_at(track, reader.times[frames])
+    marks[..., 0] *= reader.width / fw
+    marks[..., 1] *= reader.height / fh
+    return marks, valid
+
+
 def export_video(
     query: str | os.PathLike[str],
     match: str | os.PathLike[str],
@@ -142,6 +192,9 @@ def export_video(
     burn_in: bool = False,
     curve: WarpCurve | None = None,
     options: EncodeOptions | None = None,
+    skeleton: bool = False,
+    query_pose: PoseTrack | None = None,
+    match_pose: PoseTrack | None = None,
     on_warning: Callable[[str], None] | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
@@ -167,6 +220,14 @@ def export_video(
         Query seconds -> match seconds, for audio and ``reverse``; default: a smooth
         curve through ``fmap``.
     options : EncodeOptions, optional
+    skeleton : bool
+        Draw each clip's skeleton on its own frames (query in orange, match in blue):
+        the match's in ``retimed``, the query's in ``reverse``, both in the comparison
+        modes. Frames without a person get none.
+    query_pose, match_pose : PoseTrack, optional
+        The clips' landmarks (``Library.pose_track``, ``QueryResult.query_pose`` or
+        :func:`~avr_gui.core.features.pose.encode_pose_video`); needed for the clips
+        shown when ``skeleton`` is True, ignored otherwise.
     on_warning : callable, optional
         One-line messages: encoder fallback, missing audio, damaged input.
     progress, cancel
@@ -179,7 +240,9 @@ def export_video(
     Raises
     ------
     InputError
-        Unknown mode or audio choice; a frame map that does not fit the clips.
+        Unknown mode or audio choice; a frame map that does not fit the clips;
+        ``skeleton`` without the pose track of a clip shown, or a track of another
+        video (other picture shape, longer than the clip).
     OutputPathError
         ``out`` cannot be written.
     VideoError
@@ -213,6 +276,18 @@ def export_video(
             plan = layout(mode, (qr.width, qr.height), (mr.width, mr.height))
             size = plan.size
         n = len(times)
+        sources = np.asarray(sources, dtype=np.int64)
+        # Landmarks of every output frame, in the pixels of the frames read: the kept
+        # clip shows frame i, the other clip frame sources[i].
+        kept_marks = other_marks = None
+        if skeleton:
+            if kept_is_query:
+                other_marks = _pose_frames(match_pose, mr, sources, "match")
+                if plan is not None:
+                    kept_marks = _pose_frames(query_pose, qr, np.arange(n), "query")
+            else:
+                other_marks = _pose_frames(query_pose, qr, sources, "query")
+        drawn = np.zeros(n, bool)
         t0 = float(times[0])
         step = float(np.median(np.diff(times))) if n > 1 else 1.0 / fps
         duration = float(times[-1]) - t0 + step
@@ -230,6 +305,9 @@ def export_video(
             for i in range(n):
                 src = int(sources[i])
                 image = other_reader.read(src)
+                other_lm = None
+                if other_marks is not None and other_marks[1][i]:
+                    other_lm = other_marks[0][i]
                 if plan is not None:
                     text = None
                     if burn_in:
@@ -237,8 +315,20 @@ def export_video(
                             f"Q {timecode(times[i] - t0, kept_fps)} #{i}",
                             f"M {timecode(other_times[src], other_fps)} #{src}",
                         )
-                    image = compose(plan, kept_reader.read(i), image, labels=text)
-                elif burn_in:
+                    skel = None
+                    if kept_marks is not None:
+                        kept_lm = kept_marks[0][i] if kept_marks[1][i] else None
+                        skel = (kept_lm, other_lm)  # the kept clip is the query here
+                        drawn[i] = kept_lm is not None or other_lm is not None
+                    image = compose(plan, kept_reader.read(i), image, labels=text, skeletons=skel)
+                    yield image
+                    continue
+                if other_lm is not None:
+                    # Only the re-timed clip is shown: the match, or the query in reverse.
+                    colour = MATCH_COLOUR if kept_is_query else QUERY_COLOUR
+                    draw_skeleton(image, other_lm, colour=colour)
+                    drawn[i] = True
+                if burn_in:
                     kept, other = ("Q", "M") if kept_is_query else ("M", "Q")
                     tc = timecode(other_times[src], other_fps)
                     label(image, f"{other} {tc} #{src} @ {kept} #{i}")
@@ -272,8 +362,9 @@ def export_video(
         frame_count=n,
         fps=fps,
         size=size,
-        source_frames=np.asarray(sources, dtype=np.int64).copy(),
+        source_frames=sources.copy(),
         codec=codec,
         audio=audio_used,
         seconds=time.perf_counter() - t_start,
+        skeleton_frames=int(drawn.sum()),
     )

@@ -4,6 +4,9 @@ Every change is one transaction, so a process killed at any moment leaves the ca
 as it was before or after that change. Rows are kept free of clocks and run order
 (no "indexed at" times, no auto-numbered keys that callers rely on), so two runs over
 the same files produce the same catalog however often they were interrupted.
+
+Schema history: version 2 added ``has_person`` (pose libraries); a version-1 catalog is
+migrated in place when opened (the column starts NULL: not known).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 
 from avr_gui.core.library.errors import LibraryCorruptError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATUSES = ("indexed", "failed", "pending")
 #: ``source`` of a row: a file found in a library folder, or an array added directly.
 SOURCES = ("file", "array")
@@ -45,7 +48,8 @@ CREATE TABLE IF NOT EXISTS videos (
     height INTEGER,
     encoder TEXT,
     encoder_version TEXT,
-    descriptor BLOB
+    descriptor BLOB,
+    has_person INTEGER
 );
 CREATE INDEX IF NOT EXISTS videos_fingerprint ON videos (fingerprint);
 CREATE INDEX IF NOT EXISTS videos_status ON videos (status);
@@ -58,6 +62,8 @@ class Row:
 
     ``descriptor`` is the clip descriptor (float32 bytes, mean ⊕ std of the frame
     features) used for retrieval; ``None`` until the video is indexed.
+    ``has_person``: whether any frame shows a tracked person, for libraries whose
+    encoder is a pose encoder; ``None`` otherwise (or not known yet).
     """
 
     path: str
@@ -77,6 +83,13 @@ class Row:
     encoder: str | None = None
     encoder_version: str | None = None
     descriptor: bytes | None = None
+    has_person: bool | None = None
+
+
+def _row(values: tuple) -> Row:
+    # SQLite hands booleans back as 0 / 1.
+    flag = values[-1]
+    return Row(*values[:-1], None if flag is None else bool(flag))
 
 
 _COLUMNS = tuple(f.name for f in fields(Row))
@@ -114,10 +127,23 @@ class Catalog:
         version = self.get_meta("schema_version")
         if version is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
+        elif version == "1":
+            self._migrate_from_1()
         elif version != str(SCHEMA_VERSION):
             raise LibraryCorruptError(
                 f"{self.path}: catalog schema {version}, this program reads {SCHEMA_VERSION}"
             )
+
+    def _migrate_from_1(self) -> None:
+        """Version 1 -> 2: add ``has_person`` (NULL for every existing row)."""
+        with self.transaction() as tx:
+            # Another process may have migrated between our read and this transaction.
+            got = tx.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if got is not None and got[0] == "1":
+                cols = {r[1] for r in tx.execute("PRAGMA table_info(videos)")}
+                if "has_person" not in cols:
+                    tx.execute("ALTER TABLE videos ADD COLUMN has_person INTEGER")
+                self.set_meta("schema_version", str(SCHEMA_VERSION), tx)
 
     def close(self) -> None:
         """Close the database connection."""
@@ -193,7 +219,7 @@ class Catalog:
     def get(self, path: str) -> Row | None:
         """The row of ``path`` or None."""
         rows = self._query(f"SELECT {', '.join(_COLUMNS)} FROM videos WHERE path = ?", (path,))
-        return Row(*rows[0]) if rows else None
+        return _row(rows[0]) if rows else None
 
     def rows(
         self, where: str = "", params: Iterable[object] = (), limit: int | None = None
@@ -202,7 +228,7 @@ class Catalog:
         clause = f"WHERE {where}" if where else ""
         tail = f" LIMIT {int(limit)}" if limit is not None else ""
         sql = f"SELECT {', '.join(_COLUMNS)} FROM videos {clause} ORDER BY path{tail}"
-        return [Row(*r) for r in self._query(sql, params)]
+        return [_row(r) for r in self._query(sql, params)]
 
     def stat_table(self) -> dict[str, tuple[int | None, int | None, str, str | None, str]]:
         """``path -> (size, mtime_ns, status, fingerprint, source)`` for a fast rescan."""

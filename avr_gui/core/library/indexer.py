@@ -14,6 +14,13 @@ Two phases, each change one SQLite transaction:
    atomically, and only then is its row switched to ``indexed``. A file that cannot be
    read becomes ``failed`` with the reason; the run goes on.
 
+With a pose encoder (:data:`POSE_ENCODER_NAMES`) the same single decoding pass
+(:func:`~avr_gui.core.features.pose.encode_pose_video`) also yields the clip's
+landmarks: its :class:`~avr_gui.core.features.pose.PoseTrack` is stored beside the
+features and its row records ``has_person`` (any frame with a usable pose). Clips of a
+pose library indexed before tracks were stored (no track, ``has_person`` unknown) are
+encoded again by the next run, after the pending ones; they stay queryable meanwhile.
+
 A killed run leaves pending rows and perhaps feature files no row names; the next run
 picks the pending rows up and deletes the orphans, so it ends with exactly the catalog
 an uninterrupted run would have written.
@@ -29,7 +36,14 @@ from dataclasses import dataclass, replace
 
 from avr_gui.core.errors import AvrError
 from avr_gui.core.features.encoders import Encoder
-from avr_gui.core.features.sequence import encode_video
+from avr_gui.core.features.pose.backends import POSE_BACKENDS
+from avr_gui.core.features.pose.encoder import (
+    FusedEncoder,
+    PoseEncoder,
+    PoseTrack,
+    encode_pose_video,
+)
+from avr_gui.core.features.sequence import FeatureSequence, encode_video
 from avr_gui.core.jobs import Cancelled, CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.library.catalog import Catalog, Row
 from avr_gui.core.library.descriptor import clip_descriptor
@@ -40,6 +54,14 @@ from avr_gui.core.video.probe import probe
 # Files between progress reports while scanning (a report per file would dominate the
 # cost of re-checking an unchanged library).
 _SCAN_REPORT = 500
+
+#: Registry names of the encoders whose libraries store pose tracks.
+POSE_ENCODER_NAMES: frozenset[str] = frozenset(b.name for b in POSE_BACKENDS)
+
+
+def is_pose_encoder(encoder: Encoder) -> bool:
+    """Whether ``encoder`` finds landmarks (a pose or pose+appearance encoder)."""
+    return isinstance(encoder, (PoseEncoder, FusedEncoder))
 
 
 @dataclass(frozen=True)
@@ -166,13 +188,19 @@ def _encode_one(
     cancel: CancelToken | None,
 ) -> tuple[Row, bool]:
     """Phase 2 for one pending row: (new row, whether it was decoded)."""
+    pose = is_pose_encoder(encoder)
     key = feature_key(row.fingerprint or "", encoder.version)
     donor = catalog.rows(
         "fingerprint = ? AND status = 'indexed' AND encoder_version = ? AND path != ?",
         (row.fingerprint, encoder.version, row.path),
         limit=1,
     )
-    if donor and donor[0].feature_key == key and store.has(key):
+    if (
+        donor
+        and donor[0].feature_key == key
+        and store.has(key)
+        and (not pose or (donor[0].has_person is not None and store.has_track(key)))
+    ):
         d = donor[0]
         return (
             replace(
@@ -188,18 +216,33 @@ def _encode_one(
                 encoder=d.encoder,
                 encoder_version=d.encoder_version,
                 descriptor=d.descriptor,
+                has_person=d.has_person,
             ),
             False,
         )
     warnings: list[str] = []
+    track: PoseTrack | None = None
+    seq: FeatureSequence
     try:
         info = probe(row.path)
-        seq = encode_video(row.path, encoder, fps=fps, on_warning=warnings.append, cancel=cancel)
+        if pose:
+            # One decoding pass for features and landmarks (fused: appearance too).
+            seq, track = encode_pose_video(
+                row.path,
+                encoder,  # type: ignore[arg-type]
+                fps=fps,
+                on_warning=warnings.append,
+                cancel=cancel,
+            )
+        else:
+            seq = encode_video(
+                row.path, encoder, fps=fps, on_warning=warnings.append, cancel=cancel
+            )
     except Cancelled:
         raise
     except Exception as exc:  # any per-file failure is recorded; the run goes on
-        return replace(row, status="failed", reason=_reason(exc, row.path)), True
-    store.write(key, seq)
+        return replace(row, status="failed", reason=_reason(exc, row.path), has_person=None), True
+    store.write(key, seq, track)
     return (
         replace(
             row,
@@ -214,9 +257,19 @@ def _encode_one(
             encoder=encoder.name,
             encoder_version=encoder.version,
             descriptor=clip_descriptor(seq.features).tobytes(),
+            has_person=None if track is None else bool(track.has_pose.any()),
         ),
         True,
     )
+
+
+def _missing_tracks(catalog: Catalog, store: FeatureStore) -> list[Row]:
+    """Indexed video rows of a pose library that have no pose track (indexed before)."""
+    return [
+        r
+        for r in catalog.rows("status = 'indexed' AND source = 'file'")
+        if r.has_person is None or not r.feature_key or not store.has_track(r.feature_key)
+    ]
 
 
 def run_index(
@@ -226,6 +279,7 @@ def run_index(
     encoder: Callable[[], Encoder],
     *,
     fps: float = 10.0,
+    pose: bool = False,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> IndexSummary:
@@ -242,6 +296,9 @@ def run_index(
         unchanged library never loads a model).
     fps : float
         Frame sampling rate of the features.
+    pose : bool
+        The library's encoder is a pose encoder: indexed clips without a pose track
+        are encoded again (after the pending ones) so that every clip gets one.
     progress : callable
         ``progress(done, total, message)``; the message names the current file.
     cancel : CancelToken, optional
@@ -254,6 +311,8 @@ def run_index(
     t0 = time.perf_counter()
     unchanged, removed, moved = _scan(catalog, folders, progress, cancel)
     pending = catalog.rows("status = 'pending' AND source = 'file'")
+    if pose:
+        pending += _missing_tracks(catalog, store)
     encoded = 0
     enc: Encoder | None = None
     for k, row in enumerate(pending):
@@ -265,7 +324,7 @@ def run_index(
         encoded += int(decoded and new.status == "indexed")
         with catalog.transaction() as tx:
             catalog.put([new], tx)
-            if new.status == "indexed":
+            if new.status == "indexed" or row.status == "indexed":
                 catalog.bump_generation(tx)
     if pending:
         progress(len(pending), len(pending), "done")

@@ -3,7 +3,8 @@
 Index folder layout (see docs/library.md)::
 
     catalog.sqlite   SQLite (WAL) catalog: folders, one row per video, encoder identity
-    features/        per-clip float16 arrays and timestamps (memory-mapped when read)
+    features/        per-clip float16 arrays and timestamps (memory-mapped when read),
+                     and pose tracks (landmarks) when the encoder is a pose encoder
     clips.faiss      saved HNSW graph (only for libraries past the exact-search limit)
     .lock            held while an index run writes (a second run is refused)
 """
@@ -20,6 +21,8 @@ from pathlib import Path
 from avr_gui.core.align import AlignmentOptions
 from avr_gui.core.errors import InputError
 from avr_gui.core.features.encoders import BACKENDS, DEFAULT_BACKEND, Encoder, get_encoder
+from avr_gui.core.features.pose.encoder import PoseTrack, encode_pose_video
+from avr_gui.core.features.pose.normalize import HAS_POSE_COLUMN
 from avr_gui.core.features.sequence import FeatureSequence, encode_video
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.library.catalog import Catalog, Row
@@ -31,7 +34,12 @@ from avr_gui.core.library.errors import (
     LibraryError,
     NotIndexedError,
 )
-from avr_gui.core.library.indexer import IndexSummary, run_index
+from avr_gui.core.library.indexer import (
+    POSE_ENCODER_NAMES,
+    IndexSummary,
+    is_pose_encoder,
+    run_index,
+)
 from avr_gui.core.library.query import QueryResult, Scorer, rerank, trim_sequence
 from avr_gui.core.library.scan import fingerprint, normalize_folder
 from avr_gui.core.library.search import SearchIndex, remove_saved
@@ -77,6 +85,10 @@ class VideoEntry:
     width, height : int
     n_features : int
         Feature frames stored.
+    has_person : bool or None
+        Pose libraries: True when some frame shows a tracked person (a usable pose),
+        False when none does. None when the library's encoder has no pose, and for
+        clips not indexed (yet) or indexed before tracks were stored.
     """
 
     path: str
@@ -87,6 +99,7 @@ class VideoEntry:
     width: int
     height: int
     n_features: int
+    has_person: bool | None = None
 
 
 class Library:
@@ -187,8 +200,8 @@ class Library:
                 tx.execute("DELETE FROM videos WHERE source = 'array'")
                 tx.execute(
                     "UPDATE videos SET status = 'pending', reason = NULL, feature_key = NULL, "
-                    "n_features = 0, encoder = NULL, encoder_version = NULL, descriptor = NULL "
-                    "WHERE source = 'file'"
+                    "n_features = 0, encoder = NULL, encoder_version = NULL, descriptor = NULL, "
+                    "has_person = NULL WHERE source = 'file'"
                 )
                 self._catalog.bump_generation(tx)
             self._catalog.set_meta("encoder", name, tx)
@@ -209,6 +222,13 @@ class Library:
                 self._adopt_identity(enc.name, enc.version, reindex=False)
                 self._encoder = enc
             return self._encoder
+
+    @property
+    def is_pose(self) -> bool:
+        """Whether the library's encoder finds landmarks (it stores pose tracks)."""
+        if self._encoder is not None:
+            return is_pose_encoder(self._encoder)
+        return self.encoder_name in POSE_ENCODER_NAMES
 
     # -- folders and indexing ---------------------------------------------------------
 
@@ -267,6 +287,7 @@ class Library:
                 self._catalog.folders(),
                 self._get_encoder,
                 fps=DEFAULT_FPS,
+                pose=self.is_pose,
                 progress=progress,
                 cancel=cancel,
             )
@@ -308,6 +329,10 @@ class Library:
                 self._store.write(key, seq)
             t = seq.timestamps
             duration = float(t[-1] - t[0]) if len(t) > 1 else 0.0
+            has_person = None
+            if self.is_pose and seq.features.shape[1] > HAS_POSE_COLUMN:
+                # Pose features carry a has-pose flag per frame (no landmarks here).
+                has_person = bool((seq.features[:, HAS_POSE_COLUMN] > 0).any())
             rows.append(
                 Row(
                     path=name,
@@ -326,6 +351,7 @@ class Library:
                     encoder=seq.encoder,
                     encoder_version=seq.encoder_version,
                     descriptor=clip_descriptor(seq.features).tobytes(),
+                    has_person=has_person,
                 )
             )
             progress(k + 1, len(items), name)
@@ -353,6 +379,7 @@ class Library:
 
     def entries(self) -> list[VideoEntry]:
         """Every video of the catalog, sorted by path."""
+        pose = self.is_pose
         return [
             VideoEntry(
                 r.path,
@@ -363,6 +390,7 @@ class Library:
                 int(r.width or 0),
                 int(r.height or 0),
                 int(r.n_features),
+                r.has_person if pose and r.status == "indexed" else None,
             )
             for r in self._catalog.rows()
         ]
@@ -386,6 +414,39 @@ class Library:
         if row is None or row.feature_key is None:
             raise NotIndexedError(f"{path}: not an indexed video of this library")
         return self._read(row)
+
+    def pose_track(self, path: str | os.PathLike[str]) -> PoseTrack | None:
+        """Stored landmarks of an indexed clip, for skeleton overlays.
+
+        Parameters
+        ----------
+        path : path-like
+            A clip of the library.
+
+        Returns
+        -------
+        PoseTrack or None
+            ``landmarks [T, 33, 3]`` (x, y in the source's display pixels, visibility),
+            ``has_pose [T]`` and ``timestamps [T]`` of the stored feature frames. None
+            when there is no stored track: the library's encoder has no pose, the path
+            is not an indexed clip, or it was indexed before tracks were stored (the
+            next :meth:`index` adds it).
+
+        Raises
+        ------
+        LibraryCorruptError
+            The track file exists but cannot be read.
+        """
+        row = self._indexed_row(path)
+        if row is None or row.feature_key is None or not self.is_pose:
+            return None
+        return self._read_track(row)
+
+    def _read_track(self, row: Row, source: str | None = None) -> PoseTrack | None:
+        key = row.feature_key
+        if key is None or not self._store.has_track(key):
+            return None
+        return self._store.read_track(key, source or row.path)
 
     def _read(self, row: Row) -> FeatureSequence:
         return self._store.read(
@@ -415,10 +476,11 @@ class Library:
         query: str | os.PathLike[str] | FeatureSequence,
         progress: ProgressCallback,
         cancel: CancelToken | None,
-    ) -> tuple[FeatureSequence, str | None]:
+    ) -> tuple[FeatureSequence, str | None, PoseTrack | None]:
         if isinstance(query, FeatureSequence):
-            return query, None
+            return query, None, None
         row = self._indexed_row(query)
+        pose = self.is_pose
         if row is None and os.path.isfile(query):
             # A copy of an indexed video: use its stored features, don't decode.
             fp = fingerprint(query)
@@ -428,15 +490,25 @@ class Library:
                 (fp, enc_version),
                 limit=1,
             )
-            if same:
+            if same and (not pose or self._store.has_track(same[0].feature_key or "")):
                 seq = self._read(same[0])
-                return replace(seq, source=os.fspath(query)), str(Path(query).resolve())
+                track = self._read_track(same[0], os.fspath(query)) if pose else None
+                return replace(seq, source=os.fspath(query)), str(Path(query).resolve()), track
         if row is not None:
-            return self._read(row), row.path
-        seq = encode_video(
-            query, self._get_encoder(), fps=DEFAULT_FPS, progress=progress, cancel=cancel
-        )
-        return seq, str(Path(query).resolve())
+            return self._read(row), row.path, self._read_track(row) if pose else None
+        enc = self._get_encoder()
+        if is_pose_encoder(enc):
+            # One decoding pass gives the features and the query's landmarks.
+            seq, track = encode_pose_video(
+                query,
+                enc,  # type: ignore[arg-type]
+                fps=DEFAULT_FPS,
+                progress=progress,
+                cancel=cancel,
+            )
+            return seq, str(Path(query).resolve()), track
+        seq = encode_video(query, enc, fps=DEFAULT_FPS, progress=progress, cancel=cancel)
+        return seq, str(Path(query).resolve()), None
 
     def query(
         self,
@@ -472,22 +544,28 @@ class Library:
         Returns
         -------
         QueryResult
-            The query's own file is never among the results.
+            The query's own file is never among the results. With a pose encoder,
+            ``query_pose`` holds the query's landmarks (stored, or found while encoding
+            a file from elsewhere) and each match's ``has_person`` is set.
         """
         if candidates < 1:
             raise InputError(f"candidates must be at least 1, got {candidates}")
-        seq, own = self._query_features(query, progress, cancel)
+        seq, own, query_pose = self._query_features(query, progress, cancel)
         seq = trim_sequence(seq, trim)
         check(cancel)
         hits = self.search(seq, candidates, exclude=own)
         if not hits and not self.search_index().paths:
             raise EmptyLibraryError("the library has no indexed videos yet: index it first")
         cands = []
+        person: dict[str, bool | None] = {}
+        pose = self.is_pose
         for path, sim in hits:
             row = self._catalog.get(path)
             if row is not None and row.feature_key:
                 cands.append((path, sim, self._read(row)))
+                person[path] = row.has_person if pose else None
         matches = rerank(
             seq, cands, top=top, scorer=scorer, options=options, progress=progress, cancel=cancel
         )
-        return QueryResult(own, seq, matches)
+        matches = [replace(m, has_person=person[m.path]) for m in matches]
+        return QueryResult(own, seq, matches, query_pose)

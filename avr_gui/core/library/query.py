@@ -20,6 +20,7 @@ from avr_gui.core.align import Alignment, AlignmentOptions, align_many
 from avr_gui.core.align.ranking import default_ranking, path_tau
 from avr_gui.core.errors import EmptySequenceError, InputError
 from avr_gui.core.features.compact import from_storage
+from avr_gui.core.features.pose.encoder import PoseTrack
 from avr_gui.core.features.sequence import FeatureSequence
 from avr_gui.core.jobs import CancelToken, ProgressCallback, no_progress
 
@@ -70,6 +71,9 @@ class Match:
         ``path [L, 2]`` in feature-frame indices (query, match), ``cost [n, m]`` kept.
     features : FeatureSequence
         The match's stored features (float16 memory map) and their timestamps.
+    has_person : bool or None
+        Pose libraries: whether any frame of the match shows a tracked person
+        (its landmarks: :meth:`Library.pose_track`); None without pose.
     """
 
     rank: int
@@ -81,6 +85,7 @@ class Match:
     score: float
     alignment: Alignment
     features: FeatureSequence
+    has_person: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -95,11 +100,16 @@ class QueryResult:
         The (trimmed) query features the matches were aligned to.
     results : list of Match
         Ranked, best first.
+    query_pose : PoseTrack or None
+        Pose libraries: the query's landmarks over the whole clip (not trimmed; look
+        frames up by time), stored for a library clip or found while encoding a file
+        from elsewhere. None without pose or for a bare feature sequence.
     """
 
     query_path: str | None
     query: FeatureSequence
     results: list[Match]
+    query_pose: PoseTrack | None = None
 
 
 def trim_sequence(seq: FeatureSequence, trim: tuple[float, float] | None) -> FeatureSequence:

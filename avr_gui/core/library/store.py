@@ -6,6 +6,12 @@ frame index). Both are plain ``.npy`` files written atomically; the times file i
 written first and the features file last, so a features file on disk always has its
 times beside it. A key names content (a file's fingerprint or an array's hash), so
 copies of a video share one entry and a moved video keeps its entry.
+
+Clips encoded by a pose encoder also get ``<key[:2]>/<key>.pose.npz``: their
+:class:`~avr_gui.core.features.pose.PoseTrack` (landmarks of the same frames, see
+:func:`~avr_gui.core.features.pose.save_pose_track`). It is written before the other
+two, so a features file of a pose clip always has its track beside it, and it goes
+with them (:meth:`FeatureStore.remove`, garbage collection).
 """
 
 from __future__ import annotations
@@ -14,17 +20,21 @@ import contextlib
 import hashlib
 import mmap
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from avr_gui.core.atomic import atomic_path
+from avr_gui.core.errors import ShapeError, UnsupportedFileError
 from avr_gui.core.features.compact import to_storage
+from avr_gui.core.features.pose.encoder import PoseTrack, load_pose_track, save_pose_track
 from avr_gui.core.features.sequence import FeatureSequence
 from avr_gui.core.library.errors import LibraryCorruptError
 
 _FEAT = ".f16.npy"
 _TIME = ".time.npy"
+_POSE = ".pose.npz"
 
 
 def array_key(seq: FeatureSequence) -> str:
@@ -74,19 +84,28 @@ class FeatureStore:
         d = self.root / key[:2]
         return d / f"{key}{_FEAT}", d / f"{key}{_TIME}"
 
+    def _track_path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}{_POSE}"
+
     def has(self, key: str) -> bool:
         """Whether both files of ``key`` exist."""
         f, t = self._paths(key)
         return f.is_file() and t.is_file()
 
-    def write(self, key: str, seq: FeatureSequence) -> int:
-        """Store ``seq`` under ``key`` atomically.
+    def has_track(self, key: str) -> bool:
+        """Whether ``key`` has a pose track file."""
+        return self._track_path(key).is_file()
+
+    def write(self, key: str, seq: FeatureSequence, track: PoseTrack | None = None) -> int:
+        """Store ``seq`` (and its pose track) under ``key`` atomically.
 
         Parameters
         ----------
         key : str
         seq : FeatureSequence
             Features ``[T, d]`` (stored as float16), timestamps and frame indices ``[T]``.
+        track : PoseTrack, optional
+            Landmarks ``[T, 33, 3]`` of the same frames (pose encoders).
 
         Returns
         -------
@@ -95,6 +114,16 @@ class FeatureStore:
         """
         f, t = self._paths(key)
         f.parent.mkdir(exist_ok=True)
+        if track is not None:
+            if track.timestamps.shape != seq.timestamps.shape:
+                raise ShapeError(
+                    f"the pose track has {track.timestamps.shape[0]} frames, "
+                    f"the features {seq.timestamps.shape[0]}"
+                )
+            save_pose_track(self._track_path(key), track)
+            written = self._track_path(key).stat().st_size
+        else:
+            written = 0
         feats = to_storage(seq.features)
         times = np.stack(
             [np.asarray(seq.timestamps, np.float64), np.asarray(seq.frame_indices, np.float64)],
@@ -103,7 +132,7 @@ class FeatureStore:
         for target, arr in ((t, times), (f, feats)):
             with atomic_path(target, suffix=".npy") as tmp, open(tmp, "wb") as fh:
                 np.save(fh, arr, allow_pickle=False)
-        return feats.nbytes + times.nbytes
+        return written + feats.nbytes + times.nbytes
 
     def read(
         self, key: str, source: str = "", encoder: str = "", version: str = ""
@@ -145,9 +174,37 @@ class FeatureStore:
             version,
         )
 
+    def read_track(self, key: str, source: str = "") -> PoseTrack:
+        """Load the pose track of ``key``.
+
+        Parameters
+        ----------
+        key : str
+        source : str
+            The clip's path, put into the returned track (copies share one file).
+
+        Returns
+        -------
+        PoseTrack
+            ``landmarks [T, 33, 3]``, ``has_pose [T]``, ``timestamps [T]``.
+
+        Raises
+        ------
+        LibraryCorruptError
+            The file is missing or damaged.
+        """
+        try:
+            track = load_pose_track(self._track_path(key))
+        except UnsupportedFileError as exc:
+            raise LibraryCorruptError(
+                f"the stored pose track of {source or key} is missing or damaged; "
+                "re-index the library"
+            ) from exc
+        return replace(track, source=source) if source else track
+
     def remove(self, key: str) -> None:
         """Delete the files of ``key`` (missing files are fine)."""
-        for p in self._paths(key):
+        for p in (*self._paths(key), self._track_path(key)):
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
 

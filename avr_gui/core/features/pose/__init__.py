@@ -6,6 +6,7 @@ Landmarks of every backend come in BlazePose's 33-point layout
 """
 
 from avr_gui.core.features.pose.blazepose import BlazePose, PoseBatch
+from avr_gui.core.features.pose.draw import draw_skeleton, landmarks_at
 from avr_gui.core.features.pose.encoder import (
     FusedEncoder,
     PoseEncoder,
@@ -54,9 +55,11 @@ __all__ = [
     "blazepose_model_paths",
     "blazepose_to_penn13",
     "default_model_dir",
+    "draw_skeleton",
     "encode_pose_video",
     "has_pose_mask",
     "install_pose_models",
+    "landmarks_at",
     "list_models",
     "load_pose_track",
     "mirror_features",
