@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -181,3 +182,32 @@ def test_retrieval_is_bank_normalised(tmp_path: Path) -> None:
         assert [p for p, _ in hits] == expected
         # The reported similarity stays the plain cosine, for display.
         assert hits[0][1] == pytest.approx(float(vec[int(hits[0][0][4:])] @ qv), abs=1e-5)
+
+
+def test_coarse_pass_keeps_the_full_rate_answer() -> None:
+    from avr_gui.core.library.query import COARSE_MARGIN, rerank
+
+    items = _arrays(24, 16, 9)
+    rng = np.random.default_rng(3)
+    base = items[0][1]
+    # Near-copies of the query (noisier and noisier) among unrelated walks.
+    cands = [
+        (
+            f"near{k}",
+            0.5,
+            replace(
+                base,
+                features=base.features
+                + rng.normal(0, 0.3 * (k + 1), base.features.shape).astype(np.float32),
+            ),
+        )
+        for k in range(4)
+    ] + [(p, 0.5, s) for p, s in items[1:]]
+    fine = rerank(base, cands, top=4, coarse=False)
+    coarse = rerank(base, cands, top=4)
+    assert len(cands) > 4 + COARSE_MARGIN  # the coarse pass ran
+    assert [m.path for m in coarse] == [m.path for m in fine] == [f"near{k}" for k in range(4)]
+    for a, b in zip(coarse, fine, strict=True):
+        # Every reported number comes from the full-rate alignment.
+        assert a.score == b.score and a.draq == b.draq
+        np.testing.assert_array_equal(a.alignment.path, b.alignment.path)

@@ -146,6 +146,34 @@ def trim_sequence(seq: FeatureSequence, trim: tuple[float, float] | None) -> Fea
     )
 
 
+# Coarse pass of the re-ranking: every COARSE_STRIDE-th frame, as long as the clips keep
+# MIN_COARSE_FRAMES; the best top + COARSE_MARGIN go on to the full-rate alignment.
+COARSE_STRIDE = 3
+COARSE_MARGIN = 5
+MIN_COARSE_FRAMES = 12
+
+
+def _coarse_stride(query: np.ndarray, feats: Sequence[np.ndarray]) -> int:
+    shortest = min(len(query), *(len(f) for f in feats))
+    for stride in range(COARSE_STRIDE, 1, -1):
+        if shortest >= stride * MIN_COARSE_FRAMES:
+            return stride
+    return 1
+
+
+def _score(res: Sequence[Alignment], sim: np.ndarray, scorer: Scorer | None) -> np.ndarray:
+    dq = np.array([r.draq for r in res], np.float64)
+    nc = np.array([r.normalized_cost for r in res], np.float64)
+    if scorer is None:
+        tau = np.array([path_tau(r.path) for r in res], np.float64)
+        score = default_ranking().score(sim, dq, nc, tau)
+    else:
+        score = np.asarray(scorer(sim, dq, nc), np.float64)
+    if score.shape != sim.shape:
+        raise InputError(f"the scorer returned shape {score.shape}, expected {sim.shape}")
+    return score
+
+
 def rerank(
     query: FeatureSequence,
     candidates: Sequence[tuple[str, float, FeatureSequence]],
@@ -153,10 +181,16 @@ def rerank(
     top: int = 10,
     scorer: Scorer | None = None,
     options: AlignmentOptions | None = None,
+    coarse: bool = True,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> list[Match]:
     """Align the query with every candidate and rank them by the score.
+
+    Coarse to fine in time: with more candidates than ``top + COARSE_MARGIN``, all of
+    them are first scored on every ``stride``-th frame (a ninth of the cost matrix at
+    stride 3), and only the best ``top + COARSE_MARGIN`` are aligned at full rate; their
+    full-rate scores give the final order and every number reported.
 
     Parameters
     ----------
@@ -172,6 +206,8 @@ def rerank(
         cost, which beat DRAQ on E2 and E3). DRAQ is reported beside it either way.
     options : AlignmentOptions, optional
         Default: contextualized features, exact DRAQ.
+    coarse : bool
+        Allow the coarse pass (False: every candidate at full rate).
     progress, cancel
         See :mod:`avr_gui.core.jobs`.
 
@@ -186,17 +222,19 @@ def rerank(
         return []
     q = from_storage(query.features)
     feats = [from_storage(c[2].features) for c in candidates]
-    res = align_many(q, feats, options, keep_cost=True, progress=progress, cancel=cancel)
     sim = np.array([c[1] for c in candidates], np.float64)
+    stride = _coarse_stride(q, feats) if coarse else 1
+    if stride > 1 and len(candidates) > top + COARSE_MARGIN:
+        res = align_many(q[::stride], [f[::stride] for f in feats], options, cancel=cancel)
+        progress(0, 1, "coarse pass done")
+        keep = np.lexsort((-sim, _score(res, sim, scorer)))[: top + COARSE_MARGIN]
+        candidates = [candidates[i] for i in keep]
+        feats = [feats[i] for i in keep]
+        sim = sim[keep]
+    res = align_many(q, feats, options, keep_cost=True, progress=progress, cancel=cancel)
     dq = np.array([r.draq for r in res], np.float64)
     nc = np.array([r.normalized_cost for r in res], np.float64)
-    if scorer is None:
-        tau = np.array([path_tau(r.path) for r in res], np.float64)
-        score = default_ranking().score(sim, dq, nc, tau)
-    else:
-        score = np.asarray(scorer(sim, dq, nc), np.float64)
-    if score.shape != sim.shape:
-        raise InputError(f"the scorer returned shape {score.shape}, expected {sim.shape}")
+    score = _score(res, sim, scorer)
     order = np.lexsort((-sim, score))[:top]
     return [
         Match(
