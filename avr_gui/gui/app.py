@@ -39,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
         "an existing library keeps its own",
     )
     ap.add_argument(
+        "--weights",
+        metavar="FILE",
+        help="model or weights file for --backend (if it cannot be loaded, the app says why "
+        "and which encoder it uses instead)",
+    )
+    ap.add_argument(
         "--add-folder",
         metavar="DIR",
         action="append",
@@ -55,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = create_app(qt_args)
     from avr_gui.gui.main_window import MainWindow
 
-    win = MainWindow(index_dir=args.library, backend=args.backend)
+    win = MainWindow(index_dir=args.library, backend=args.backend, weights=args.weights)
     win.show()
     for folder in args.add_folder:
         # Queued behind the library's opening job on the library lane.

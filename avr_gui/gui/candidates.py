@@ -19,6 +19,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from avr_gui.core.video import thumbnail
 from avr_gui.gui.frame_source import to_qimage
+from avr_gui.gui.library_panel import person_icon, person_text
 
 #: Largest DRAQ called "alignable" (see the module docstring for why 0.5).
 ALIGNABLE_DRAQ = 0.5
@@ -26,7 +27,19 @@ ALIGNABLE_DRAQ = 0.5
 STRIP_FRAMES = 5
 STRIP_HEIGHT = 40
 
-COLUMNS = ("#", "Preview", "Clip", "Score", "DRAQ", "DTW cost", "Similarity", "Alignable")
+COLUMNS = (
+    "#",
+    "Preview",
+    "Clip",
+    "Score",
+    "DRAQ",
+    "DTW cost",
+    "Similarity",
+    "Alignable",
+    "Person",
+)
+#: Column saying whether the match has a tracked person.
+PERSON_COLUMN = 8
 #: Role holding the raw number a column sorts by.
 SORT_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
 
@@ -44,6 +57,7 @@ class CandidateRow:
     similarity: float
     match: Any
     strip: QtGui.QImage | None = None
+    has_person: bool | None = None
 
     @property
     def alignable(self) -> bool:
@@ -62,6 +76,7 @@ class CandidateRow:
             float(match.normalized_cost),
             float(match.similarity),
             match,
+            has_person=getattr(match, "has_person", None),  # None before pose existed
         )
 
 
@@ -172,6 +187,7 @@ class CandidatesModel(QtCore.QAbstractTableModel):
             r.dtw_cost,
             r.similarity,
             r.draq,
+            -1 if r.has_person is None else int(r.has_person),
         )
         if role == SORT_ROLE:
             return values[c] if c != 2 else Path(r.path).name.lower()
@@ -186,6 +202,8 @@ class CandidatesModel(QtCore.QAbstractTableModel):
                 return f"{r.dtw_cost:.2f}  ({r.normalized_cost:.3f}/step)"
             if c == 7:
                 return "alignable" if r.alignable else "weak"
+            if c == PERSON_COLUMN:
+                return person_text(r.has_person)[0]
             return None
         if role == QtCore.Qt.ItemDataRole.ToolTipRole:
             if c == 7:
@@ -194,11 +212,17 @@ class CandidatesModel(QtCore.QAbstractTableModel):
                     if r.alignable
                     else "not clearly better than a random warp"
                 )
+            if c == PERSON_COLUMN:
+                return person_text(r.has_person)[1]
             return r.path
         if role == QtCore.Qt.ItemDataRole.TextAlignmentRole and c in (0, 3, 4, 5, 6):
             return int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
         if role == QtCore.Qt.ItemDataRole.DecorationRole and c == 1 and r.strip is not None:
             return r.strip
+        if role == QtCore.Qt.ItemDataRole.DecorationRole and c == PERSON_COLUMN and r.has_person:
+            return person_icon()
+        if role == QtCore.Qt.ItemDataRole.ForegroundRole and c == PERSON_COLUMN:
+            return QtGui.QBrush(QtGui.QColor(130, 132, 140)) if r.has_person is False else None
         return None
 
 
@@ -211,6 +235,7 @@ _HEADER_TIPS = (
     "Cost of the optimal warp path (summed cosine distance); per step = ÷ (n + m)",
     "Cosine similarity of the clip vectors (retrieval stage)",
     f"Alignable when DRAQ ≤ {ALIGNABLE_DRAQ}",
+    "Whether a person is tracked in the match (libraries indexed with a pose encoder)",
 )
 
 
@@ -305,8 +330,10 @@ class CandidatesView(QtWidgets.QWidget):
             (5, 150),
             (6, 84),
             (7, 96),
+            (PERSON_COLUMN, 66),
         ):
             self.table.setColumnWidth(col, width)
+        self.table.setColumnHidden(PERSON_COLUMN, True)  # until matches say something
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.caption = QtWidgets.QLabel("Run a query to see ranked matches")
         self.caption.setObjectName("dim")
@@ -319,6 +346,9 @@ class CandidatesView(QtWidgets.QWidget):
         """Show the matches of a query (ranked order) and select none."""
         self.table.clearSelection()
         self.model.set_matches(matches)
+        self.table.setColumnHidden(
+            PERSON_COLUMN, all(r.has_person is None for r in self.model.rows)
+        )
         self.caption.setText(caption or f"{len(matches)} matches")
 
     def row_of_view(self, view_row: int) -> CandidateRow:

@@ -7,6 +7,7 @@ stay disabled and their tooltip says why (:func:`export_unavailable_reason`).
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,16 @@ def export_unavailable_reason() -> str | None:
     return None
 
 
+def skeleton_export_supported() -> bool:
+    """Whether :func:`avr_gui.core.export.export_video` can draw skeletons."""
+    try:
+        mod = importlib.import_module("avr_gui.core.export")
+        params = inspect.signature(mod.export_video).parameters
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return False
+    return all(k in params for k in ("skeleton", "query_pose", "match_pose"))
+
+
 def export_job(
     kind: str,
     query: str,
@@ -40,6 +51,9 @@ def export_job(
     query_sample_times: np.ndarray,
     match_sample_times: np.ndarray,
     out: str,
+    *,
+    query_pose: Any = None,
+    match_pose: Any = None,
 ) -> Callable[[Any, Any], Any]:
     """A worker job ``fn(progress, cancel)`` that writes one export of the pair.
 
@@ -55,6 +69,8 @@ def export_job(
     match_sample_times : numpy.ndarray, shape (m,)
     out : str
         Output file.
+    query_pose, match_pose : PoseTrack, optional
+        Given both: each clip's skeleton is drawn on its frames (video exports only).
     """
     import avr_gui.core.export as ex
 
@@ -64,8 +80,19 @@ def export_job(
         if kind == "map":
             ex.save_map(out, fmap, {"query": query, "match": match})
             return out
+        extra: dict[str, Any] = {}
+        if query_pose is not None and match_pose is not None:
+            extra = {"skeleton": True, "query_pose": query_pose, "match_pose": match_pose}
         result = ex.export_video(
-            query, match, out, fmap, mode=kind, curve=curve, progress=progress, cancel=cancel
+            query,
+            match,
+            out,
+            fmap,
+            mode=kind,
+            curve=curve,
+            progress=progress,
+            cancel=cancel,
+            **extra,
         )
         return str(result.path)
 

@@ -14,10 +14,31 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from avr_gui.core.video import thumbnail
 from avr_gui.gui.frame_source import to_qimage
+from avr_gui.gui.theme import resource
 
 THUMB_SIDE = 64
 PATH_ROLE = QtCore.Qt.ItemDataRole.UserRole + 2
 STATUS_ROLE = QtCore.Qt.ItemDataRole.UserRole + 3
+#: Column of the video list that says whether a clip has a tracked person.
+PERSON_COLUMN = 2
+_PERSON_ICON: QtGui.QIcon | None = None
+
+
+def person_icon() -> QtGui.QIcon:
+    """The small icon of a clip with a tracked person (shared with the matches table)."""
+    global _PERSON_ICON
+    if _PERSON_ICON is None:
+        _PERSON_ICON = QtGui.QIcon(resource("person.svg"))
+    return _PERSON_ICON
+
+
+def person_text(has_person: bool | None) -> tuple[str, str]:
+    """Cell text and tooltip for ``VideoEntry.has_person`` / ``Match.has_person``."""
+    if has_person is None:
+        return "", "The library's encoder tracks no pose"
+    if has_person:
+        return "yes", "A person is tracked in this clip (pose landmarks stored)"
+    return "no", "No person was found in any sampled frame"
 
 
 def make_thumbnails(paths: list[str], progress, cancel) -> dict[str, QtGui.QImage]:
@@ -98,9 +119,12 @@ class LibraryPanel(QtWidgets.QWidget):
         self.filter = QtWidgets.QLineEdit()
         self.filter.setPlaceholderText("Filter by name…")
         self.filter.setClearButtonEnabled(True)
-        self.model = QtGui.QStandardItemModel(0, 2, self)
-        self.model.setHorizontalHeaderLabels(["Video", "Length"])
+        self.model = QtGui.QStandardItemModel(0, 3, self)
+        self.model.setHorizontalHeaderLabels(["Video", "Length", "Person"])
         self.model.horizontalHeaderItem(1).setToolTip("Duration (minutes:seconds)")
+        self.model.horizontalHeaderItem(PERSON_COLUMN).setToolTip(
+            "Whether a person is tracked in the clip (libraries indexed with a pose encoder)"
+        )
         self.proxy = QtCore.QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setFilterCaseSensitivity(QtCore.Qt.CaseSensitivity.CaseInsensitive)
@@ -191,6 +215,7 @@ class LibraryPanel(QtWidgets.QWidget):
         top = max(total, 1)
         if self.overall.maximum() != top:  # setRange re-lays out the styled bar
             self.overall.setRange(0, top)
+            self.overall.setFormat("%v / %m videos")
         self.overall.setValue(min(done, top))
         name = Path(message).name if message else ""
         self.current.setText(f"Indexing {name}" if name else "")
@@ -224,8 +249,21 @@ class LibraryPanel(QtWidgets.QWidget):
                 name.setForeground(QtGui.QBrush(QtGui.QColor(240, 110, 100)))
             elif e.status == "pending":
                 name.setForeground(QtGui.QBrush(QtGui.QColor(220, 180, 80)))
-            self.model.appendRow([name, length])
+            has = getattr(e, "has_person", None)  # absent from libraries older than pose
+            text, tip = person_text(has)
+            person = QtGui.QStandardItem(text)
+            person.setToolTip(tip)
+            if has:
+                person.setData(person_icon(), QtCore.Qt.ItemDataRole.DecorationRole)
+            elif has is False:
+                person.setForeground(QtGui.QBrush(QtGui.QColor(130, 132, 140)))
+            self.model.appendRow([name, length, person])
         self.videos.setColumnWidth(1, 56)
+        self.videos.setColumnWidth(PERSON_COLUMN, 62)
+        # A library without pose says nothing about people: no empty column for it.
+        self.videos.setColumnHidden(
+            PERSON_COLUMN, all(getattr(e, "has_person", None) is None for e in entries)
+        )
         self.failures.clear()
         for path, reason in status.failures:
             # The reason usually repeats the full path; the name is enough here.
@@ -243,7 +281,7 @@ class LibraryPanel(QtWidgets.QWidget):
         self.summary.setText(f"{status.videos} videos: " + ", ".join(parts))
         self.overall.setRange(0, max(status.videos, 1))
         self.overall.setValue(status.indexed + status.failed)
-        self.overall.setFormat("%v / %m videos")
+        self.overall.setFormat("%v / %m videos" if status.videos else "no videos")
 
     def set_thumbnails(self, thumbs: dict[str, QtGui.QImage]) -> None:
         """Attach thumbnails (keyed by path) to the listed videos."""
@@ -261,3 +299,10 @@ class LibraryPanel(QtWidgets.QWidget):
     def visible_names(self) -> list[str]:
         """Names in the video list after filtering (for tests)."""
         return [self.proxy.index(r, 0).data() for r in range(self.proxy.rowCount())]
+
+    def person_cells(self) -> dict[str, str]:
+        """Person-column text by video path (for tests)."""
+        return {
+            self.model.item(r, 0).data(PATH_ROLE): self.model.item(r, PERSON_COLUMN).text()
+            for r in range(self.model.rowCount())
+        }

@@ -4,6 +4,10 @@ Every library call, query, thumbnail and export runs as a job on :class:`JobRunn
 (library calls on their own one-thread lane); the GUI thread only shows results.
 Closing the window cancels every job and waits for it, stops the decoders and closes
 the library.
+
+While the library has no videos the centre shows the first-run panel (open the demo
+library, or add a folder). Notices above the centre say what the user should know once:
+running on the CPU, a weights file that failed and the encoder used instead.
 """
 
 from __future__ import annotations
@@ -21,13 +25,32 @@ from avr_gui.gui import settings as S
 from avr_gui.gui.about import show_about
 from avr_gui.gui.alignment_view import AlignmentView
 from avr_gui.gui.candidates import CandidatesView, make_strips, strip_times
-from avr_gui.gui.export_actions import KINDS, export_job, export_unavailable_reason
+from avr_gui.gui.export_actions import (
+    KINDS,
+    export_job,
+    export_unavailable_reason,
+    skeleton_export_supported,
+)
+from avr_gui.gui.first_run import (
+    DEMO_QUERY,
+    FirstRunPanel,
+    default_demo_dir,
+    demo_job,
+    demo_ready,
+)
 from avr_gui.gui.library_panel import LibraryPanel, make_thumbnails
+from avr_gui.gui.notices import NoticeBar
 from avr_gui.gui.player import SyncedPlayer, TimeMap, ViewMode
 from avr_gui.gui.query_panel import QueryPanel
 from avr_gui.gui.workers import JobHandle, JobRunner
 
 LIB = "library"
+#: Export kind the "draw skeletons" option applies to (the two clips side by side).
+COMPARISON = "side-by-side"
+CPU_NOTICE = (
+    "No GPU found: features are computed on the CPU. Everything works the same; "
+    "indexing a large library just takes longer."
+)
 
 
 def default_index_dir() -> str:
@@ -56,6 +79,13 @@ class MainWindow(QtWidgets.QMainWindow):
         the index's own, or the project default for a new one.
     settings : QSettings, optional
         Window-state store (tests pass a temporary INI file).
+    weights : str, optional
+        Model or weights file for ``backend``; if it cannot be loaded, a notice says why
+        and which encoder is used instead.
+    demo_dir : str, optional
+        Where "Open the demo library" builds the demo (default :func:`default_demo_dir`).
+    demo_backend : str, optional
+        Frame encoder of the demo library (default: the demo's own, the product default).
     """
 
     def __init__(
@@ -63,23 +93,37 @@ class MainWindow(QtWidgets.QMainWindow):
         index_dir: str | None = None,
         backend: str | None = None,
         settings: QtCore.QSettings | None = None,
+        *,
+        weights: str | None = None,
+        demo_dir: str | None = None,
+        demo_backend: str | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("AvrStudioMain")
         self.setWindowTitle(f"AVR Studio {__version__}")
         self.index_dir = index_dir or default_index_dir()
         self.backend = backend
+        self.weights = weights
+        # The user's own library, to come back to from the demo.
+        self.home = (self.index_dir, backend, weights)
+        self.demo_dir = demo_dir or default_demo_dir()
+        self.demo_backend = demo_backend
         self.settings = settings if settings is not None else S.open_settings()
         self.runner = JobRunner(threads=2, parent=self)
         self.library: Any = None
         self.encoder_name: str | None = None
+        self.device: str | None = None
         self.entries: list[Any] = []
         self.result: Any = None
         self.match: Any = None
         self.query_path: str | None = None
+        self.query_pose: Any = None
+        self.poses: dict[str, Any] = {}
         self.last_error: str | None = None
         self.index_job: JobHandle | None = None
         self.query_job: JobHandle | None = None
+        self.demo_job: JobHandle | None = None
+        self._library_empty = False
         self._closing = False
         self._on_open: list = []
         self._build()
@@ -109,12 +153,26 @@ class MainWindow(QtWidgets.QMainWindow):
         self.alignment = AlignmentView()
         self.player = SyncedPlayer()
 
-        central = QtWidgets.QWidget()
-        v = QtWidgets.QVBoxLayout(central)
+        self.first_run = FirstRunPanel()
+        self.first_run.set_demo_ready(demo_ready(self.demo_dir, self.demo_backend))
+        self.notices = NoticeBar()
+
+        workspace = QtWidgets.QWidget()
+        v = QtWidgets.QVBoxLayout(workspace)
         v.setContentsMargins(0, 0, 0, 0)
         v.setSpacing(0)
         v.addWidget(self.query_panel)
         v.addWidget(self.player, 1)
+        self.workspace = workspace
+        self.center = QtWidgets.QStackedWidget()
+        self.center.addWidget(workspace)
+        self.center.addWidget(self.first_run)
+        central = QtWidgets.QWidget()
+        v = QtWidgets.QVBoxLayout(central)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(0)
+        v.addWidget(self.notices)
+        v.addWidget(self.center, 1)
         self.setCentralWidget(central)
         self.library_dock = self._dock(
             "Library", "libraryDock", self.library_panel, A.LeftDockWidgetArea
@@ -126,6 +184,11 @@ class MainWindow(QtWidgets.QMainWindow):
             "Alignment", "alignmentDock", self.alignment, A.RightDockWidgetArea
         )
 
+        # First run
+        fr = self.first_run
+        fr.demo_requested.connect(self.open_demo)
+        fr.add_folder_requested.connect(self.library_panel._choose_folder)
+        fr.cancel_requested.connect(self.cancel_demo)
         # Library panel
         lp = self.library_panel
         lp.add_folder_requested.connect(self.add_folder)
@@ -150,6 +213,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_actions()
         self.status_jobs = QtWidgets.QLabel("")
         self.statusBar().addPermanentWidget(self.status_jobs)
+        self.status_version = QtWidgets.QLabel(f"AVR Studio {__version__}")
+        self.status_version.setObjectName("statusVersion")
+        self.statusBar().addPermanentWidget(self.status_version)
         self.statusBar().showMessage("Opening the library…")
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QtGui.QAction:
@@ -174,6 +240,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.about_action = self._action(
             "&About AVR Studio", lambda: show_about(self, self.encoder_name)
         )
+        self.demo_action = self._action(
+            "Open the &demo library", self.open_demo, tip="Build (once) and open a demo library"
+        )
+        self.skeleton_export_action = QtGui.QAction("Draw skeletons in the side-by-side", self)
+        self.skeleton_export_action.setCheckable(True)
+        self.skeleton_export_action.setChecked(True)
+        self._skeleton_export_ok = skeleton_export_supported()
         reason = export_unavailable_reason()
         self.export_actions: dict[str, QtGui.QAction] = {}
         for label, kind, filt in KINDS:
@@ -191,6 +264,11 @@ class MainWindow(QtWidgets.QMainWindow):
         export_menu.setToolTipsVisible(True)
         for a in self.export_actions.values():
             export_menu.addAction(a)
+        export_menu.addSeparator()
+        export_menu.addAction(self.skeleton_export_action)
+        self._update_skeleton_export()
+        file_menu.addSeparator()
+        file_menu.addAction(self.demo_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = self.menuBar().addMenu("&View")
@@ -229,6 +307,7 @@ class MainWindow(QtWidgets.QMainWindow):
         speed = int(S.ui_value(self.settings, "speed_index", self.player.speed.currentIndex(), int))
         if 0 <= speed < self.player.speed.count():
             self.player.speed.setCurrentIndex(speed)
+        self.player.skeleton_box.setChecked(bool(S.ui_value(self.settings, "skeleton", True, bool)))
 
     def _default_dock_sizes(self) -> None:
         H, V = QtCore.Qt.Orientation.Horizontal, QtCore.Qt.Orientation.Vertical
@@ -243,6 +322,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 "mode": self.player.canvas.mode.value,
                 "loop": self.player.loop_box.isChecked(),
                 "speed_index": self.player.speed.currentIndex(),
+                "skeleton": self.player.skeleton_box.isChecked(),
             },
         )
 
@@ -269,32 +349,93 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ library
 
-    def _open_library(self) -> None:
-        index_dir, backend = self.index_dir, self.backend
-
-        def job(progress, cancel):
-            from avr_gui.core.features import get_encoder
-            from avr_gui.core.library import Library
-
-            encoder = get_encoder(backend) if backend else None
-            lib = Library.open(index_dir, encoder=encoder)
-            return lib, _snapshot(lib)
-
-        h = self._submit("Opening library", job, lane=LIB)
+    def _open_library(self) -> JobHandle:
+        index_dir, backend, weights = self.index_dir, self.backend, self.weights
+        h = self._submit(
+            "Opening library", lambda p, c: _open(index_dir, backend, weights), lane=LIB
+        )
         h.finished.connect(self._on_library_opened)
+        h.failed.connect(self._on_library_failed)
+        return h
 
     def _on_library_opened(self, result) -> None:
-        lib, snap = result
+        lib, snap, notes, device = result
         if self._closing:
             lib.close()
             return
         self.library = lib
         self.encoder_name = lib.encoder_name or self.backend
+        self.first_run.set_can_add_folder(True)
+        self._show_device(device)
+        for key, text, level in notes:
+            self.notices.add(key, text, level)
         self._show_snapshot(snap)
+        self.library_dock.setWindowTitle("Library (demo)" if self.showing_demo else "Library")
         self.statusBar().showMessage(f"Library: {self.index_dir}", 5000)
         callbacks, self._on_open = self._on_open, []
         for cb in callbacks:
             cb()
+
+    def _on_library_failed(self, exc: object, tb: str) -> None:
+        self._on_open = []  # what waited for this library will not happen
+        self._library_empty = True
+        self.first_run.set_can_add_folder(False, "The library could not be opened")
+        self.first_run.show_message(
+            f"The library in {self.index_dir} could not be opened: {_error_text(exc)}",
+            error=True,
+        )
+        self._update_center()
+
+    def _show_device(self, device: str | None) -> None:
+        if device is None:
+            return
+        self.device = device
+        shown = "CPU" if device == "cpu" else f"GPU ({device})"
+        self.status_version.setText(f"AVR Studio {__version__} · {shown}")
+        self.status_version.setToolTip(f"Features are computed on: {device}")
+        if device == "cpu" and S.first_time(self.settings, "cpu_notice"):
+            self.notices.add("device", CPU_NOTICE, "info")
+
+    def open_library(
+        self, index_dir: str, backend: str | None = None, weights: str | None = None
+    ) -> JobHandle:
+        """Close the current library and open the one in ``index_dir``.
+
+        Parameters
+        ----------
+        index_dir : str
+        backend : str, optional
+            Encoder for a new index (``None``: the index's own, or the default).
+        weights : str, optional
+            Model file for ``backend``.
+        """
+        for job in (self.index_job, self.query_job):
+            if job is not None:
+                job.cancel()
+        old, self.library = self.library, None
+        self.index_dir, self.backend, self.weights = str(index_dir), backend, weights
+        self._clear_results()
+        if old is not None:
+            # On the library lane: after whatever still uses the old library.
+            self._submit("Closing library", lambda p, c: old.close(), lane=LIB)
+        self.statusBar().showMessage(f"Opening {index_dir}…")
+        return self._open_library()
+
+    @property
+    def showing_demo(self) -> bool:
+        """Whether the open library is the demo's."""
+        return Path(self.index_dir) == Path(self.demo_dir) / "index"
+
+    def _clear_results(self) -> None:
+        self.result = None
+        self.query_path = None
+        self.query_pose = None
+        self.poses = {}
+        self.candidates.set_matches([], "Run a query to see ranked matches")
+        self.select_match(None)
+        self.player.clear()
+        self.query_panel.clear()
+        self.setWindowTitle(f"AVR Studio {__version__}")
 
     def library_opened_then(self, callback) -> None:
         """Call ``callback()`` once the library is open (now, if it already is)."""
@@ -303,9 +444,69 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             self._on_open.append(callback)
 
+    # ------------------------------------------------------------------ first run
+
+    @property
+    def first_run_visible(self) -> bool:
+        """Whether the centre shows the first-run panel."""
+        return self.center.currentWidget() is self.first_run
+
+    def _update_center(self) -> None:
+        building = self.demo_job is not None and not self.demo_job.done
+        welcome = building or (self._library_empty and self.query_path is None)
+        self.center.setCurrentWidget(self.first_run if welcome else self.workspace)
+
+    def open_demo(self) -> JobHandle | None:
+        """Build the demo library (once), open it and query it with its demo clip."""
+        if self.demo_job is not None and not self.demo_job.done:
+            return self.demo_job
+        fr = self.first_run
+        h = self._submit("Building the demo library", demo_job(self.demo_dir, self.demo_backend))
+        self.demo_job = h
+        self._update_center()  # the centre follows the demo while it is built
+        fr.set_running(True)
+        self.demo_action.setEnabled(False)
+        h.progress.connect(fr.show_progress)
+        h.finished.connect(self._on_demo_built)
+        h.cancelled.connect(lambda: fr.show_message("Cancelled: the demo library was not opened."))
+        h.failed.connect(
+            lambda exc, tb: fr.show_message(
+                f"The demo library could not be built: {_error_text(exc)}", error=True
+            )
+        )
+        h.ended.connect(self._on_demo_ended)
+        return h
+
+    def _on_demo_ended(self) -> None:
+        self.first_run.set_running(False)
+        self.demo_action.setEnabled(True)
+        self._update_center()
+
+    def cancel_demo(self) -> None:
+        """Stop building the demo library."""
+        if self.demo_job is not None:
+            self.demo_job.cancel()
+
+    def _on_demo_built(self, folder: str) -> None:
+        if self._closing:
+            return
+        self.first_run.set_demo_ready(True)
+        self.first_run.show_message("Opening the demo library…")
+        query = os.path.join(folder, DEMO_QUERY)
+        self.open_library(os.path.join(folder, "index"))
+        self._library_empty = True  # the welcome stays up until the demo library shows
+        self.library_opened_then(lambda: self._query_demo(query))
+
+    def _query_demo(self, query: str) -> None:
+        self.first_run.show_message("")
+        self.set_query(query)
+        self.run_query(query, None)
+
     def _show_snapshot(self, snap) -> None:
         folders, entries, status = snap
         self.entries = entries
+        self._library_empty = not entries
+        self._update_center()
         self.library_panel.show_state(folders, entries, status)
         missing = self.library_panel.missing_thumbnails(entries)
         if missing:
@@ -322,7 +523,12 @@ class MainWindow(QtWidgets.QMainWindow):
         return h
 
     def add_folder(self, folder: str) -> None:
-        """Add a folder to the library and index it."""
+        """Add a folder to the library and index it (the user's library, never the demo)."""
+        if self.showing_demo and Path(self.home[0]) != Path(self.index_dir):
+            self.statusBar().showMessage("Back to your own library to add the folder", 8000)
+            self.open_library(*self.home)
+            self.library_opened_then(lambda: self.add_folder(folder))
+            return
         if self.library is None:
             return
         lib = self.library
@@ -395,8 +601,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_query_chosen(self, path: str) -> None:
         self.query_path = path
+        self.query_pose = None
+        self._update_center()
         self.setWindowTitle(f"AVR Studio {__version__} — {Path(path).name}")
         self.player.load(path)
+        self._load_query_pose(path)
         known = {e.path: e.duration for e in self.entries}
         if path in known and known[path] > 0:
             self.query_panel.set_duration(known[path])
@@ -415,6 +624,20 @@ class MainWindow(QtWidgets.QMainWindow):
             lambda exc, tb: self.query_panel.message.setText(f"Cannot use this file: {exc}")
         )
 
+    def _load_query_pose(self, path: str) -> None:
+        """Show the stored skeleton of a library clip chosen as the query, if any."""
+        lib = self.library
+        if lib is None or not hasattr(lib, "pose_track"):
+            return
+        h = self._submit("Reading pose", lambda p, c: _pose_tracks(lib, [path]).get(path), lane=LIB)
+        h.finished.connect(lambda track, q=path: self._on_query_pose(q, track))
+
+    def _on_query_pose(self, path: str, track) -> None:
+        if track is None or path != self.query_path or self.match is not None:
+            return
+        self.query_pose = track
+        self.player.set_poses(track, None)
+
     def run_query(self, path: str, trim) -> JobHandle | None:
         """Search the library for ``path`` (``trim``: (in, out) seconds or None)."""
         if self.library is None:
@@ -425,7 +648,11 @@ class MainWindow(QtWidgets.QMainWindow):
         lib = self.library
 
         def job(progress, cancel):
-            return lib.query(path, trim=trim, top=10, progress=progress, cancel=cancel)
+            result = lib.query(path, trim=trim, top=10, progress=progress, cancel=cancel)
+            wanted = [str(m.path) for m in result.results]
+            if getattr(result, "query_pose", None) is None and result.query_path:
+                wanted.append(str(result.query_path))
+            return result, _pose_tracks(lib, wanted)
 
         h = self._submit("Finding matches", job, lane=LIB)
         self.query_job = h
@@ -445,8 +672,13 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.query_job is not None:
             self.query_job.cancel()
 
-    def _on_query_done(self, result) -> None:
+    def _on_query_done(self, payload) -> None:
+        result, poses = payload
         self.result = result
+        self.poses = poses
+        self.query_pose = getattr(result, "query_pose", None)
+        if self.query_pose is None:
+            self.query_pose = poses.get(str(result.query_path))
         matches = list(result.results)
         n = len(result.query.timestamps)
         self.query_panel.message.setText(
@@ -478,6 +710,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for act in self.export_actions.values():
             act.setEnabled(match is not None and self._export_reason is None)
             act.setToolTip(self._export_reason or act.text().rstrip("…"))
+        self._update_skeleton_export()
         if match is None or self.result is None:
             self.alignment.clear()
             return
@@ -498,6 +731,25 @@ class MainWindow(QtWidgets.QMainWindow):
             self.alignment.clear()
         query = self.query_path or self.result.query_path
         self.player.load(query, str(match.path), TimeMap.from_path(al.path, q_ts, m_ts))
+        self.player.set_poses(self.query_pose, self.match_pose)
+
+    @property
+    def match_pose(self) -> Any:
+        """Landmark track of the selected match (``None`` without one)."""
+        return None if self.match is None else self.poses.get(str(self.match.path))
+
+    def _update_skeleton_export(self) -> None:
+        act = self.skeleton_export_action
+        if not self._skeleton_export_ok:
+            why = "This build's export cannot draw skeletons yet"
+        elif self.match is None:
+            why = "Select a match first"
+        elif self.query_pose is None or self.match_pose is None:
+            why = "Both clips need a tracked person (a library indexed with a pose encoder)"
+        else:
+            why = ""
+        act.setEnabled(not why)
+        act.setToolTip(why or "Draw each clip's skeleton on its frames in the side-by-side export")
 
     def _on_path_changed(self, path) -> None:
         if self.match is None or self.result is None:
@@ -521,6 +773,8 @@ class MainWindow(QtWidgets.QMainWindow):
             if not out:
                 return None
         path = self.alignment.path if self.alignment.path is not None else self.match.alignment.path
+        act = self.skeleton_export_action
+        skeletons = kind == COMPARISON and act.isEnabled() and act.isChecked()
         fn = export_job(
             kind,
             self.query_path or self.result.query_path,
@@ -529,6 +783,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.result.query.timestamps,
             self.match.features.timestamps,
             out,
+            query_pose=self.query_pose if skeletons else None,
+            match_pose=self.match_pose if skeletons else None,
         )
         h = self._submit("Exporting", fn)
         h.progress.connect(lambda d, t, m: self.statusBar().showMessage(f"Exporting {d}/{t} {m}"))
@@ -555,3 +811,74 @@ class MainWindow(QtWidgets.QMainWindow):
 def _snapshot(lib) -> tuple[list[str], list[Any], Any]:
     """Folders, entries and status of ``lib`` (runs on the library lane)."""
     return [str(f) for f in lib.folders], lib.entries(), lib.status()
+
+
+def _open(
+    index_dir: str, backend: str | None, weights: str | None
+) -> tuple[Any, tuple, list[tuple[str, str, str]], str | None]:
+    """Open a library (worker job): the library, its snapshot, notices and the device.
+
+    A backend or weights file that cannot be loaded, or a backend other than the one an
+    existing index holds, does not stop the library from opening: the library keeps (or
+    gets) an encoder that works, and a notice says why and which.
+    """
+    from avr_gui.core.device import resolve_device
+    from avr_gui.core.errors import DeviceError
+    from avr_gui.core.features import DEFAULT_BACKEND, get_encoder
+    from avr_gui.core.library import EncoderMismatchError, Library
+
+    notes: list[tuple[str, str, str]] = []
+    encoder = None
+    failed: str | None = None
+    if backend:
+
+        def fell_back(message: str) -> None:
+            notes.append(("encoder", f"{message}.", "warning"))
+
+        try:
+            encoder = get_encoder(backend, weights=weights, on_fallback=fell_back)
+        except AvrError as exc:
+            failed = f"The {backend} encoder could not be loaded: {exc}"
+    try:
+        lib = Library.open(index_dir, encoder=encoder)
+    except EncoderMismatchError:
+        lib = Library.open(index_dir)
+        assert encoder is not None  # only a given encoder can mismatch
+        if lib.status().indexed == 0:
+            # Nothing indexed yet, so nothing to lose: take the encoder asked for.
+            lib.close()
+            lib = Library.open(index_dir, encoder=encoder, reindex=True)
+        else:
+            notes.append(
+                (
+                    "encoder",
+                    f"This library holds {lib.encoder_name} features and keeps that encoder; "
+                    f"{encoder.name} is not used. To switch, re-index it: "
+                    f"avr index --index {index_dir} --reindex --backend {backend}.",
+                    "warning",
+                )
+            )
+    if failed is not None:
+        used = lib.encoder_name or DEFAULT_BACKEND
+        notes.append(("encoder", f"{failed}. Using {used} instead.", "warning"))
+    try:
+        device: str | None = resolve_device()
+    except DeviceError as exc:
+        device = None
+        notes.append(("device", str(exc), "error"))
+    return lib, _snapshot(lib), notes, device
+
+
+def _pose_tracks(lib, paths: list[str]) -> dict[str, Any]:
+    """Stored landmark tracks of ``paths`` (worker job; paths without one are left out)."""
+    if not hasattr(lib, "pose_track"):  # a library core from before pose tracks
+        return {}
+    out: dict[str, Any] = {}
+    for path in paths:
+        try:
+            track = lib.pose_track(path)
+        except AvrError:
+            continue
+        if track is not None:
+            out[path] = track
+    return out

@@ -6,7 +6,8 @@ where the time map comes from the alignment path. Frame steps and nudges of one 
 change only that side's offset, so the two can be lined up by hand. Frames come from a
 :class:`~avr_gui.gui.frame_source.FrameSource` per side, decoded ahead off the GUI
 thread; a tick that finds its frame missing keeps the previous one on screen and
-counts the frame as late.
+counts the frame as late. With landmark tracks (a pose library), each side can show its
+person's skeleton over the frame (toggle: the Skeleton box or S).
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from avr_gui.core.align import time_map_table
 from avr_gui.gui.frame_source import FrameSource
+from avr_gui.gui.skeleton_overlay import (
+    MATCH_COLOUR,
+    QUERY_COLOUR,
+    landmarks_for_frame,
+    paint_skeleton,
+)
 from avr_gui.gui.theme import resource
 
 _EPS = 1e-6
@@ -101,6 +108,14 @@ class _Side:
         self.image: QtGui.QImage | None = None
         self.due: int | None = None
         self.due_since = 0.0
+        self.pose = None  # PoseTrack of this video, if the library has one
+
+    def pose_now(self) -> tuple[np.ndarray, tuple[int, int]] | None:
+        """Landmarks ``[33, 3]`` of the shown frame and the source size, if tracked."""
+        if self.pose is None or self.shown is None or self.times is None:
+            return None
+        lm = landmarks_for_frame(self.pose, float(self.times[self.shown]))
+        return None if lm is None else (lm, tuple(self.pose.frame_size))
 
     def index_at(self, t: np.ndarray | float) -> np.ndarray:
         assert self.times is not None
@@ -129,6 +144,9 @@ class VideoCanvas(QtWidgets.QWidget):
         self.right: QtGui.QImage | None = None
         self.captions = ("", "")
         self.message = "Open a query to start"
+        #: Landmarks ``[33, 3]`` and source size of the shown query / match frame.
+        self.poses: tuple = (None, None)
+        self.show_skeleton = False
         self.setMinimumSize(320, 180)
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setSizePolicy(
@@ -191,18 +209,24 @@ class VideoCanvas(QtWidgets.QWidget):
             return
         p.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, True)
         mode = self.mode if right is not None else ViewMode.SIDE_BY_SIDE
+        # Where each frame lands and the part of it that shows (for the skeletons).
+        ra = rb = clip_a = clip_b = None
         if mode == ViewMode.SIDE_BY_SIDE:
             if right is None:
-                p.drawImage(self._fit(left, video), left)
+                ra = clip_a = self._fit(left, video)
+                p.drawImage(ra, left)
             else:
                 half = video.width() / 2
                 a = QtCore.QRectF(video.x(), video.y(), half - 2, video.height())
                 b = QtCore.QRectF(video.x() + half + 2, video.y(), half - 2, video.height())
-                p.drawImage(self._fit(left, a), left)
-                p.drawImage(self._fit(right, b), right)
+                ra, rb = self._fit(left, a), self._fit(right, b)
+                clip_a, clip_b = a, b
+                p.drawImage(ra, left)
+                p.drawImage(rb, right)
         else:
             assert right is not None
             ra, rb = self._fit(left, video), self._fit(right, video)
+            clip_a = clip_b = video
             p.drawImage(ra, left)
             if mode == ViewMode.BLEND:
                 p.setOpacity(self.blend)
@@ -214,12 +238,24 @@ class VideoCanvas(QtWidgets.QWidget):
                 p.setCompositionMode(QtGui.QPainter.CompositionMode.CompositionMode_SourceOver)
             else:  # wipe: the match on the right of the handle
                 x = video.x() + self.wipe * video.width()
+                clip_a = QtCore.QRectF(video.x(), video.y(), x - video.x(), video.height())
+                clip_b = QtCore.QRectF(x, video.y(), video.right() - x, video.height())
                 p.save()
-                p.setClipRect(QtCore.QRectF(x, video.y(), video.right() - x, video.height()))
+                p.setClipRect(clip_b)
                 p.drawImage(rb, right)
                 p.restore()
                 p.setPen(QtGui.QPen(QtGui.QColor(255, 200, 60), 2))
                 p.drawLine(QtCore.QPointF(x, video.top()), QtCore.QPointF(x, video.bottom()))
+        if self.show_skeleton:
+            for pose, rect, clip, colour in (
+                (self.poses[0], ra, clip_a, QUERY_COLOUR),
+                (self.poses[1] if right is not None else None, rb, clip_b, MATCH_COLOUR),
+            ):
+                if pose is not None and rect is not None and clip is not None:
+                    p.save()
+                    p.setClipRect(clip)
+                    paint_skeleton(p, pose[0], pose[1], rect, colour)
+                    p.restore()
         p.setPen(QtGui.QColor(200, 200, 205))
         caption = QtCore.QRectF(0, self.height() - 20, self.width(), 20)
         if right is None or mode != ViewMode.SIDE_BY_SIDE:
@@ -335,11 +371,16 @@ class SyncedPlayer(QtWidgets.QWidget):
         self.blend_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.blend_slider.setRange(0, 100)
         self.blend_slider.setValue(50)
+        self.blend_slider.setMinimumWidth(60)
         self.blend_slider.setMaximumWidth(80)
         self.blend_slider.setToolTip("Opacity of the match over the query")
         self.blend_slider.valueChanged.connect(self._set_blend)
         self.blend_slider.setVisible(False)
         self.blend_slider.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.skeleton_box = QtWidgets.QCheckBox("Skeleton")
+        self.skeleton_box.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.skeleton_box.toggled.connect(self._set_skeleton)
+        self._update_skeleton_box()
 
         transport = QtWidgets.QHBoxLayout()
         transport.addWidget(
@@ -373,6 +414,7 @@ class SyncedPlayer(QtWidgets.QWidget):
         sides.addWidget(self.loop_box)
         sides.addWidget(self.mode_box)
         sides.addWidget(self.blend_slider)
+        sides.addWidget(self.skeleton_box)
         sides.addStretch(1)
         sides.addWidget(QtWidgets.QLabel("Match"))
         sides.addWidget(
@@ -431,6 +473,7 @@ class SyncedPlayer(QtWidgets.QWidget):
             self._drop(self.match)
             if match_path is not None:
                 self.match.source = self._open(match_path, self.match)
+        self._update_skeleton_box()
         self.time_map = time_map if match_path is not None else None
         self._span_request = span
         self.query.offset = self.match.offset = 0.0
@@ -471,12 +514,25 @@ class SyncedPlayer(QtWidgets.QWidget):
         side.times = None
         side.shown = None
         side.image = None
+        side.pose = None
 
     def close_sources(self) -> None:
         """Stop both decoder threads (call before the window goes away)."""
         self.pause()
         self._drop(self.query)
         self._drop(self.match)
+
+    def clear(self, message: str = "Open a query to start") -> None:
+        """Unload both videos and show ``message`` instead."""
+        self.close_sources()
+        self.time_map = None
+        self.canvas.left = self.canvas.right = None
+        self.canvas.poses = (None, None)
+        self.canvas.message = message
+        self.scrubber.setRange(0, 0)
+        self.time_label.setText(f"{_fmt(0.0)} / {_fmt(0.0)}")
+        self._update_skeleton_box()
+        self.canvas.update()
 
     def _on_source_opened(self, side: _Side, times: np.ndarray) -> None:
         side.times = np.asarray(times, dtype=np.float64)
@@ -634,6 +690,41 @@ class SyncedPlayer(QtWidgets.QWidget):
         self.canvas.blend = value / 100
         self.canvas.update()
 
+    # ------------------------------------------------------------------ pose
+
+    def set_poses(self, query_pose=None, match_pose=None) -> None:
+        """Landmark tracks (``PoseTrack`` or ``None``) of the loaded query and match.
+
+        The skeleton toggle is enabled while at least one side has a track.
+        """
+        self.query.pose = query_pose
+        self.match.pose = match_pose
+        self._update_skeleton_box()
+        self._present(force=True)
+
+    @property
+    def has_poses(self) -> bool:
+        """Whether either side has a landmark track."""
+        return self.query.pose is not None or self.match.pose is not None
+
+    def _update_skeleton_box(self) -> None:
+        self.skeleton_box.setEnabled(self.has_poses)
+        self.skeleton_box.setToolTip(
+            "Draw the tracked person's skeleton on both videos (S)"
+            if self.has_poses
+            else "No skeletons: this library was not indexed with a pose encoder "
+            "(pose-blazepose, pose-movenet or pose-fused)"
+        )
+
+    def _set_skeleton(self, on: bool) -> None:
+        self.canvas.show_skeleton = bool(on)
+        self.canvas.update()
+
+    def toggle_skeleton(self) -> None:
+        """Skeletons on or off (the S key); does nothing without landmark tracks."""
+        if self.skeleton_box.isEnabled():
+            self.skeleton_box.toggle()
+
     # ------------------------------------------------------------------ keys
 
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
@@ -668,6 +759,8 @@ class SyncedPlayer(QtWidgets.QWidget):
             self.in_point_requested.emit(self.position + self.query.offset)
         elif key == K.Key_O:
             self.out_point_requested.emit(self.position + self.query.offset)
+        elif key == K.Key_S and mods == QtCore.Qt.KeyboardModifier.NoModifier:
+            self.toggle_skeleton()
         else:
             super().keyPressEvent(event)
 
@@ -760,6 +853,10 @@ class SyncedPlayer(QtWidgets.QWidget):
         if changed or force:
             self.canvas.left = self.query.image
             self.canvas.right = self.match.image if self.match.source is not None else None
+            self.canvas.poses = (
+                self.query.pose_now(),
+                self.match.pose_now() if self.match.source is not None else None,
+            )
             self.canvas.captions = (
                 f"Query  {_fmt(tq)}  frame {qi}",
                 f"Match  {_fmt(tm)}  frame {mi}" if mi is not None else "",

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.mkv *.avi *.webm *.mpg *.mpeg *.ts);;All files (*)"
+_NO_QUERY = "Drop a video here, open one, or pick one in the library"
 
 
 class QueryPanel(QtWidgets.QWidget):
@@ -30,7 +31,7 @@ class QueryPanel(QtWidgets.QWidget):
         self.setAcceptDrops(True)
         self.path: str | None = None
         self.duration = 0.0
-        self.name = QtWidgets.QLabel("Drop a video here, open one, or pick one in the library")
+        self.name = QtWidgets.QLabel(_NO_QUERY)
         self.name.setObjectName("queryName")
         self.open_button = QtWidgets.QPushButton("Open…")
         self.open_button.setToolTip("Open a query video (Ctrl+O)")
@@ -109,6 +110,15 @@ class QueryPanel(QtWidgets.QWidget):
         self.message.setText("")
         self.set_duration(duration or 0.0)
         self.query_chosen.emit(self.path)
+
+    def clear(self) -> None:
+        """No query (as at start)."""
+        self.path = None
+        self.name.setText(_NO_QUERY)
+        self.name.setToolTip("")
+        self.run_button.setEnabled(False)
+        self.message.setText("")
+        self.set_duration(0.0)
 
     def set_duration(self, duration: float) -> None:
         """Bound the in/out points by the clip's length (s) and select the whole clip."""

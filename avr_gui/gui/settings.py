@@ -1,8 +1,8 @@
 """Window state kept between runs (Qt settings hold window state only; see DESIGN.md).
 
-Stored: main-window geometry and dock layout, the player's view mode, speed and loop,
-and the last folder a file dialog showed. App configuration (encoder, index folder)
-comes from the command line and the config layers, never from here.
+Stored: main-window geometry and dock layout, the player's view mode, speed, loop and
+skeleton toggle, and which one-time notices were shown. App configuration (encoder,
+index folder) comes from the command line and the config layers, never from here.
 """
 
 from __future__ import annotations
@@ -50,3 +50,16 @@ def ui_value(settings: QtCore.QSettings, key: str, default: object, kind: type) 
         return kind(value)
     except (TypeError, ValueError):
         return default
+
+
+def first_time(settings: QtCore.QSettings, key: str) -> bool:
+    """``True`` the first time this is asked for ``key`` in this store, then ``False``.
+
+    For notices shown once per user (e.g. "running on the CPU").
+    """
+    name = f"once/{key}"
+    if settings.value(name, False) in (True, "true"):
+        return False
+    settings.setValue(name, True)
+    settings.sync()
+    return True

@@ -18,12 +18,12 @@ def test_version_flag_exits_cleanly(capsys):
 
 
 def test_command_line():
-    args = build_parser().parse_args(
-        ["--library", "/tmp/idx", "--backend", "thumb16", "--add-folder", "a", "q.mp4"]
-    )
-    assert (args.library, args.backend, args.add_folder, args.query) == (
+    argv = "--library /tmp/idx --backend onnx --weights m.onnx --add-folder a q.mp4".split()
+    args = build_parser().parse_args(argv)
+    assert (args.library, args.backend, args.weights, args.add_folder, args.query) == (
         "/tmp/idx",
-        "thumb16",
+        "onnx",
+        "m.onnx",
         ["a"],
         "q.mp4",
     )
