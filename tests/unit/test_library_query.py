@@ -211,3 +211,34 @@ def test_coarse_pass_keeps_the_full_rate_answer() -> None:
         # Every reported number comes from the full-rate alignment.
         assert a.score == b.score and a.draq == b.draq
         np.testing.assert_array_equal(a.alignment.path, b.alignment.path)
+
+
+def test_align_columns_ranks_by_all_and_aligns_by_some() -> None:
+    from avr_gui.core.align import align
+    from avr_gui.core.library.query import rerank
+
+    rng = np.random.default_rng(4)
+    base = _arrays(1, 8, 2)[0][1]
+    n = len(base.features)
+    # Columns 0-7 say who matches (a near copy); columns 8-15 carry a second signal.
+    extra = np.cumsum(rng.standard_normal((n, 8)), axis=0).astype(np.float32)
+    q = replace(base, features=np.hstack([base.features, extra]))
+    cands = []
+    for k in range(6):
+        near = base.features + rng.normal(0, 0.2 + k, base.features.shape).astype(np.float32)
+        other = np.cumsum(rng.standard_normal((n, 8)), axis=0).astype(np.float32)
+        cands.append((f"c{k}", 0.5, replace(base, features=np.hstack([near, other]))))
+    plain = rerank(q, cands, top=3, coarse=False)
+    split = rerank(q, cands, top=3, coarse=False, align_columns=slice(8, None))
+    # Same ranking (scores from all columns) ...
+    assert [m.path for m in split] == [m.path for m in plain]
+    assert [m.score for m in split] == [m.score for m in plain]
+    # ... but each shown alignment is the one of the chosen columns, rows re-normalised.
+    for m in split:
+        f = dict((p, s) for p, _, s in cands)[m.path].features[:, 8:]
+        want = align(
+            q.features[:, 8:] / np.linalg.norm(q.features[:, 8:], axis=1, keepdims=True),
+            f / np.linalg.norm(f, axis=1, keepdims=True),
+        )
+        np.testing.assert_array_equal(m.alignment.path, want.path)
+        assert m.draq == pytest.approx(want.draq, rel=1e-6)

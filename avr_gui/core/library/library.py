@@ -22,7 +22,7 @@ from avr_gui.core.align import AlignmentOptions
 from avr_gui.core.errors import InputError
 from avr_gui.core.features.encoders import BACKENDS, DEFAULT_BACKEND, Encoder, get_encoder
 from avr_gui.core.features.pose.encoder import PoseTrack, encode_pose_video
-from avr_gui.core.features.pose.normalize import HAS_POSE_COLUMN
+from avr_gui.core.features.pose.normalize import HAS_POSE_COLUMN, POSE_DIM
 from avr_gui.core.features.sequence import FeatureSequence, encode_video
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.library.catalog import Catalog, Row
@@ -564,8 +564,18 @@ class Library:
             if row is not None and row.feature_key:
                 cands.append((path, sim, self._read(row)))
                 person[path] = row.has_person if pose else None
+        # Pose-fused features rank by pose and appearance; the alignment a user sees and
+        # exports uses the appearance block, which places frames more precisely (E1).
+        fused = self.encoder_name == "pose-fused"
         matches = rerank(
-            seq, cands, top=top, scorer=scorer, options=options, progress=progress, cancel=cancel
+            seq,
+            cands,
+            top=top,
+            scorer=scorer,
+            options=options,
+            align_columns=slice(POSE_DIM, None) if fused else None,
+            progress=progress,
+            cancel=cancel,
         )
         matches = [replace(m, has_person=person[m.path]) for m in matches]
         return QueryResult(own, seq, matches, query_pose)
