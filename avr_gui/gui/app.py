@@ -16,6 +16,9 @@ ICON = "avr-studio.svg"
 
 def create_app(argv: Sequence[str] | None = None) -> QtWidgets.QApplication:
     """The QApplication, themed and named (reuses a running one, e.g. under pytest-qt)."""
+    # Workers run numpy/numba code that takes the GIL in short bursts; a shorter switch
+    # interval (default 5 ms) hands it back to the GUI thread sooner while they run.
+    sys.setswitchinterval(0.001)
     app = QtWidgets.QApplication.instance()
     if app is None:
         app = QtWidgets.QApplication([sys.argv[0], *(argv or [])])
