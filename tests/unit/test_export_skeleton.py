@@ -27,11 +27,6 @@ from avr_gui.core.features.pose import (
     skeleton_edges,
 )
 from avr_gui.core.features.pose.draw import MATCH_COLOUR, QUERY_COLOUR
-from avr_gui.core.features.pose.models import (
-    ModelInstallError,
-    download_wheel,
-    install_pose_models,
-)
 from avr_gui.core.synth import write_video_av
 from avr_gui.core.video import FrameReader
 from avr_gui.core.video.decode import sample_frames
@@ -308,22 +303,6 @@ def test_landmarks_at_interpolates_and_respects_gaps() -> None:
 
 
 # -- a real person through the command line --------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def pose_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """BlazePose models installed from the real wheel into a test-session folder."""
-    base = tmp_path_factory.getbasetemp()
-    folder = base / "pose-models"
-    wheels = sorted((base / "mediapipe-wheel").glob("mediapipe-*.whl"))
-    try:
-        if not wheels:
-            (base / "mediapipe-wheel").mkdir(exist_ok=True)
-            wheels = [download_wheel(base / "mediapipe-wheel", timeout=300)]
-        install_pose_models(folder, wheel=wheels[0])
-    except ModelInstallError as exc:
-        pytest.skip(f"BlazePose models could not be installed (offline?): {exc}")
-    return folder
 
 
 @pytest.fixture(scope="module")

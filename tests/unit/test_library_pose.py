@@ -22,11 +22,6 @@ from avr_gui.core.features import sequence as sequence_module
 from avr_gui.core.features.encoders import ThumbnailEncoder
 from avr_gui.core.features.pose import PoseTrack, encode_pose_video
 from avr_gui.core.features.pose import encoder as pose_encoder_module
-from avr_gui.core.features.pose.models import (
-    ModelInstallError,
-    download_wheel,
-    install_pose_models,
-)
 from avr_gui.core.features.pose.normalize import HAS_POSE_COLUMN, POSE_DIM
 from avr_gui.core.library import Library, LibraryCorruptError
 from avr_gui.core.library.catalog import SCHEMA_VERSION
@@ -35,22 +30,6 @@ from avr_gui.core.video.decode import sample_frames
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 REAL = SHARED / "data" / "real"
-
-
-@pytest.fixture(scope="session")
-def pose_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """BlazePose models installed from the real wheel into a test-session folder."""
-    base = tmp_path_factory.getbasetemp()
-    folder = base / "pose-models"
-    wheels = sorted((base / "mediapipe-wheel").glob("mediapipe-*.whl"))
-    try:
-        if not wheels:
-            (base / "mediapipe-wheel").mkdir(exist_ok=True)
-            wheels = [download_wheel(base / "mediapipe-wheel", timeout=300)]
-        install_pose_models(folder, wheel=wheels[0])
-    except ModelInstallError as exc:
-        pytest.skip(f"BlazePose models could not be installed (offline?): {exc}")
-    return folder
 
 
 def excerpt(src: Path, dst: Path, start: float, seconds: float = 2.0) -> int:

@@ -28,9 +28,6 @@ from avr_gui.core.features.pose import (
 )
 from avr_gui.core.features.pose.models import (
     BLAZEPOSE_FILES,
-    ModelInstallError,
-    download_wheel,
-    install_pose_models,
 )
 from avr_gui.core.features.pose.normalize import HAS_POSE_COLUMN, POSE_DIM
 from avr_gui.core.jobs import Cancelled, CancelToken
@@ -42,22 +39,6 @@ SHARED = Path(__file__).resolve().parents[3] / "shared"
 REAL = SHARED / "data" / "real"
 MOVENET = SHARED / "models" / "movenet_lightning_int8_4.tflite"
 SHOULDERS, HIPS = [11, 12], [23, 24]
-
-
-@pytest.fixture(scope="session")
-def pose_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """BlazePose models installed from the real wheel into a test-session folder."""
-    base = tmp_path_factory.getbasetemp()
-    folder = base / "pose-models"
-    wheels = sorted((base / "mediapipe-wheel").glob("mediapipe-*.whl"))
-    try:
-        if not wheels:
-            (base / "mediapipe-wheel").mkdir(exist_ok=True)
-            wheels = [download_wheel(base / "mediapipe-wheel", timeout=300)]
-        install_pose_models(folder, wheel=wheels[0])
-    except ModelInstallError as exc:
-        pytest.skip(f"BlazePose models could not be installed (offline?): {exc}")
-    return folder
 
 
 @pytest.fixture(scope="module")
