@@ -138,94 +138,6 @@ def make_strips(rows: list[tuple[str, np.ndarray]], progress, cancel) -> dict[st
     return out
 
 
-class CandidatesModel(QtCore.QAbstractTableModel):
-    """Rows of :class:`CandidateRow`; each column sorts by its number (``SORT_ROLE``)."""
-
-    def __init__(self, parent: QtCore.QObject | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[CandidateRow] = []
-
-    def set_matches(self, matches: list[Any]) -> None:
-        """Replace the rows with library ``Match`` objects, in ranked order."""
-        self.beginResetModel()
-        self.rows = [CandidateRow.from_match(m) for m in matches]
-        self.endResetModel()
-
-    def set_strips(self, strips: dict[str, QtGui.QImage]) -> None:
-        """Attach thumbnail strips (keyed by path) and repaint the preview column."""
-        for r in self.rows:
-            if r.path in strips:
-                r.strip = strips[r.path]
-        if self.rows:
-            self.dataChanged.emit(self.index(0, 1), self.index(len(self.rows) - 1, 1))
-
-    def rowCount(self, parent: QtCore.QModelIndex = QtCore.QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QtCore.QModelIndex = QtCore.QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation, role: int = QtCore.Qt.ItemDataRole.DisplayRole):
-        if orientation == QtCore.Qt.Orientation.Horizontal:
-            if role == QtCore.Qt.ItemDataRole.DisplayRole:
-                return COLUMNS[section]
-            if role == QtCore.Qt.ItemDataRole.ToolTipRole:
-                return _HEADER_TIPS[section]
-        return None
-
-    def data(self, index: QtCore.QModelIndex, role: int = QtCore.Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        r = self.rows[index.row()]
-        c = index.column()
-        values = (
-            r.rank,
-            r.rank,
-            Path(r.path).name,
-            r.score,
-            r.draq,
-            r.dtw_cost,
-            r.similarity,
-            r.draq,
-            -1 if r.has_person is None else int(r.has_person),
-        )
-        if role == SORT_ROLE:
-            return values[c] if c != 2 else Path(r.path).name.lower()
-        if role == QtCore.Qt.ItemDataRole.DisplayRole:
-            if c == 0:
-                return str(r.rank)
-            if c == 2:
-                return Path(r.path).name
-            if c in (3, 4, 6):
-                return f"{values[c]:.3f}"
-            if c == 5:
-                return f"{r.dtw_cost:.2f}  ({r.normalized_cost:.3f}/step)"
-            if c == 7:
-                return "alignable" if r.alignable else "weak"
-            if c == PERSON_COLUMN:
-                return person_text(r.has_person)[0]
-            return None
-        if role == QtCore.Qt.ItemDataRole.ToolTipRole:
-            if c == 7:
-                return f"DRAQ {r.draq:.3f} {'≤' if r.alignable else '>'} {ALIGNABLE_DRAQ}: " + (
-                    "the optimal warp costs at most half of a random one"
-                    if r.alignable
-                    else "not clearly better than a random warp"
-                )
-            if c == PERSON_COLUMN:
-                return person_text(r.has_person)[1]
-            return r.path
-        if role == QtCore.Qt.ItemDataRole.TextAlignmentRole and c in (0, 3, 4, 5, 6):
-            return int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
-        if role == QtCore.Qt.ItemDataRole.DecorationRole and c == 1 and r.strip is not None:
-            return r.strip
-        if role == QtCore.Qt.ItemDataRole.DecorationRole and c == PERSON_COLUMN and r.has_person:
-            return person_icon()
-        if role == QtCore.Qt.ItemDataRole.ForegroundRole and c == PERSON_COLUMN:
-            return QtGui.QBrush(QtGui.QColor(130, 132, 140)) if r.has_person is False else None
-        return None
-
-
 _HEADER_TIPS = (
     "Rank by the ranking score",
     "Frames along the aligned part of the match",
@@ -239,54 +151,137 @@ _HEADER_TIPS = (
 )
 
 
-class _Delegate(QtWidgets.QStyledItemDelegate):
-    """Draws the preview strip and the alignable badge."""
+#: Role of the alignable column's word ("alignable" or "weak"), drawn as a badge.
+BADGE_ROLE = QtCore.Qt.ItemDataRole.UserRole + 2
+#: Largest preview drawn in the table (the column width less a small margin).
+STRIP_BOX = (STRIP_FRAMES * 56 - 6, STRIP_HEIGHT)
 
-    def paint(self, painter: QtGui.QPainter, option, index: QtCore.QModelIndex) -> None:
-        col = index.column()
-        if col not in (1, 7):
-            super().paint(painter, option, index)
-            return
-        self.initStyleOption(option, index)
-        style = option.widget.style() if option.widget else QtWidgets.QApplication.style()
-        option_text = option.text
-        option.text = ""
-        option.icon = QtGui.QIcon()
-        style.drawControl(QtWidgets.QStyle.ControlElement.CE_ItemViewItem, option, painter)
-        option.text = option_text
-        rect = option.rect.adjusted(3, 3, -3, -3)
-        painter.save()
-        if col == 1:
-            strip = index.data(QtCore.Qt.ItemDataRole.DecorationRole)
-            if isinstance(strip, QtGui.QImage) and not strip.isNull():
-                s = min(rect.height() / strip.height(), rect.width() / strip.width(), 1.0)
-                target = QtCore.QRectF(
-                    rect.x(),
-                    rect.y() + (rect.height() - strip.height() * s) / 2,
-                    strip.width() * s,
-                    strip.height() * s,
-                )
-                if s < 1.0:
-                    painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform)
-                painter.drawImage(target, strip)
-        else:
-            good = index.data() == "alignable"
-            text = index.data()
-            fm = painter.fontMetrics()
-            w = fm.horizontalAdvance(text) + 16
-            pill = QtCore.QRectF(rect.x(), rect.center().y() - 9, w, 18)
-            painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
-            painter.setPen(QtCore.Qt.PenStyle.NoPen)
-            painter.setBrush(QtGui.QColor(46, 160, 90) if good else QtGui.QColor(80, 80, 88))
-            painter.drawRoundedRect(pill, 9, 9)
-            painter.setPen(QtGui.QColor(255, 255, 255) if good else QtGui.QColor(190, 190, 195))
-            painter.drawText(pill, QtCore.Qt.AlignmentFlag.AlignCenter, text)
-        painter.restore()
+_RIGHT = int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
 
-    def sizeHint(self, option, index: QtCore.QModelIndex) -> QtCore.QSize:
-        if index.column() == 1:
-            return QtCore.QSize(STRIP_FRAMES * 56, STRIP_HEIGHT + 6)
-        return super().sizeHint(option, index)
+
+def fit_strip(strip: QtGui.QImage, box: tuple[int, int] = STRIP_BOX) -> QtGui.QImage:
+    """``strip`` shrunk (never enlarged) to fit ``box`` (width, height), keeping its aspect."""
+    if strip.isNull() or (strip.width() <= box[0] and strip.height() <= box[1]):
+        return strip
+    return strip.scaled(
+        box[0],
+        box[1],
+        QtCore.Qt.AspectRatioMode.KeepAspectRatio,
+        QtCore.Qt.TransformationMode.SmoothTransformation,
+    )
+
+
+_BADGES: dict[bool, QtGui.QPixmap] = {}
+
+
+def badge_pixmap(good: bool) -> QtGui.QPixmap:
+    """The rounded "alignable" / "weak" badge, drawn once per kind (GUI thread)."""
+    if good not in _BADGES:
+        text = "alignable" if good else "weak"
+        font = QtWidgets.QApplication.font()
+        fm = QtGui.QFontMetrics(font)
+        dpr = 2.0
+        w, h = fm.horizontalAdvance(text) + 16, 18
+        pix = QtGui.QPixmap(round(w * dpr), round(h * dpr))
+        pix.setDevicePixelRatio(dpr)
+        pix.fill(QtCore.Qt.GlobalColor.transparent)
+        p = QtGui.QPainter(pix)
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        p.setFont(font)
+        p.setPen(QtCore.Qt.PenStyle.NoPen)
+        p.setBrush(QtGui.QColor(46, 160, 90) if good else QtGui.QColor(80, 80, 88))
+        p.drawRoundedRect(QtCore.QRectF(0, 0, w, h), 9, 9)
+        p.setPen(QtGui.QColor(255, 255, 255) if good else QtGui.QColor(190, 190, 195))
+        p.drawText(QtCore.QRectF(0, 0, w, h), QtCore.Qt.AlignmentFlag.AlignCenter, text)
+        p.end()
+        _BADGES[good] = pix
+    return _BADGES[good]
+
+
+class CandidatesModel(QtGui.QStandardItemModel):
+    """Rows of :class:`CandidateRow`; each column sorts by its number (``SORT_ROLE``).
+
+    Every cell's text, tooltip, badge and preview is stored in the model up front, so
+    painting the table never calls back into Python: each call back has to take the
+    GIL, and while a query's workers run Python each take could wait a switch interval,
+    which made painting ten rows cost 100+ ms (``benchmarks/bench_gui.py``).
+    """
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(0, len(COLUMNS), parent)
+        self.setHorizontalHeaderLabels(list(COLUMNS))
+        for c, tip in enumerate(_HEADER_TIPS):
+            self.horizontalHeaderItem(c).setToolTip(tip)
+        self.rows: list[CandidateRow] = []
+
+    def set_matches(self, matches: list[Any]) -> None:
+        """Replace the rows with library ``Match`` objects, in ranked order."""
+        self.rows = [CandidateRow.from_match(m) for m in matches]
+        self.setRowCount(0)
+        for r in self.rows:
+            self.appendRow(_items(r))
+
+    def set_strips(self, strips: dict[str, QtGui.QImage]) -> None:
+        """Attach thumbnail strips (keyed by path) to their rows' preview cells."""
+        for k, r in enumerate(self.rows):
+            if r.path in strips:
+                r.strip = strips[r.path]
+                pix = QtGui.QPixmap.fromImage(fit_strip(r.strip))
+                self.item(k, 1).setData(pix, QtCore.Qt.ItemDataRole.DecorationRole)
+
+
+def _items(r: CandidateRow) -> list[QtGui.QStandardItem]:
+    """The cells of one row, every role filled in (see :class:`CandidatesModel`)."""
+    name = Path(r.path).name
+    person, person_tip = person_text(r.has_person)
+    text = (
+        str(r.rank),
+        "",
+        name,
+        f"{r.score:.3f}",
+        f"{r.draq:.3f}",
+        f"{r.dtw_cost:.2f}  ({r.normalized_cost:.3f}/step)",
+        f"{r.similarity:.3f}",
+        "",
+        person,
+    )
+    sort = (
+        r.rank,
+        r.rank,
+        name.lower(),
+        r.score,
+        r.draq,
+        r.dtw_cost,
+        r.similarity,
+        r.draq,
+        -1 if r.has_person is None else int(r.has_person),
+    )
+    badge = "alignable" if r.alignable else "weak"
+    tips = [r.path] * len(COLUMNS)
+    tips[7] = f"DRAQ {r.draq:.3f} {'≤' if r.alignable else '>'} {ALIGNABLE_DRAQ}: " + (
+        "the optimal warp costs at most half of a random one"
+        if r.alignable
+        else "not clearly better than a random warp"
+    )
+    tips[PERSON_COLUMN] = person_tip
+    flags = QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsSelectable
+    items = []
+    for c in range(len(COLUMNS)):
+        it = QtGui.QStandardItem(text[c])
+        it.setFlags(flags)
+        it.setData(sort[c], SORT_ROLE)
+        it.setToolTip(tips[c])
+        if c in (0, 3, 4, 5, 6):
+            it.setData(_RIGHT, QtCore.Qt.ItemDataRole.TextAlignmentRole)
+        items.append(it)
+    items[7].setData(badge, BADGE_ROLE)
+    items[7].setData(badge, QtCore.Qt.ItemDataRole.AccessibleTextRole)
+    items[7].setData(badge_pixmap(r.alignable), QtCore.Qt.ItemDataRole.DecorationRole)
+    if r.has_person:
+        items[PERSON_COLUMN].setIcon(person_icon())
+    elif r.has_person is False:
+        items[PERSON_COLUMN].setForeground(QtGui.QBrush(QtGui.QColor(130, 132, 140)))
+    return items
 
 
 class CandidatesView(QtWidgets.QWidget):
@@ -313,7 +308,6 @@ class CandidatesView(QtWidgets.QWidget):
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setItemDelegate(_Delegate(self.table))
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(STRIP_HEIGHT + 8)
         self.table.setAlternatingRowColors(True)

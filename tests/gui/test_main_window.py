@@ -14,7 +14,7 @@ from PySide6 import QtCore
 from avr_gui import __version__
 from avr_gui.core.video import probe
 from avr_gui.gui.about import about_text
-from avr_gui.gui.candidates import ALIGNABLE_DRAQ
+from avr_gui.gui.candidates import ALIGNABLE_DRAQ, BADGE_ROLE
 from avr_gui.gui.main_window import MainWindow
 from avr_gui.gui.player import ViewMode
 
@@ -69,7 +69,8 @@ def test_query_select_click_play(indexed, qtbot, library_folder):
     assert top.path.endswith("warped take ü.mp4")  # the same action, re-timed
     assert top.draq <= ALIGNABLE_DRAQ and top.alignable
     idx = cands.proxy.index(0, 7)
-    assert idx.data() == "alignable"
+    assert idx.data(BADGE_ROLE) == "alignable"
+    assert idx.data(QtCore.Qt.ItemDataRole.DecorationRole) is not None  # the badge
     assert cands.proxy.index(0, 4).data() == f"{top.draq:.3f}"
     others = [cands.row_of_view(r) for r in range(1, n)]
     assert all(not r.alignable for r in others)
