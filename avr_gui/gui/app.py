@@ -9,19 +9,27 @@ from collections.abc import Sequence
 from PySide6 import QtGui, QtWidgets
 
 from avr_gui import __version__
+from avr_gui.gui.binding_check import QtBindingError, check_binding
 from avr_gui.gui.theme import apply_theme, resource
 
 ICON = "avr-studio.svg"
 
 
 def create_app(argv: Sequence[str] | None = None) -> QtWidgets.QApplication:
-    """The QApplication, themed and named (reuses a running one, e.g. under pytest-qt)."""
+    """The QApplication, themed and named (reuses a running one, e.g. under pytest-qt).
+
+    Raises
+    ------
+    avr_gui.gui.binding_check.QtBindingError
+        The installed PySide6 would crash the app (see that module).
+    """
     # Workers run numpy/numba code that takes the GIL in short bursts; a shorter switch
     # interval (default 5 ms) hands it back to the GUI thread sooner while they run.
     sys.setswitchinterval(0.001)
     app = QtWidgets.QApplication.instance()
     if app is None:
         app = QtWidgets.QApplication([sys.argv[0], *(argv or [])])
+    check_binding()
     app.setApplicationName("AVR Studio")
     app.setOrganizationName("AVR Studio")
     app.setApplicationVersion(__version__)
@@ -61,7 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``avr-gui``."""
     args, qt_args = build_parser().parse_known_args(argv)
-    app = create_app(qt_args)
+    try:
+        app = create_app(qt_args)
+    except QtBindingError as exc:
+        print(f"avr-gui: {exc}", file=sys.stderr)
+        return 2
     from avr_gui.gui.main_window import MainWindow
 
     win = MainWindow(index_dir=args.library, backend=args.backend, weights=args.weights)
