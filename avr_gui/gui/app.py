@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from PySide6 import QtGui, QtWidgets
 
 from avr_gui import __version__
+from avr_gui.core.align.warmup import warm_up
 from avr_gui.gui.binding_check import QtBindingError, check_binding
 from avr_gui.gui.theme import apply_theme, resource
 
@@ -30,6 +31,11 @@ def create_app(argv: Sequence[str] | None = None) -> QtWidgets.QApplication:
     if app is None:
         app = QtWidgets.QApplication([sys.argv[0], *(argv or [])])
     check_binding()
+    # Before any window exists (~0.7 s): numba's start-up in the first indexing or
+    # query job held the GIL, and so the GUI thread, for ~100 ms at a time
+    # (avr_gui/core/align/warmup.py). A thread doing it while the window is built
+    # finished no sooner: both are GIL-bound Python.
+    warm_up()
     app.setApplicationName("AVR Studio")
     app.setOrganizationName("AVR Studio")
     app.setApplicationVersion(__version__)

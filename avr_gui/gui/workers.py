@@ -13,6 +13,8 @@ to the thread that opened it) happens on the same thread, one at a time.
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -28,6 +30,33 @@ JobFn = Callable[[ProgressCallback, CancelToken], Any]
 # Progress reports closer together than this are coalesced: a job that reports every
 # frame would otherwise flood the GUI thread's event queue with thousands of events.
 _PROGRESS_INTERVAL_S = 0.05
+#: Nice value of job threads (Linux: per thread, inherited by threads they start).
+WORKER_NICE = 10
+
+
+def lower_thread_priority(nice: int | None = None) -> bool:
+    """Give the calling thread (and the threads it starts) ``nice`` (:data:`WORKER_NICE`).
+
+    Jobs are background work: on 2 cores, indexing or a query at the GUI thread's
+    priority held it off a core for 80+ ms at a time. Linux applies nice per thread;
+    elsewhere (or when not permitted) this does nothing.
+
+    Returns
+    -------
+    bool
+        Whether the priority was changed.
+    """
+    nice = WORKER_NICE if nice is None else nice
+    if not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        if os.getpriority(os.PRIO_PROCESS, tid) >= nice:
+            return False
+        os.setpriority(os.PRIO_PROCESS, tid, nice)
+    except OSError:
+        return False
+    return True
 
 
 class _Bridge(QtCore.QObject):
@@ -111,6 +140,7 @@ class _Runnable(QtCore.QRunnable):
         self.setAutoDelete(True)
 
     def run(self) -> None:  # worker thread
+        lower_thread_priority()
         last = 0.0
         bridge = self.bridge
 

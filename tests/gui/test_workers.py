@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 
@@ -121,3 +122,32 @@ def test_unexpected_exceptions_do_not_kill_the_pool(qtbot, lane):
         pass
     assert sig.args == ["fine"]
     qtbot.waitUntil(lambda: bad.done, timeout=5000)
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread nice is Linux only")
+def test_jobs_run_below_the_gui_threads_priority(qtbot):
+    from avr_gui.gui.workers import WORKER_NICE
+
+    runner = JobRunner()
+    gui = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def job(progress, cancel):
+        me = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        # Threads a job starts (decoders, numba/torch pools) inherit its priority.
+        child = {}
+        t = threading.Thread(
+            target=lambda: child.update(
+                nice=os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            )
+        )
+        t.start()
+        t.join()
+        return me, child["nice"]
+
+    h = runner.submit("nice", job, lane="lib")
+    with qtbot.waitSignal(h.finished, timeout=5000) as sig:
+        pass
+    me, child = sig.args[0]
+    assert me == max(gui, WORKER_NICE) and child == me
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == gui  # untouched
+    assert runner.wait(1000)
