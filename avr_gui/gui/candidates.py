@@ -284,6 +284,30 @@ def _items(r: CandidateRow) -> list[QtGui.QStandardItem]:
     return items
 
 
+class _PixmapDelegate(QtWidgets.QStyledItemDelegate):
+    """Draws a cell's pixmap (preview strip, badge) untinted, also in the selected row.
+
+    Only on the two pixmap columns: the style would tint a selected row's decoration
+    with the highlight colour, and a thumbnail should keep its true colours.
+    """
+
+    def paint(self, painter: QtGui.QPainter, option, index: QtCore.QModelIndex) -> None:
+        opt = QtWidgets.QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        pix = index.data(QtCore.Qt.ItemDataRole.DecorationRole)
+        opt.icon = QtGui.QIcon()
+        opt.text = ""
+        opt.features &= ~QtWidgets.QStyleOptionViewItem.ViewItemFeature.HasDecoration
+        style = opt.widget.style() if opt.widget else QtWidgets.QApplication.style()
+        style.drawControl(QtWidgets.QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        if isinstance(pix, QtGui.QPixmap) and not pix.isNull():
+            size = pix.deviceIndependentSize()
+            r = opt.rect
+            painter.drawPixmap(
+                QtCore.QPointF(r.x() + 3, r.y() + (r.height() - size.height()) / 2), pix
+            )
+
+
 class CandidatesView(QtWidgets.QWidget):
     """The ranked matches; selecting one emits :attr:`selected`.
 
@@ -308,6 +332,9 @@ class CandidatesView(QtWidgets.QWidget):
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self._pixmaps = _PixmapDelegate(self.table)
+        self.table.setItemDelegateForColumn(1, self._pixmaps)
+        self.table.setItemDelegateForColumn(7, self._pixmaps)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(STRIP_HEIGHT + 8)
         self.table.setAlternatingRowColors(True)

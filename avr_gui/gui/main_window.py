@@ -61,6 +61,20 @@ def default_index_dir() -> str:
     return os.path.join(base or os.path.expanduser("~/.avr-studio"), "library")
 
 
+def index_message(summary) -> str:
+    """Status-bar text after indexing (an ``IndexSummary``): what this run did."""
+    parts = [f"{summary.encoded} encoded", f"{summary.unchanged} unchanged"]
+    if summary.moved:
+        parts.append(f"{summary.moved} moved")
+    if summary.removed:
+        parts.append(f"{summary.removed} removed")
+    parts.append(f"{summary.failed} failed")
+    return (
+        f"Indexed in {summary.seconds:.1f} s: {', '.join(parts)} "
+        f"({summary.indexed} of {summary.videos} videos searchable)"
+    )
+
+
 def _error_text(exc: object) -> str:
     if isinstance(exc, AvrError):
         return str(exc)
@@ -576,11 +590,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_indexed(self, result) -> None:
         summary, snap = result
         self._show_snapshot(snap)
-        self.statusBar().showMessage(
-            f"Indexed {summary.indexed} new, {summary.unchanged} unchanged, "
-            f"{summary.failed} failed in {summary.seconds:.1f} s",
-            8000,
-        )
+        self.statusBar().showMessage(index_message(summary), 8000)
 
     def _on_index_ended(self) -> None:
         self.library_panel.set_busy(False)

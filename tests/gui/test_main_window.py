@@ -46,6 +46,9 @@ def test_index_shows_videos_failures_and_filter(indexed, qtbot, library_folder):
     assert "empty.mp4:" in failures and "truncated" in failures
     assert str(library_folder) not in failures  # the name is enough, no repeated path
     assert panel.overall.value() == panel.overall.maximum() == 6
+    # The status bar says what this run did: 4 clips encoded, 2 failures, none unchanged.
+    status = win.statusBar().currentMessage()
+    assert "4 encoded, 0 unchanged, 2 failed (4 of 6 videos searchable)" in status, status
     panel.filter.setText("TAKE")
     assert sorted(panel.visible_names()) == ["query take.mp4", "warped take ü.mp4"]
     panel.filter.setText("")
