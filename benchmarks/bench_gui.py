@@ -14,6 +14,9 @@
    time in that gap. Measured with the app idle (control: the machine's own load), while
    the real main window indexes a generated library (``--backend``; 12 small clips and
    the two 720p clips) and while it runs a query until the best match is on screen.
+3. **Start-up** (``--startup N``): N fresh processes, each timing ``create_app`` (which
+   loads the compiled kernels before any window exists) and the main window until its
+   library is open.
 """
 
 from __future__ import annotations
@@ -230,12 +233,55 @@ def bench_stalls(
     }
 
 
+_STARTUP = """
+import json, os, sys, tempfile, time
+t0 = time.perf_counter()
+import avr_gui.gui.app as A
+if not WARM:
+    A.warm_up = lambda: 0.0
+app = A.create_app([])
+t1 = time.perf_counter()
+from avr_gui.gui import settings as S
+from avr_gui.gui.main_window import MainWindow
+d = tempfile.mkdtemp(prefix="bench-start-")
+win = MainWindow(index_dir=d + "/index", backend="thumb16", settings=S.open_settings(d + "/s.ini"))
+win.show()
+while win.library is None:
+    app.processEvents()
+    time.sleep(0.002)
+print(json.dumps({"create_app_s": t1 - t0, "window_and_library_open_s": time.perf_counter() - t0}))
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+def bench_startup(runs: int) -> dict:
+    """Seconds from a fresh interpreter to the app object, and to an open library.
+
+    Alternates runs with and without the kernel warm-up (``create_app``) so the
+    difference is measured side by side under the same machine load.
+    """
+    import subprocess
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    rows: dict[str, list[dict]] = {"with_warm_up": [], "without_warm_up": []}
+    for _ in range(runs):
+        for name, warm in (("with_warm_up", True), ("without_warm_up", False)):
+            code = f"WARM = {warm}\n" + _STARTUP
+            out = subprocess.run(
+                [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+            )
+            rows[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {name: {k: [round(r[k], 3) for r in rs] for k in rs[0]} for name, rs in rows.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--backend", default="thumb16")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("--skip-playback", action="store_true")
+    ap.add_argument("--startup", type=int, default=0, metavar="N", help="N start-up runs")
     args = ap.parse_args(argv)
     app = create_app([])
     out: dict = {
@@ -243,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_at_start": os.getloadavg(),
         "qpa": QtWidgets.QApplication.platformName(),
     }
+    if args.startup:
+        out["startup"] = bench_startup(args.startup)
+        print(json.dumps(out["startup"], indent=1), flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-gui-") as tmp:
         work = Path(tmp)
         if not args.skip_playback:
