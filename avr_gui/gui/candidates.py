@@ -132,7 +132,8 @@ def make_strips(rows: list[tuple[str, np.ndarray]], progress, cancel) -> dict[st
         check(cancel)
         progress(k, len(rows), Path(path).name)
         try:
-            out[path] = to_qimage(thumbnail_strip(path, times))
+            # Scaled here, off the GUI thread (QImage is safe to use in any thread).
+            out[path] = fit_strip(to_qimage(thumbnail_strip(path, times)))
         except AvrError:
             continue
     return out
@@ -226,7 +227,7 @@ class CandidatesModel(QtGui.QStandardItemModel):
         for k, r in enumerate(self.rows):
             if r.path in strips:
                 r.strip = strips[r.path]
-                pix = QtGui.QPixmap.fromImage(fit_strip(r.strip))
+                pix = QtGui.QPixmap.fromImage(fit_strip(r.strip))  # no-op if fitted
                 self.item(k, 1).setData(pix, QtCore.Qt.ItemDataRole.DecorationRole)
 
 
