@@ -19,8 +19,10 @@ def _smoke() -> int:
 
     from avr_gui.gui.app import create_app
     from avr_gui.gui.main_window import MainWindow
+    from avr_gui.gui.splash import warm_up_with_splash
 
-    app = create_app([])
+    app = create_app([], warm=False)
+    print(f"kernels ready after {warm_up_with_splash(app):.1f} s", flush=True)
     with tempfile.TemporaryDirectory(prefix="avr-smoke-") as tmp:
         win = MainWindow(index_dir=tmp, backend="thumb16")
         win.show()

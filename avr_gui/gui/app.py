@@ -16,8 +16,16 @@ from avr_gui.gui.theme import apply_theme, resource
 ICON = "avr-studio.svg"
 
 
-def create_app(argv: Sequence[str] | None = None) -> QtWidgets.QApplication:
+def create_app(argv: Sequence[str] | None = None, *, warm: bool = True) -> QtWidgets.QApplication:
     """The QApplication, themed and named (reuses a running one, e.g. under pytest-qt).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Qt's own arguments.
+    warm : bool
+        Load the compiled kernels here, blocking (tests, tools). The app passes False
+        and loads them behind a splash (:mod:`avr_gui.gui.splash`).
 
     Raises
     ------
@@ -35,7 +43,8 @@ def create_app(argv: Sequence[str] | None = None) -> QtWidgets.QApplication:
     # query job held the GIL, and so the GUI thread, for ~100 ms at a time
     # (avr_gui/core/align/warmup.py). A thread doing it while the window is built
     # finished no sooner: both are GIL-bound Python.
-    warm_up()
+    if warm:
+        warm_up()
     app.setApplicationName("AVR Studio")
     app.setOrganizationName("AVR Studio")
     app.setApplicationVersion(__version__)
@@ -76,10 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``avr-gui``."""
     args, qt_args = build_parser().parse_known_args(argv)
     try:
-        app = create_app(qt_args)
+        app = create_app(qt_args, warm=False)
     except QtBindingError as exc:
         print(f"avr-gui: {exc}", file=sys.stderr)
         return 2
+    from avr_gui.gui.splash import warm_up_with_splash
+
+    warm_up_with_splash(app)
     from avr_gui.gui.main_window import MainWindow
 
     win = MainWindow(index_dir=args.library, backend=args.backend, weights=args.weights)
