@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import tempfile
 
@@ -33,7 +34,21 @@ def _smoke() -> int:
     return 0
 
 
+def _numba_cache() -> None:
+    """Give the bundle's compiled kernels a cache of their own (before numba loads).
+
+    A frozen app has no source files; numba then caches next to the build machine's
+    source path if that exists, and there it shared (and kept invalidating) the
+    development checkout's cache: every start recompiled (10.6 s). In its own folder
+    the first start compiles (9.4 s) and later ones load (0.5 s).
+    """
+    if getattr(sys, "frozen", False) and "NUMBA_CACHE_DIR" not in os.environ:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        os.environ["NUMBA_CACHE_DIR"] = os.path.join(base, "avr-studio", "numba")
+
+
 def main() -> int:
+    _numba_cache()
     args = sys.argv[1:]
     if args[:1] == ["--version"]:
         from avr_gui import __version__
