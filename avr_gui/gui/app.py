@@ -39,10 +39,9 @@ def create_app(argv: Sequence[str] | None = None, *, warm: bool = True) -> QtWid
     if app is None:
         app = QtWidgets.QApplication([sys.argv[0], *(argv or [])])
     check_binding()
-    # Before any window exists (~0.7 s): numba's start-up in the first indexing or
-    # query job held the GIL, and so the GUI thread, for ~100 ms at a time
-    # (avr_gui/core/align/warmup.py). A thread doing it while the window is built
-    # finished no sooner: both are GIL-bound Python.
+    # Before any window exists: numba's start-up in the first indexing or query job
+    # held the GIL, and so the GUI thread, for ~100 ms at a time
+    # (avr_gui/core/align/warmup.py). main() does it behind a splash instead.
     if warm:
         warm_up()
     app.setApplicationName("AVR Studio")

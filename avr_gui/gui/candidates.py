@@ -203,9 +203,10 @@ class CandidatesModel(QtGui.QStandardItemModel):
     """Rows of :class:`CandidateRow`; each column sorts by its number (``SORT_ROLE``).
 
     Every cell's text, tooltip, badge and preview is stored in the model up front, so
-    painting the table never calls back into Python: each call back has to take the
-    GIL, and while a query's workers run Python each take could wait a switch interval,
-    which made painting ten rows cost 100+ ms (``benchmarks/bench_gui.py``).
+    painting the table calls back into Python only for the two pixmap cells of a row
+    (:class:`_PixmapDelegate`): each call back has to take the GIL, and while a query's
+    workers run Python each take could wait a switch interval; ~750 of them per paint
+    (a Python ``data()``) made painting ten rows cost 100+ ms (``benchmarks/bench_gui.py``).
     """
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
