@@ -1,15 +1,21 @@
 # Two entry points, both from a fresh clone: `make demo` and `make test`.
 # torch is installed first from its pinned CPU build: a bare "torch" requirement with no
 # torch present would pull several GB of CUDA packages.
+# The BlazePose models (body pose) are part of the product: `setup` always runs a cheap
+# `avr models install pose --if-missing` (under a second when they are there and intact,
+# else a 36 MB download from PyPI into $AVR_MODELS_DIR or ~/.local/share/avr-studio/models).
+# Offline it warns in one line and goes on: pose features stay off until installed.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.avr-installed
+MODELS_WARNING := warning: pose models not installed, body pose features are disabled; \
+install later with: $(VENV)/bin/avr models install pose
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup models demo test lint bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) models
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +23,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q $(TORCH)
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
+
+# Phony, so it runs on every `make setup`/`demo`/`test` even when the venv stamp is fresh,
+# and notices models deleted or a changed $AVR_MODELS_DIR; idempotent, never fails.
+models: $(STAMP)
+	@$(VENV)/bin/avr models install pose --if-missing || echo "$(MODELS_WARNING)" >&2
 
 demo: setup
 	$(VENV)/bin/avr demo out/demo

@@ -16,10 +16,28 @@ def _progress(enabled: bool):
 
 
 def cmd_models_install(args: argparse.Namespace) -> int:
-    """Install a model group (``pose``: BlazePose from the MediaPipe wheel)."""
-    from avr_gui.core.features.pose.models import default_model_dir, install_pose_models
+    """Install a model group (``pose``: BlazePose from the MediaPipe wheel).
+
+    With ``--if-missing`` nothing is fetched when the models are already usable (found
+    intact in ``--dir``, or without it anywhere on the search path, the bundle's folder
+    included); one status line is printed instead.
+    """
+    from avr_gui.core.features.pose.models import (
+        default_model_dir,
+        install_pose_models,
+        pose_models_status,
+    )
 
     folder = args.dir or default_model_dir()
+    if args.if_missing:
+        ok, message = pose_models_status(args.dir)
+        if ok:
+            if args.json:
+                json.dump({"group": args.group, "installed": False, "status": message}, sys.stdout)
+                print()
+            else:
+                print(message)
+            return 0
     paths = install_pose_models(
         folder, wheel=args.wheel, force=args.force, progress=_progress(not args.json)
     )
@@ -35,21 +53,40 @@ def cmd_models_install(args: argparse.Namespace) -> int:
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
-    """List the known model files and whether they are installed and intact."""
-    from avr_gui.core.features.pose.models import default_model_dir, list_models
+    """List the known model files, whether they are installed and intact, and the status.
 
-    folder = args.dir or default_model_dir()
+    Without ``--dir`` the folder listed is the one the app would use (the first on the
+    search path holding both files), else the install folder.
+    """
+    from avr_gui.core.features.pose.models import (
+        default_model_dir,
+        find_pose_model_dir,
+        list_models,
+        model_search_path,
+        pose_models_status,
+    )
+
+    folder = args.dir or find_pose_model_dir() or default_model_dir()
     rows = list_models(folder)
+    ok, message = pose_models_status(args.dir)
     if args.json:
-        json.dump({"dir": str(folder), "models": rows}, sys.stdout, indent=2)
+        json.dump(
+            {
+                "dir": str(folder),
+                "search_path": [str(p) for p in model_search_path()],
+                "status": {"available": ok, "message": message},
+                "models": rows,
+            },
+            sys.stdout,
+            indent=2,
+        )
         print()
         return 0
     print(f"model folder: {folder}")
     for r in rows:
         state = "installed" if r["intact"] else ("DAMAGED" if r["installed"] else "missing")
         print(f"  {r['group']:5s} {r['name']:28s} {state}")
-    if not all(r["intact"] for r in rows):
-        print("install with: avr models install pose")
+    print(message)
     return 0
 
 
@@ -58,7 +95,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     mo = sub.add_parser(
         "models",
         help="install or list model files (pose models)",
-        description="Model files live in $AVR_MODELS_DIR or ~/.local/share/avr-studio/models.",
+        description="Model files are looked for in $AVR_MODELS_DIR (else "
+        "~/.local/share/avr-studio/models), then in the app bundle's own folder; "
+        "installs go to the first.",
     )
     msub = mo.add_subparsers(dest="models_command", required=True, metavar="ACTION")
     ins = msub.add_parser(
@@ -77,6 +116,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="use this mediapipe 0.10.21 wheel instead of downloading",
     )
     ins.add_argument("--force", action="store_true", help="reinstall even if intact")
+    ins.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="do nothing (print one status line) when the models are already usable",
+    )
     ins.add_argument("--json", action="store_true", help="print a JSON summary")
     ins.set_defaults(func=cmd_models_install)
     ls = msub.add_parser("list", help="list model files and their state")

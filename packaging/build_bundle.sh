@@ -4,6 +4,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 py="${PYTHON:-$root/.venv/bin/python}"
+# The BlazePose models go inside the bundle: install them (idempotent: a digest check when
+# present) into the build machine's model folder, where the spec takes them from.
+"$py" -m avr_gui.cli models install pose
 cd "$root/packaging"
 "$py" -m PyInstaller --noconfirm --clean --log-level WARN \
     --distpath "$root/dist" --workpath "$root/build/pyinstaller" avr-studio.spec
@@ -16,4 +19,14 @@ if command -v xvfb-run >/dev/null; then
 else
     QT_QPA_PLATFORM=offscreen "$app" --smoke-test
 fi
+# The bundle finds its own models: with an empty $AVR_MODELS_DIR (which replaces the user
+# folder) the only place left is the bundle's avr-models/ folder.
+empty="$(mktemp -d)"
+status="$(AVR_MODELS_DIR="$empty" "$app" cli models list)"
+rmdir "$empty"
+echo "$status"
+case "$status" in
+    *"pose models ready ("*"/_internal/avr-models)"*) ;;
+    *) echo "build_bundle.sh: the bundle does not find its pose models" >&2; exit 1 ;;
+esac
 du -sh "$root/dist/avr-studio"

@@ -6,8 +6,17 @@ The BlazePose detector and landmark model ship inside the PyPI wheel
 folder, and only the two ``.tflite`` files are extracted, checked against known
 digests and written atomically into the model folder.
 
-Model folder: ``$AVR_MODELS_DIR`` when set, else ``~/.local/share/avr-studio/models``
-(``$XDG_DATA_HOME`` honoured).
+Where the models are looked for (first folder holding both files wins):
+
+1. ``$AVR_MODELS_DIR`` when set, else the user folder ``~/.local/share/avr-studio/models``
+   (``$XDG_DATA_HOME`` honoured). This is also where ``avr models install pose`` writes,
+   so the fix every message suggests always takes effect.
+2. The folder shipped inside the app bundle (``<bundle>/_internal/avr-models``), so the
+   bundled app has body pose with no download.
+
+Files are checked against their SHA-256 when installed and again when located for use
+(:func:`blazepose_model_paths`); the check is cached per path, size and modification time,
+so it costs one read per process.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,18 +65,39 @@ BLAZEPOSE_FILES: tuple[ModelFile, ...] = (
 )
 
 INSTALL_HINT = "run `avr models install pose`"
+#: What the install costs, for messages: the Linux wheel is 35.6 MB; 9.4 MB are kept.
+DOWNLOAD_NOTE = "downloads 36 MB once from PyPI"
+#: The folder, relative to the bundle's data root (``sys._MEIPASS``), holding the models.
+BUNDLED_MODELS_SUBDIR = "avr-models"
+_CHUNK = 1 << 20
 
 
 class ModelsMissingError(WeightsError):
     """The pose models are not installed in the model folder."""
 
 
+class ModelsDamagedError(ModelsMissingError):
+    """A pose model file is present but its SHA-256 differs from the pinned one."""
+
+
 class ModelInstallError(WeightsError):
     """Fetching or extracting the pose models failed; the message says why."""
 
 
+def user_model_dir() -> Path:
+    """The per-user model folder (``$XDG_DATA_HOME/avr-studio/models``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``~/.local/share/avr-studio/models`` unless ``$XDG_DATA_HOME`` is set.
+    """
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "avr-studio" / "models"
+
+
 def default_model_dir() -> Path:
-    """The model folder: ``$AVR_MODELS_DIR``, else the user's data folder.
+    """The model folder installs write to: ``$AVR_MODELS_DIR``, else the user's folder.
 
     Returns
     -------
@@ -75,21 +106,153 @@ def default_model_dir() -> Path:
     env = os.environ.get(MODELS_ENV)
     if env:
         return Path(env).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "avr-studio" / "models"
+    return user_model_dir()
+
+
+def bundled_model_dir() -> Path | None:
+    """The model folder shipped inside a frozen (PyInstaller) app, if any.
+
+    Returns
+    -------
+    pathlib.Path or None
+        ``sys._MEIPASS / "avr-models"`` when running from the bundle and that folder
+        exists; else None.
+    """
+    root = getattr(sys, "_MEIPASS", None)
+    if not getattr(sys, "frozen", False) or not root:
+        return None
+    folder = Path(root) / BUNDLED_MODELS_SUBDIR
+    return folder if folder.is_dir() else None
+
+
+def model_search_path() -> list[Path]:
+    """The folders searched for the pose models, in order.
+
+    Returns
+    -------
+    list of pathlib.Path
+        :func:`default_model_dir` (``$AVR_MODELS_DIR`` or the user folder), then
+        :func:`bundled_model_dir` when running from the bundle.
+    """
+    out = [default_model_dir()]
+    bundled = bundled_model_dir()
+    if bundled is not None and bundled not in out:
+        out.append(bundled)
+    return out
 
 
 def _dir(model_dir: str | os.PathLike[str] | None) -> Path:
     return Path(model_dir).expanduser() if model_dir is not None else default_model_dir()
 
 
-def blazepose_model_paths(model_dir: str | os.PathLike[str] | None = None) -> tuple[Path, Path]:
-    """Paths of the installed BlazePose detector and landmark model.
+def _has_all(folder: Path) -> bool:
+    return all((folder / f.name).is_file() for f in BLAZEPOSE_FILES)
+
+
+def find_pose_model_dir(model_dir: str | os.PathLike[str] | None = None) -> Path | None:
+    """The folder whose pose models would be used, without checking their digests.
 
     Parameters
     ----------
     model_dir : path-like, optional
-        Default: :func:`default_model_dir`.
+        Look only here; default: the first folder of :func:`model_search_path` that holds
+        both files.
+
+    Returns
+    -------
+    pathlib.Path or None
+        None when no searched folder holds both files.
+    """
+    folders = [_dir(model_dir)] if model_dir is not None else model_search_path()
+    return next((f for f in folders if _has_all(f)), None)
+
+
+def _install_hint(folder: Path | None) -> str:
+    """The install command that repairs ``folder`` (``--dir`` when it is not searched)."""
+    if folder is None or folder in model_search_path():
+        return "`avr models install pose`"
+    return f"`avr models install pose --dir '{folder}'`"
+
+
+def _missing_message(folders: list[Path]) -> str:
+    hint = _install_hint(folders[0] if len(folders) == 1 else None)
+    partial = [f for f in folders if any((f / m.name).is_file() for m in BLAZEPOSE_FILES)]
+    if partial:
+        folder = partial[0]
+        gone = ", ".join(m.name for m in BLAZEPOSE_FILES if not (folder / m.name).is_file())
+        what = f"pose models incomplete ({gone} missing in {folder})"
+    else:
+        what = f"pose models not installed (looked in {', '.join(map(str, folders))})"
+    return f"{what}: body pose features are off; run {hint} ({DOWNLOAD_NOTE})"
+
+
+# (resolved path, size, mtime_ns, expected digest) -> digest matched. Files are only
+# replaced atomically (a new inode, a new mtime), so a key that is unchanged means the
+# bytes are unchanged, and a file is read once per process.
+_VERIFIED: dict[tuple[str, int, int, str], bool] = {}
+_VERIFIED_LOCK = threading.Lock()
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_intact(path: str | os.PathLike[str], sha256: str) -> bool:
+    """Whether ``path`` is a file whose SHA-256 is ``sha256`` (cached per process).
+
+    Parameters
+    ----------
+    path : path-like
+    sha256 : str
+        Expected digest, lowercase hex.
+
+    Returns
+    -------
+    bool
+        False also when the file is missing or unreadable.
+
+    Notes
+    -----
+    The answer is cached under the file's resolved path, size and modification time (ns),
+    so checking the same unchanged file again costs one ``stat``.
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+        key = (str(p.resolve()), st.st_size, st.st_mtime_ns, sha256)
+    except OSError:
+        return False
+    with _VERIFIED_LOCK:
+        known = _VERIFIED.get(key)
+    if known is not None:
+        return known
+    try:
+        ok = _file_sha256(p) == sha256
+    except OSError:
+        return False  # unreadable now; not cached, it may be readable later
+    with _VERIFIED_LOCK:
+        _VERIFIED[key] = ok
+    return ok
+
+
+def clear_verification_cache() -> None:
+    """Forget every cached digest check (tests; after editing files in place)."""
+    with _VERIFIED_LOCK:
+        _VERIFIED.clear()
+
+
+def blazepose_model_paths(model_dir: str | os.PathLike[str] | None = None) -> tuple[Path, Path]:
+    """Paths of the BlazePose detector and landmark model, checked against their digests.
+
+    Parameters
+    ----------
+    model_dir : path-like, optional
+        Look only in this folder. Default: the first folder of :func:`model_search_path`
+        holding both files (``$AVR_MODELS_DIR`` or the user folder, then the bundle's).
 
     Returns
     -------
@@ -99,17 +262,52 @@ def blazepose_model_paths(model_dir: str | os.PathLike[str] | None = None) -> tu
     Raises
     ------
     ModelsMissingError
-        Either file is missing; the message tells how to install them.
+        Either file is missing; the one-line message tells how to install them.
+    ModelsDamagedError
+        A file's SHA-256 differs from the pinned one (a subclass of
+        :class:`ModelsMissingError`); the message names the file and says to reinstall.
+
+    Notes
+    -----
+    The digest check is cached per path, size and modification time (:func:`file_intact`),
+    so only the first call in a process reads the files.
     """
-    folder = _dir(model_dir)
+    folder = find_pose_model_dir(model_dir)
+    if folder is None:
+        searched = [_dir(model_dir)] if model_dir is not None else model_search_path()
+        raise ModelsMissingError(_missing_message(searched))
     paths = tuple(folder / f.name for f in BLAZEPOSE_FILES)
-    missing = [p.name for p in paths if not p.is_file()]
-    if missing:
-        raise ModelsMissingError(
-            f"the BlazePose models are not installed ({', '.join(missing)} missing in "
-            f"{folder}): {INSTALL_HINT}"
-        )
+    for p, f in zip(paths, BLAZEPOSE_FILES, strict=True):
+        if not file_intact(p, f.sha256):
+            raise ModelsDamagedError(
+                f"{p}: the pose model file is damaged (SHA-256 mismatch): body pose "
+                f"features are off; run {_install_hint(folder)} again"
+            )
     return paths[0], paths[1]
+
+
+def pose_models_status(model_dir: str | os.PathLike[str] | None = None) -> tuple[bool, str]:
+    """Whether body pose can run here, and one line saying so (or what to do).
+
+    Parameters
+    ----------
+    model_dir : path-like, optional
+        Look only here; default: :func:`model_search_path`.
+
+    Returns
+    -------
+    available : bool
+        Both BlazePose files found and intact.
+    message : str
+        One line for a CLI or a status bar, e.g. ``"pose models ready (DIR)"`` or
+        ``"pose models not installed (...): body pose features are off; run `avr models
+        install pose` (downloads 36 MB once from PyPI)"``.
+    """
+    try:
+        det_path, _ = blazepose_model_paths(model_dir)
+    except ModelsMissingError as exc:
+        return False, str(exc)
+    return True, f"pose models ready ({det_path.parent})"
 
 
 def _sha256(data: bytes) -> str:
@@ -194,8 +392,14 @@ def download_wheel(dest: str | os.PathLike[str], *, timeout: float = 600.0) -> P
     ------
     ModelInstallError
         pip failed (offline, no wheel for this platform, ...); the message carries
-        pip's last lines.
+        pip's last lines. Also raised at once inside the app bundle, which has no pip.
     """
+    if getattr(sys, "frozen", False):
+        # In the app bundle sys.executable is the app, not a Python with pip.
+        raise ModelInstallError(
+            "the app bundle cannot run pip: fetch the wheel elsewhere with `pip download "
+            f"--no-deps {MEDIAPIPE_REQUIREMENT}` and pass it with --wheel FILE"
+        )
     cmd = [
         sys.executable,
         "-m",
@@ -272,20 +476,28 @@ def install_pose_models(
 
 
 def pose_models_intact(model_dir: str | os.PathLike[str] | None = None) -> bool:
-    """Whether both BlazePose files are present with the expected digests."""
+    """Whether both BlazePose files are present in one folder with the expected digests.
+
+    Parameters
+    ----------
+    model_dir : path-like, optional
+        Default: :func:`default_model_dir` (only that folder, not the bundle's).
+
+    Returns
+    -------
+    bool
+    """
     folder = _dir(model_dir)
-    for f in BLAZEPOSE_FILES:
-        p = folder / f.name
-        try:
-            if _sha256(p.read_bytes()) != f.sha256:
-                return False
-        except OSError:
-            return False
-    return True
+    return all(file_intact(folder / f.name, f.sha256) for f in BLAZEPOSE_FILES)
 
 
 def list_models(model_dir: str | os.PathLike[str] | None = None) -> list[dict[str, object]]:
     """What the model folder holds, for ``avr models list``.
+
+    Parameters
+    ----------
+    model_dir : path-like, optional
+        Default: :func:`default_model_dir`.
 
     Returns
     -------
@@ -298,12 +510,7 @@ def list_models(model_dir: str | os.PathLike[str] | None = None) -> list[dict[st
     for f in BLAZEPOSE_FILES:
         p = folder / f.name
         size = p.stat().st_size if p.is_file() else 0
-        intact = False
-        if size:
-            try:
-                intact = _sha256(p.read_bytes()) == f.sha256
-            except OSError:
-                intact = False
+        intact = bool(size) and file_intact(p, f.sha256)
         rows.append(
             {
                 "name": f.name,
