@@ -9,8 +9,9 @@ import numpy as np
 
 from avr_gui.core.align import Alignment, AlignmentOptions, align
 from avr_gui.core.export.framemap import FrameMap, WarpCurve, curve_from_path, frame_map
+from avr_gui.core.features.compact import from_storage
 from avr_gui.core.features.encoders import Encoder
-from avr_gui.core.features.sequence import encode_video
+from avr_gui.core.features.sequence import FeatureSequence, encode_video
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.video import FrameReader
 
@@ -67,7 +68,35 @@ def align_for_export(
         match, encoder, fps=fps, on_warning=on_warning, progress=progress, cancel=cancel
     )
     check(cancel)
-    result = align(q.features, m.features, options, keep_cost=False)
+    return align_features_for_export(query, match, q, m, options=options)
+
+
+def align_features_for_export(
+    query: str | os.PathLike[str],
+    match: str | os.PathLike[str],
+    query_features: FeatureSequence,
+    match_features: FeatureSequence,
+    *,
+    options: AlignmentOptions | None = None,
+) -> tuple[FrameMap, WarpCurve, Alignment]:
+    """:func:`align_for_export` on features already at hand (e.g. a library's).
+
+    Parameters
+    ----------
+    query, match : path-like
+        The video files the features were computed from (their frame times are read).
+    query_features, match_features : FeatureSequence
+        Features ``[n, d]`` and ``[m, d]`` of the same encoder, any float dtype (stored
+        float16 is converted), with the source timestamps of their frames.
+    options : AlignmentOptions, optional
+
+    Returns
+    -------
+    (FrameMap, WarpCurve, Alignment)
+        As :func:`align_for_export`.
+    """
+    q, m = query_features, match_features
+    result = align(from_storage(q.features), from_storage(m.features), options, keep_cost=False)
     curve = curve_from_path(result.path, q.timestamps, m.timestamps)
     with FrameReader(query) as qr, FrameReader(match) as mr:
         fmap = frame_map(curve, qr.times, mr.times)

@@ -5,6 +5,13 @@ Both formats hold one row per query frame with ``query_frame``, ``query_time``,
 each video stream's start). JSON is ``{"frames": [row, ...]}`` plus optional
 descriptive keys (``query``, ``match``) that readers may ignore.
 
+A map may also record the fingerprints of the two files it was made for (size plus a
+hash of the content, :func:`avr_gui.core.library.scan.fingerprint`, the library
+catalog's): JSON keys ``query_fingerprint`` / ``match_fingerprint``; in CSV two more
+columns of those names, filled on the first row only (a ``#`` comment line would be
+taken for the header by plain CSV readers). :func:`check_map_sources` refuses such a map
+for other files; a map without them loads but cannot be verified.
+
 :func:`load_map` also accepts the output of ``avr align --json`` (its ``time_map`` on
 sampled frames), which it returns as a :class:`WarpCurve` to be sampled per frame.
 """
@@ -16,6 +23,7 @@ import io
 import json
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +34,63 @@ from avr_gui.core.export.errors import TimeMapFileError
 from avr_gui.core.export.framemap import FrameMap, WarpCurve
 
 COLUMNS = ("query_frame", "query_time", "match_frame", "match_time")
+#: Optional columns (CSV, first row) and keys (JSON): the files the map was made for.
+FINGERPRINT_KEYS = ("query_fingerprint", "match_fingerprint")
 SUFFIXES = (".json", ".csv")
+
+Source = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class StoredMap:
+    """A time map read from disk, with the fingerprints of the files it was made for.
+
+    Attributes
+    ----------
+    map : FrameMap or WarpCurve
+        What :func:`load_map` returns.
+    query_fingerprint, match_fingerprint : str or None
+        :func:`file_fingerprint` of the query and match files at the time the map was
+        written; None in maps written without them (older versions, ``avr align``).
+    """
+
+    map: FrameMap | WarpCurve
+    query_fingerprint: str | None = None
+    match_fingerprint: str | None = None
+
+
+def file_fingerprint(path: Source) -> str:
+    """The content fingerprint of a video file, as the library catalog computes it.
+
+    Parameters
+    ----------
+    path : path-like
+
+    Returns
+    -------
+    str
+        ``"<size>-<hash>"``: the size in bytes and a BLAKE2b hash of the first and last
+        64 KiB (:func:`avr_gui.core.library.scan.fingerprint`).
+
+    Raises
+    ------
+    TimeMapFileError
+        The file cannot be read.
+    """
+    from avr_gui.core.library.scan import fingerprint
+
+    try:
+        return fingerprint(path)
+    except OSError as exc:
+        raise TimeMapFileError(
+            f"{path}: cannot read it to fingerprint ({exc.strerror or exc})"
+        ) from None
+
+
+def _fingerprints(sources: tuple[Source, Source] | None) -> dict[str, str]:
+    if sources is None:
+        return {}
+    return {k: file_fingerprint(p) for k, p in zip(FINGERPRINT_KEYS, sources, strict=True)}
 
 
 def _rows(fmap: FrameMap) -> list[dict[str, int | float]]:
@@ -44,18 +108,46 @@ def _rows(fmap: FrameMap) -> list[dict[str, int | float]]:
 
 
 def map_to_json(fmap: FrameMap, meta: dict[str, Any] | None = None) -> str:
-    """The JSON text of a frame map: ``{"frames": [...], **meta}``."""
+    """The JSON text of a frame map: ``{"frames": [...], **meta}``.
+
+    Parameters
+    ----------
+    fmap : FrameMap
+    meta : dict, optional
+        Extra top-level keys (e.g. ``query``, ``match``, the fingerprint keys).
+
+    Returns
+    -------
+    str
+    """
     doc: dict[str, Any] = {"frames": _rows(fmap)}
     doc.update(meta or {})
     return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
 
-def map_to_csv(fmap: FrameMap) -> str:
-    """The CSV text of a frame map: a header line, then one line per query frame."""
+def map_to_csv(fmap: FrameMap, fingerprints: dict[str, str] | None = None) -> str:
+    """The CSV text of a frame map: a header line, then one line per query frame.
+
+    Parameters
+    ----------
+    fmap : FrameMap
+    fingerprints : dict, optional
+        ``{"query_fingerprint": ..., "match_fingerprint": ...}``: written as two more
+        columns, filled on the first row only.
+
+    Returns
+    -------
+    str
+    """
+    prints = {k: v for k, v in (fingerprints or {}).items() if k in FINGERPRINT_KEYS}
+    extra = [k for k in FINGERPRINT_KEYS if k in prints]
+    rows: list[dict[str, Any]] = list(_rows(fmap))
+    if prints and rows:
+        rows[0] = {**rows[0], **prints}
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=(*COLUMNS, *extra), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(_rows(fmap))
+    writer.writerows(rows)
     return buf.getvalue()
 
 
@@ -67,7 +159,11 @@ def _check_suffix(path: Path) -> str:
 
 
 def save_map(
-    path: str | os.PathLike[str], fmap: FrameMap, meta: dict[str, Any] | None = None
+    path: Source,
+    fmap: FrameMap,
+    meta: dict[str, Any] | None = None,
+    *,
+    sources: tuple[Source, Source] | None = None,
 ) -> None:
     """Write a frame map atomically as JSON or CSV (chosen by the suffix).
 
@@ -78,9 +174,23 @@ def save_map(
     fmap : FrameMap
     meta : dict, optional
         Extra JSON keys (ignored for CSV), e.g. the source file names.
+    sources : (path-like, path-like), optional
+        The query and match files the map was made for: their fingerprints are stored
+        (JSON keys / CSV columns ``query_fingerprint``, ``match_fingerprint``) so that
+        :func:`check_map_sources` can refuse the map for other files later.
+
+    Raises
+    ------
+    TimeMapFileError
+        Wrong suffix, or a source file that cannot be read.
     """
     p = Path(path)
-    text = map_to_json(fmap, meta) if _check_suffix(p) == ".json" else map_to_csv(fmap)
+    suffix = _check_suffix(p)
+    prints = _fingerprints(sources)
+    if suffix == ".json":
+        text = map_to_json(fmap, {**(meta or {}), **prints})
+    else:
+        text = map_to_csv(fmap, prints)
     write_text(p, text)
 
 
@@ -131,7 +241,7 @@ def _curve_from_align_json(rows: list[Any], source: str) -> WarpCurve:
         raise TimeMapFileError(f"{source}: not a usable `avr align` time map ({exc})") from None
 
 
-def load_map(path: str | os.PathLike[str]) -> FrameMap | WarpCurve:
+def load_map(path: Source) -> FrameMap | WarpCurve:
     """Read a stored time map.
 
     Parameters
@@ -145,6 +255,38 @@ def load_map(path: str | os.PathLike[str]) -> FrameMap | WarpCurve:
     FrameMap or WarpCurve
         A :class:`FrameMap` for a per-frame map; a :class:`WarpCurve` (seconds to
         seconds, on sampled frames) for ``avr align`` output.
+
+    Raises
+    ------
+    TimeMapFileError
+        Missing, unreadable or malformed file.
+
+    See Also
+    --------
+    read_map : the same, with the fingerprints of the files the map was made for.
+    """
+    return read_map(path).map
+
+
+def _fingerprint_value(value: object, where: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise TimeMapFileError(f"{where}: {value!r} is not a file fingerprint")
+    return value
+
+
+def read_map(path: Source) -> StoredMap:
+    """Read a stored time map and the fingerprints of the files it was made for.
+
+    Parameters
+    ----------
+    path : path-like
+        As for :func:`load_map`.
+
+    Returns
+    -------
+    StoredMap
 
     Raises
     ------
@@ -165,13 +307,65 @@ def load_map(path: str | os.PathLike[str]) -> FrameMap | WarpCurve:
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise TimeMapFileError(f"{source}: CSV header lacks {', '.join(missing)}")
-        return _from_rows(list(reader), source)
+        rows = list(reader)
+        first = rows[0] if rows else {}
+        q, m = (_fingerprint_value(first.get(k), f"{source}: {k}") for k in FINGERPRINT_KEYS)
+        return StoredMap(_from_rows(rows, source), q, m)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise TimeMapFileError(f"{source}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
     if isinstance(doc, dict) and isinstance(doc.get("frames"), list):
-        return _from_rows(doc["frames"], source)
+        q, m = (_fingerprint_value(doc.get(k), f"{source}: {k}") for k in FINGERPRINT_KEYS)
+        return StoredMap(_from_rows(doc["frames"], source), q, m)
     if isinstance(doc, dict) and isinstance(doc.get("time_map"), list) and doc["time_map"]:
-        return _curve_from_align_json(doc["time_map"], source)
+        return StoredMap(_curve_from_align_json(doc["time_map"], source))
     raise TimeMapFileError(f'{source}: expected {{"frames": [...]}} (or `avr align --json` output)')
+
+
+def check_map_sources(stored: StoredMap, query: Source, match: Source, *, name: str = "") -> bool:
+    """Check that a stored map was made for these query and match files.
+
+    Parameters
+    ----------
+    stored : StoredMap
+        From :func:`read_map`.
+    query, match : path-like
+        The files the map is about to be used with.
+    name : str, optional
+        How to call the map in a message (e.g. its file name).
+
+    Returns
+    -------
+    bool
+        True when both recorded fingerprints match the files; False when the map
+        records none (or only one that matches): it cannot be verified.
+
+    Raises
+    ------
+    TimeMapFileError
+        A recorded fingerprint differs from its file's: the message names the file(s).
+    """
+    differs = []
+    complete = True
+    for role, recorded, path in (
+        ("query", stored.query_fingerprint, query),
+        ("match", stored.match_fingerprint, match),
+    ):
+        if recorded is None:
+            complete = False
+        elif file_fingerprint(path) != recorded:
+            differs.append((role, Path(path).name))
+    if differs:
+        where = f"{name}: " if name else ""
+        if len(differs) == 1:
+            ((role, fname),) = differs
+            what = f"another {role} file: {fname} is not the file"
+        else:
+            (_, qname), (_, mname) = differs
+            what = f"other query and match files: {qname} and {mname} are not the files"
+        raise TimeMapFileError(
+            f"{where}this time map was made for {what} it was made for (size or content "
+            "differs); align these clips again or use the ones it was made for"
+        )
+    return complete
