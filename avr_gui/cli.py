@@ -263,7 +263,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     data = Path(args.data) if args.data else _default_data()
     show = not args.json and sys.stderr.isatty()
     progress = _progress_printer(show)
-    from avr_gui.core.features import DEFAULT_BACKEND, get_encoder
+    from avr_gui.core.features import APPEARANCE_BACKEND as DEFAULT_BACKEND
+    from avr_gui.core.features import get_encoder
 
     if args.protocol == "e2":
         result = _eval_e2(args, data, progress)
@@ -312,7 +313,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _add_encoder_options(p: argparse.ArgumentParser) -> None:
-    from avr_gui.core.features.encoders import DEFAULT_BACKEND
+    from avr_gui.core.features.encoders import APPEARANCE_BACKEND as DEFAULT_BACKEND
 
     p.add_argument(
         "--backend",

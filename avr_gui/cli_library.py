@@ -33,6 +33,11 @@ def _open(args: argparse.Namespace, *, reindex: bool = False):
         from avr_gui.core.features import get_encoder
 
         encoder = get_encoder(args.backend, weights=args.weights, device=args.device)
+    elif reindex is False and getattr(args, "folders", None) is not None:
+        # A new library gets `auto` features; say so when pose is not available here.
+        from avr_gui.core.features import default_backend
+
+        default_backend(on_fallback=lambda msg: print(f"avr: note: {msg}", file=sys.stderr))
     return Library.open(args.index, encoder=encoder, reindex=reindex)
 
 
@@ -108,9 +113,17 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
         if person is not None:
             tail = f", {person['unknown']} not known (index again)" if person["unknown"] else ""
-            print(f"person   {person['true']} with a person, {person['false']} without{tail}")
-            for p in no_person or []:
-                print(f"  no person: {p}")
+            if encoder[0] == "auto":
+                print(
+                    f"features {person['true']} by body pose (a person performs), "
+                    f"{person['false']} by appearance{tail}"
+                )
+                for p in no_person or []:
+                    print(f"  appearance: {p}")
+            else:
+                print(f"person   {person['true']} with a person, {person['false']} without{tail}")
+                for p in no_person or []:
+                    print(f"  no person: {p}")
         for p, r in st.failures:
             print(f"  failed: {p}: {r}")
     return 0

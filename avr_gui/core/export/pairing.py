@@ -9,8 +9,8 @@ import numpy as np
 
 from avr_gui.core.align import Alignment, AlignmentOptions, align
 from avr_gui.core.export.framemap import FrameMap, WarpCurve, curve_from_path, frame_map
-from avr_gui.core.features.compact import from_storage
 from avr_gui.core.features.encoders import Encoder
+from avr_gui.core.features.layout import alignment_columns, alignment_view
 from avr_gui.core.features.sequence import FeatureSequence, encode_video
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.video import FrameReader
@@ -96,7 +96,11 @@ def align_features_for_export(
         As :func:`align_for_export`.
     """
     q, m = query_features, match_features
-    result = align(from_storage(q.features), from_storage(m.features), options, keep_cost=False)
+    # The same columns a library query aligns on (pose-fused / auto: appearance).
+    cols = alignment_columns(q.encoder if q.encoder == m.encoder else None)
+    result = align(
+        alignment_view(q.features, cols), alignment_view(m.features, cols), options, keep_cost=False
+    )
     curve = curve_from_path(result.path, q.timestamps, m.timestamps)
     with FrameReader(query) as qr, FrameReader(match) as mr:
         fmap = frame_map(curve, qr.times, mr.times)

@@ -8,10 +8,12 @@ from avr_gui.core.features.compact import (
     to_storage,
 )
 from avr_gui.core.features.encoders import (
+    APPEARANCE_BACKEND,
     BACKENDS,
     DEFAULT_BACKEND,
     Encoder,
     WeightsError,
+    default_backend,
     get_encoder,
 )
 from avr_gui.core.features.sequence import (
@@ -23,6 +25,7 @@ from avr_gui.core.features.sequence import (
 from avr_gui.core.features.thumbnail import thumbnail_features
 
 __all__ = [
+    "APPEARANCE_BACKEND",
     "BACKENDS",
     "DEFAULT_BACKEND",
     "ClipStandardizer",
@@ -31,6 +34,7 @@ __all__ = [
     "Projection",
     "WeightsError",
     "clip_vector",
+    "default_backend",
     "encode_video",
     "from_storage",
     "get_encoder",

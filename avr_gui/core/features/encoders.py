@@ -335,7 +335,37 @@ from avr_gui.core.features.pose.backends import POSE_BACKENDS  # noqa: E402
 
 BACKENDS.update({b.name: b for b in POSE_BACKENDS})
 
-DEFAULT_BACKEND = "effnet-lite0"
+#: The encoder of new libraries: ``auto`` (pose where a person performs, appearance
+#: elsewhere) when the pose models are installed, else :data:`APPEARANCE_BACKEND`
+#: (:func:`default_backend` decides).
+DEFAULT_BACKEND = "auto"
+#: Appearance-only features: the fallback without pose models.
+APPEARANCE_BACKEND = "effnet-lite0"
+
+
+def default_backend(on_fallback: Callable[[str], None] | None = None) -> str:
+    """The encoder a new library gets on this machine.
+
+    Parameters
+    ----------
+    on_fallback : callable, optional
+        Told, in one line, why ``auto`` is not usable and what to do about it.
+
+    Returns
+    -------
+    str
+        ``"auto"``, or ``"effnet-lite0"`` when the pose models (or their runtime) are
+        missing.
+    """
+    ok, why = BACKENDS[DEFAULT_BACKEND].availability()  # type: ignore[attr-defined]
+    if ok:
+        return DEFAULT_BACKEND
+    if on_fallback is not None:
+        on_fallback(
+            f"body pose is off ({why}); using appearance features. "
+            "Run `avr models install pose` and re-index for pose-aware search"
+        )
+    return APPEARANCE_BACKEND
 
 
 def _need(weights: str | os.PathLike[str] | None) -> str | os.PathLike[str]:
@@ -345,7 +375,7 @@ def _need(weights: str | os.PathLike[str] | None) -> str | os.PathLike[str]:
 
 
 def get_encoder(
-    name: str = DEFAULT_BACKEND,
+    name: str | None = None,
     *,
     weights: str | os.PathLike[str] | None = None,
     device: str | None = None,
@@ -356,8 +386,8 @@ def get_encoder(
 
     Parameters
     ----------
-    name : str
-        A key of :data:`BACKENDS`.
+    name : str, optional
+        A key of :data:`BACKENDS`; None: :func:`default_backend`.
     weights : path-like, optional
         Model or state-dict file for backends that take one.
     device : str, optional
@@ -372,6 +402,8 @@ def get_encoder(
     -------
     Encoder
     """
+    if name is None:
+        name = default_backend()
     backend = BACKENDS.get(name)
     if backend is None:
         raise InputError(f"unknown feature backend {name!r}: choose one of {', '.join(BACKENDS)}")

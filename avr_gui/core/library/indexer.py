@@ -43,10 +43,12 @@ from avr_gui.core.features.pose.encoder import (
     PoseTrack,
     encode_pose_video,
 )
+from avr_gui.core.features.pose.motion import is_performer, landmark_motion_features
 from avr_gui.core.features.sequence import FeatureSequence, encode_video
 from avr_gui.core.jobs import Cancelled, CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.library.catalog import Catalog, Row
 from avr_gui.core.library.descriptor import clip_descriptor
+from avr_gui.core.library.query import retrieval_features
 from avr_gui.core.library.scan import FileStat, fingerprint, walk
 from avr_gui.core.library.store import FeatureStore
 from avr_gui.core.video.probe import probe
@@ -57,6 +59,13 @@ _SCAN_REPORT = 500
 
 #: Registry names of the encoders whose libraries store pose tracks.
 POSE_ENCODER_NAMES: frozenset[str] = frozenset(b.name for b in POSE_BACKENDS)
+
+
+def _has_person(track: PoseTrack, encoder_name: str) -> bool:
+    """``auto``: a person performs in most frames; other pose encoders: any frame."""
+    if encoder_name == "auto":
+        return is_performer(landmark_motion_features(track.landmarks, track.has_pose)[1])
+    return bool(track.has_pose.any())
 
 
 def is_pose_encoder(encoder: Encoder) -> bool:
@@ -256,8 +265,8 @@ def _encode_one(
             height=int(info.height),
             encoder=encoder.name,
             encoder_version=encoder.version,
-            descriptor=clip_descriptor(seq.features).tobytes(),
-            has_person=None if track is None else bool(track.has_pose.any()),
+            descriptor=clip_descriptor(retrieval_features(seq.features, encoder.name)).tobytes(),
+            has_person=None if track is None else _has_person(track, encoder.name),
         ),
         True,
     )

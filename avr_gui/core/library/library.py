@@ -20,9 +20,10 @@ from pathlib import Path
 
 from avr_gui.core.align import AlignmentOptions
 from avr_gui.core.errors import InputError
-from avr_gui.core.features.encoders import BACKENDS, DEFAULT_BACKEND, Encoder, get_encoder
+from avr_gui.core.features.encoders import BACKENDS, Encoder, default_backend, get_encoder
+from avr_gui.core.features.layout import alignment_columns
 from avr_gui.core.features.pose.encoder import PoseTrack, encode_pose_video
-from avr_gui.core.features.pose.normalize import HAS_POSE_COLUMN, POSE_DIM
+from avr_gui.core.features.pose.normalize import HAS_POSE_COLUMN
 from avr_gui.core.features.sequence import FeatureSequence, encode_video
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.library.catalog import Catalog, Row
@@ -40,7 +41,15 @@ from avr_gui.core.library.indexer import (
     is_pose_encoder,
     run_index,
 )
-from avr_gui.core.library.query import QueryResult, Scorer, rerank, trim_sequence
+from avr_gui.core.library.pose_search import PoseIndex, describe_track
+from avr_gui.core.library.query import (
+    QueryResult,
+    Scorer,
+    rerank,
+    retrieval_features,
+    similarity_score,
+    trim_sequence,
+)
 from avr_gui.core.library.scan import fingerprint, normalize_folder
 from avr_gui.core.library.search import SearchIndex, remove_saved
 from avr_gui.core.library.store import FeatureStore, array_key
@@ -111,6 +120,7 @@ class Library:
         self._store = FeatureStore(root / "features")
         self._encoder = encoder
         self._search: SearchIndex | None = None
+        self._pose_index: PoseIndex | None = None
         self._lock = threading.RLock()
 
     # -- life cycle -------------------------------------------------------------------
@@ -212,7 +222,7 @@ class Library:
     def _get_encoder(self) -> Encoder:
         with self._lock:
             if self._encoder is None:
-                name = self.encoder_name or DEFAULT_BACKEND
+                name = self.encoder_name or default_backend()
                 if name not in BACKENDS:
                     raise LibraryError(
                         f"this library holds {name} features, which come from arrays, not "
@@ -469,7 +479,21 @@ class Library:
         -------
         list of (path, cosine similarity)
         """
-        return self.search_index().search(clip_descriptor(query.features), k, exclude)
+        feats = retrieval_features(query.features, self.encoder_name)
+        return self.search_index().search(clip_descriptor(feats), k, exclude)
+
+    def performer_index(self) -> PoseIndex:
+        """Pose descriptors of the performer clips (``auto`` libraries), kept per generation."""
+        with self._lock:
+            gen = self._catalog.generation
+            if self._pose_index is None or self._pose_index.generation != gen:
+                rows = {
+                    r.path: r for r in self._catalog.rows("status = 'indexed' AND has_person = 1")
+                }
+                self._pose_index = PoseIndex.build(
+                    gen, sorted(rows), lambda p: self._read_track(rows[p])
+                )
+            return self._pose_index
 
     def _query_features(
         self,
@@ -553,7 +577,19 @@ class Library:
         seq, own, query_pose = self._query_features(query, progress, cancel)
         seq = trim_sequence(seq, trim)
         check(cancel)
-        hits = self.search(seq, candidates, exclude=own)
+        auto = self.encoder_name == "auto"
+        qdesc = describe_track(query_pose, trim) if auto and query_pose is not None else None
+        by_pose = qdesc is not None and qdesc.performer
+        if by_pose:
+            assert qdesc is not None
+            # A performer query meets the performer clips, ranked by how the body moves;
+            # DTW aligns what is shown but does not re-order (module pose_search).
+            hits = self.performer_index().search(qdesc, candidates, exclude=own)
+            if scorer is None:
+                scorer = similarity_score
+                hits = hits[:top]
+        else:
+            hits = self.search(seq, candidates, exclude=own)
         if not hits and not self.search_index().paths:
             raise EmptyLibraryError("the library has no indexed videos yet: index it first")
         cands = []
@@ -566,16 +602,16 @@ class Library:
                 person[path] = row.has_person if pose else None
         # Pose-fused features rank by pose and appearance; the alignment a user sees and
         # exports uses the appearance block, which places frames more precisely (E1).
-        fused = self.encoder_name == "pose-fused"
         matches = rerank(
             seq,
             cands,
             top=top,
             scorer=scorer,
             options=options,
-            align_columns=slice(POSE_DIM, None) if fused else None,
+            align_columns=alignment_columns(self.encoder_name),
             progress=progress,
             cancel=cancel,
         )
-        matches = [replace(m, has_person=person[m.path]) for m in matches]
-        return QueryResult(own, seq, matches, query_pose)
+        compared = ("pose" if by_pose else "appearance") if auto else None
+        matches = [replace(m, has_person=person[m.path], compared_on=compared) for m in matches]
+        return QueryResult(own, seq, matches, query_pose, query_performer=by_pose if auto else None)

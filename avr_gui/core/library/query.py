@@ -20,7 +20,9 @@ from avr_gui.core.align import Alignment, AlignmentOptions, align_many
 from avr_gui.core.align.ranking import default_ranking, path_tau
 from avr_gui.core.errors import EmptySequenceError, InputError
 from avr_gui.core.features.compact import from_storage
+from avr_gui.core.features.layout import alignment_view
 from avr_gui.core.features.pose.encoder import PoseTrack
+from avr_gui.core.features.pose.normalize import POSE_DIM
 from avr_gui.core.features.sequence import FeatureSequence
 from avr_gui.core.jobs import CancelToken, ProgressCallback, no_progress
 
@@ -73,7 +75,11 @@ class Match:
         The match's stored features (float16 memory map) and their timestamps.
     has_person : bool or None
         Pose libraries: whether any frame of the match shows a tracked person
-        (its landmarks: :meth:`Library.pose_track`); None without pose.
+        (its landmarks: :meth:`Library.pose_track`); in ``auto`` libraries, whether a
+        person performs in it. None without pose.
+    compared_on : str or None
+        ``auto`` libraries: what the pair was ranked on, ``"pose"`` (both clips show
+        a performer) or ``"appearance"``. None for other libraries.
     """
 
     rank: int
@@ -86,6 +92,7 @@ class Match:
     alignment: Alignment
     features: FeatureSequence
     has_person: bool | None = None
+    compared_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,12 +111,35 @@ class QueryResult:
         Pose libraries: the query's landmarks over the whole clip (not trimmed; look
         frames up by time), stored for a library clip or found while encoding a file
         from elsewhere. None without pose or for a bare feature sequence.
+    query_performer : bool or None
+        ``auto`` libraries: whether the (trimmed) query shows a person performing, so
+        that it was matched by body pose. None for other libraries.
     """
 
     query_path: str | None
     query: FeatureSequence
     results: list[Match]
     query_pose: PoseTrack | None = None
+    query_performer: bool | None = None
+
+
+def retrieval_features(features: np.ndarray, encoder_name: str | None) -> np.ndarray:
+    """The columns clip retrieval by appearance describes.
+
+    ``auto`` libraries retrieve by appearance alone (performer clips are found by
+    :mod:`~avr_gui.core.library.pose_search`), so their clip descriptors leave the pose
+    block out; other libraries use every column.
+
+    Parameters
+    ----------
+    features : numpy.ndarray, shape (T, d)
+    encoder_name : str or None
+
+    Returns
+    -------
+    numpy.ndarray, shape (T, d') (a view)
+    """
+    return features[:, POSE_DIM:] if encoder_name == "auto" else features
 
 
 def trim_sequence(seq: FeatureSequence, trim: tuple[float, float] | None) -> FeatureSequence:
@@ -244,12 +274,12 @@ def rerank(
     score = _score(res, sim, scorer)
     order = np.lexsort((-sim, score))[:top]
     if align_columns is not None:
-
-        def cols(f: np.ndarray) -> np.ndarray:
-            x = np.ascontiguousarray(f[:, align_columns], dtype=np.float32)
-            return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-        shown = align_many(cols(q), [cols(feats[i]) for i in order], options, keep_cost=True)
+        shown = align_many(
+            alignment_view(q, align_columns),
+            [alignment_view(feats[i], align_columns) for i in order],
+            options,
+            keep_cost=True,
+        )
         for k, i in enumerate(order):
             res[i] = shown[k]
             dq[i] = shown[k].draq

@@ -35,9 +35,9 @@ class PoseBackend(Backend):
         """``(usable, reason)`` on this machine."""
         try:
             _litert()
-            if self.name in ("pose-blazepose", "pose-fused"):
+            if self.name in ("pose-blazepose", "pose-fused", "auto"):
                 blazepose_model_paths()
-            if self.name == "pose-fused":
+            if self.name in ("pose-fused", "auto"):
                 import torch  # noqa: F401
 
                 packaged_lite0_weights()
@@ -100,7 +100,26 @@ def make_fused(
     return FusedEncoder(pose, appearance, pose_weight=w)  # type: ignore[arg-type]
 
 
+def make_auto(
+    weights: PathLike | None = None,
+    device: str | None = None,
+    *,
+    size: int = DEFAULT_SIZE,
+    num_threads: int | None = None,
+) -> Encoder:
+    """Automatic features: appearance for every clip, body pose where a person performs."""
+    from avr_gui.core.features.pose.encoder import AutoEncoder
+
+    pose = make_blazepose(weights, num_threads=num_threads)
+    return AutoEncoder(pose, EfficientNetEncoder(size=size, device=device))  # type: ignore[arg-type]
+
+
 POSE_BACKENDS: tuple[PoseBackend, ...] = (
+    PoseBackend(
+        "auto",
+        "automatic (default): body pose where a person performs, appearance for the rest",
+        make_auto,
+    ),
     PoseBackend(
         "pose-blazepose",
         "BlazePose body pose (33 landmarks), appearance-free; `avr models install pose`",

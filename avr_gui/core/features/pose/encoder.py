@@ -198,6 +198,28 @@ class FusedEncoder(Encoder):
         return self.combine(self.pose.encode(frames), self.appearance.encode(frames))
 
 
+class AutoEncoder(FusedEncoder):
+    """The ``auto`` features: appearance for every clip plus the landmarks of a performer.
+
+    Stored per frame like :class:`FusedEncoder` (pose block, has-pose flag, unit
+    appearance at equal weight), and the library keeps each clip's landmarks. What a
+    library does with them is decided per clip from the landmarks
+    (:func:`~avr_gui.core.features.pose.motion.is_performer`): performer clips are
+    compared with other performer clips on how the body moves
+    (:mod:`~avr_gui.core.features.pose.motion`), everything else on appearance.
+
+    Parameters
+    ----------
+    pose : PoseEncoder
+    appearance : Encoder
+    """
+
+    def __init__(self, pose: PoseEncoder, appearance: Encoder) -> None:
+        super().__init__(pose, appearance, pose_weight=0.5)
+        self.name = "auto"
+        self.version = f"auto-v1-{pose.version}+{appearance.version}"
+
+
 @dataclass(frozen=True)
 class PoseTrack:
     """Landmarks of one clip, frame by frame, for overlays and pose features.

@@ -1,0 +1,278 @@
+"""Pose features that describe how a body moves, and whether a clip shows a performer.
+
+Computed from stored landmarks (a :class:`~avr_gui.core.features.pose.PoseTrack`, or
+Penn Action's 13 annotated joints), never from pixels, so the representation can change
+without running the pose model again.
+
+Per frame (:func:`motion_features`, ``[T, 50]``):
+
+- **limb directions** (24): the unit vector of each of 12 segments (upper arms,
+  forearms, thighs, shins, both torso sides, the shoulder line, the hip line). They do
+  not depend on body size, camera distance or where the person stands, only on how
+  the limbs are held.
+- **joint positions** (26, weight 0.5): the 13 joints relative to the torso centre in
+  torso lengths (:func:`~avr_gui.core.features.pose.normalize.penn_pose_features`);
+  they add where the hands and feet are relative to the body.
+
+Landmarks are smoothed over time first (a Gaussian of ``smooth_sigma`` samples that
+skips unseen joints), which removes pose-model jitter at 10 fps. A frame with fewer
+than :data:`MIN_JOINTS` visible joints has no usable pose: its row is zero and its
+``valid`` flag False, and it never enters a clip descriptor, so two frames without a
+person never look alike.
+
+Mirror invariance: :func:`motion_features` with ``mirror=True`` describes the mirrored
+person (x negated, left and right swapped); clip similarity takes the better of the
+query and its mirror image (:func:`mirror_invariant_similarity`).
+
+Per clip (:func:`clip_pose_descriptor`, ``[100]``): mean and standard deviation of the
+valid frames: the posture held and how much each limb moves.
+
+Every choice here (segments over joint angles or velocities, mean ⊕ std over mean
+alone or with velocity or range statistics, the position weight, mirror invariance)
+was made by leave-one-out clip retrieval on Penn Action *library* sequences made to look
+like library clips (repeated, cut, re-timed, jittered, with dropped joints and mirrored
+cameras): ``benchmarks/fit_pose_motion.py``. The real clips were only checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from avr_gui.core.errors import ShapeError
+from avr_gui.core.features.pose.normalize import NUM_JOINTS, penn_pose_features
+from avr_gui.core.features.pose.skeleton import MIRROR13, blazepose_to_penn13
+
+#: Segments as (from, to) Penn-13 joint indices: upper arm, forearm (left, right),
+#: thigh, shin (left, right), torso sides, shoulder line, hip line.
+SEGMENTS: tuple[tuple[int, int], ...] = (
+    (1, 3), (3, 5), (2, 4), (4, 6),
+    (7, 9), (9, 11), (8, 10), (10, 12),
+    (1, 7), (2, 8), (1, 2), (7, 8),
+)  # fmt: skip
+#: A frame needs this many visible joints (of 13) to describe a body.
+MIN_JOINTS = 6
+#: Weight of the joint-position block beside the limb directions (chosen on augmented
+#: Penn Action: 0.5 beat 0 and 1).
+POSITION_WEIGHT = 0.5
+#: Temporal smoothing of the landmarks, in samples (10 fps: 0.1 s).
+SMOOTH_SIGMA = 1.0
+#: A clip shows a performer when at least this share of its frames has a usable pose.
+PERFORMER_SHARE = 0.5
+MOTION_DIM = 2 * len(SEGMENTS) + 2 * NUM_JOINTS
+DESCRIPTOR_DIM = 2 * MOTION_DIM
+
+
+def _segment_mirror() -> np.ndarray:
+    perm = []
+    for a, b in SEGMENTS:
+        ma, mb = int(MIRROR13[a]), int(MIRROR13[b])
+        perm.append(next(k for k, (p, q) in enumerate(SEGMENTS) if {p, q} == {ma, mb}))
+    return np.array(perm, np.int64)
+
+
+_SEG_MIRROR = _segment_mirror()
+
+
+def _visible(joints: np.ndarray, threshold: float) -> np.ndarray:
+    return (joints[..., 2] >= threshold) & np.isfinite(joints[..., 0]) & np.isfinite(joints[..., 1])
+
+
+def smooth_joints(joints: np.ndarray, sigma: float, threshold: float = 0.5) -> np.ndarray:
+    """Smooth joint positions over time, ignoring frames where a joint is unseen.
+
+    Parameters
+    ----------
+    joints : numpy.ndarray, shape (T, J, 3)
+        ``x, y, visibility``.
+    sigma : float
+        Gaussian width in samples; 0 returns the input.
+    threshold : float
+        Visibility from which a joint counts as seen.
+
+    Returns
+    -------
+    numpy.ndarray, shape (T, J, 3), float64
+        Visibility unchanged.
+    """
+    j = np.array(joints, dtype=np.float64)
+    if sigma <= 0 or len(j) < 2:
+        return j
+    w = _visible(j, threshold).astype(np.float64)
+    xy = np.where(w[..., None] > 0, np.nan_to_num(j[..., :2]), 0.0)
+    # Normalised convolution: a weighted average over seen samples only.
+    num = gaussian_filter1d(xy * w[..., None], sigma, axis=0, mode="nearest")
+    den = gaussian_filter1d(w, sigma, axis=0, mode="nearest")[..., None]
+    j[..., :2] = np.where(den > 1e-3, num / np.maximum(den, 1e-3), j[..., :2])
+    return j
+
+
+def motion_features(
+    joints: np.ndarray,
+    *,
+    mirror: bool = False,
+    smooth_sigma: float = SMOOTH_SIGMA,
+    vis_threshold: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame limb directions and body-relative joint positions.
+
+    Parameters
+    ----------
+    joints : numpy.ndarray, shape (T, 13, 3)
+        Penn Action's 13 joints: ``x, y`` in pixels (y down), visibility.
+    mirror : bool
+        Describe the mirror image (x negated, left and right swapped).
+    smooth_sigma : float
+        Temporal smoothing in samples.
+    vis_threshold : float
+
+    Returns
+    -------
+    features : numpy.ndarray, shape (T, 50), float32
+        Zero rows where ``valid`` is False.
+    valid : numpy.ndarray, shape (T,), bool
+        Frames with at least :data:`MIN_JOINTS` visible joints.
+    """
+    j = np.asarray(joints)
+    if j.ndim != 3 or j.shape[1:] != (NUM_JOINTS, 3):
+        raise ShapeError(f"joints must have shape [T, 13, 3], got {j.shape}")
+    t = j.shape[0]
+    if t == 0:
+        return np.zeros((0, MOTION_DIM), np.float32), np.zeros(0, bool)
+    j = smooth_joints(j, smooth_sigma, vis_threshold)
+    vis = _visible(j, vis_threshold)
+    valid = vis.sum(axis=1) >= MIN_JOINTS
+    x = -j[..., 0] if mirror else j[..., 0]
+    y = j[..., 1]
+    a = np.array([s[0] for s in SEGMENTS])
+    b = np.array([s[1] for s in SEGMENTS])
+    dx, dy = x[:, b] - x[:, a], y[:, b] - y[:, a]
+    norm = np.hypot(dx, dy)
+    ok = vis[:, a] & vis[:, b] & (norm > 1e-6)
+    safe = np.where(ok, norm, 1.0)
+    seg = np.stack([np.where(ok, dx / safe, 0.0), np.where(ok, dy / safe, 0.0)], axis=2)
+    if mirror:
+        seg = seg[:, _SEG_MIRROR]
+    pos = penn_pose_features(j, mirror=mirror, vis_threshold=vis_threshold)[:, : 2 * NUM_JOINTS]
+    out = np.concatenate([seg.reshape(t, -1), POSITION_WEIGHT * pos], axis=1)
+    out[~valid] = 0.0
+    return np.ascontiguousarray(out, dtype=np.float32), valid
+
+
+def landmark_motion_features(
+    landmarks: np.ndarray, has_pose: np.ndarray | None = None, *, mirror: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`motion_features` of 33-point landmarks (BlazePose layout, any backend).
+
+    Parameters
+    ----------
+    landmarks : numpy.ndarray, shape (T, 33, 3)
+    has_pose : numpy.ndarray, shape (T,), bool, optional
+        Frames where the pose model found a person (others count as unseen).
+    mirror : bool
+
+    Returns
+    -------
+    features : numpy.ndarray, shape (T, 50), float32
+    valid : numpy.ndarray, shape (T,), bool
+    """
+    j = blazepose_to_penn13(np.asarray(landmarks, np.float64)).copy()
+    if has_pose is not None:
+        hp = np.asarray(has_pose, bool).reshape(-1)
+        if hp.shape != (j.shape[0],):
+            raise ShapeError(f"has_pose must have shape [{j.shape[0]}], got {hp.shape}")
+        j[~hp, :, 2] = 0.0
+    return motion_features(j, mirror=mirror)
+
+
+def is_performer(valid: np.ndarray) -> bool:
+    """Whether a clip shows a person performing: enough frames with a usable pose.
+
+    Parameters
+    ----------
+    valid : numpy.ndarray, shape (T,), bool
+
+    Returns
+    -------
+    bool
+    """
+    v = np.asarray(valid, bool)
+    return bool(v.size) and float(v.mean()) >= PERFORMER_SHARE
+
+
+def clip_pose_descriptor(features: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Mean and standard deviation of a clip's valid motion-feature frames.
+
+    Parameters
+    ----------
+    features : numpy.ndarray, shape (T, 50)
+    valid : numpy.ndarray, shape (T,), bool
+
+    Returns
+    -------
+    numpy.ndarray, shape (100,), float32
+        Zeros when no frame is valid.
+    """
+    f = np.asarray(features, np.float64)
+    v = np.asarray(valid, bool)
+    if f.ndim != 2 or v.shape != (f.shape[0],):
+        raise ShapeError(f"features [T, d] and valid [T] expected, got {f.shape} and {v.shape}")
+    if not v.any():
+        return np.zeros(2 * f.shape[1], np.float32)
+    g = f[v]
+    return np.concatenate([g.mean(axis=0), g.std(axis=0)]).astype(np.float32)
+
+
+def mirror_invariant_similarity(
+    query: np.ndarray, query_mirror: np.ndarray, library: np.ndarray
+) -> np.ndarray:
+    """Cosine similarity of a query to library clips, the better of it and its mirror.
+
+    Parameters
+    ----------
+    query, query_mirror : numpy.ndarray, shape (D,)
+        Standardised descriptors of the query and of its mirror image.
+    library : numpy.ndarray, shape (N, D)
+        Standardised descriptors of the library clips.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N,), float64
+    """
+    lib = np.asarray(library, np.float64)
+    lib = lib / np.maximum(np.linalg.norm(lib, axis=1, keepdims=True), 1e-12)
+    out = None
+    for q in (query, query_mirror):
+        qv = np.asarray(q, np.float64)
+        s = lib @ (qv / max(float(np.linalg.norm(qv)), 1e-12))
+        out = s if out is None else np.maximum(out, s)
+    assert out is not None
+    return out
+
+
+class DescriptorStandardizer:
+    """Per-dimension standardisation of pose descriptors over a library (and mirrors).
+
+    Fitting on both orientations keeps mirrored and unmirrored descriptors on one
+    scale, so the mirror-invariant maximum compares like with like. No labels are used.
+
+    Parameters
+    ----------
+    descriptors : numpy.ndarray, shape (N, D)
+        The library's performer clips and their mirror images.
+    """
+
+    def __init__(self, descriptors: np.ndarray) -> None:
+        d = np.asarray(descriptors, np.float64)
+        if d.ndim != 2:
+            raise ShapeError(f"descriptors must be [N, D], got {d.shape}")
+        if len(d) >= 2:
+            self.mean = d.mean(axis=0)
+            self.std = d.std(axis=0) + 1e-6
+        else:
+            self.mean = np.zeros(d.shape[1])
+            self.std = np.ones(d.shape[1])
+
+    def transform(self, descriptors: np.ndarray) -> np.ndarray:
+        """``[N, D]`` (or ``[D]``) -> standardised, same shape, float64."""
+        return (np.asarray(descriptors, np.float64) - self.mean) / self.std

@@ -1,0 +1,204 @@
+"""E3 and E3b through the product: what each ranking stage adds on real clips.
+
+Run: ``python benchmarks/eval_real.py [--data ../shared/data] [--work out/eval_real]
+[--json out/eval_real.json]`` (indexing the 33 clips with ``auto`` features takes a few
+minutes the first time; the libraries in ``--work`` are reused afterwards).
+
+Each set is indexed as its own library with the default (``auto``) features: E3 =
+``real/`` (9 queries: push-ups and juggling), E3b = ``real2/`` (17 queries: five
+exercises; ``other_*`` and the E3 distractors never query). Every labelled clip queries
+its library; a hit is a same-action clip first (top-1) or within the first 3. Stages:
+
+- ``appearance``: clip retrieval on appearance alone (bank-normalised cosine of the
+  EfficientNet-Lite0 clip descriptors: the previous default's first stage);
+- ``appearance+dtw``: its top 10 re-ranked by DTW cost per step on appearance
+  (the previous default product);
+- ``pose_positions``: control, clip similarity of the previous pose feature (joint
+  positions, mean and std, not mirror-invariant), nothing fitted;
+- ``pose``: clip similarity of the pose-motion descriptors (the product's ranking for a
+  query that shows a performer), chosen on augmented Penn Action only;
+- ``pose+dtw``: its top 10 re-ranked by DTW cost per step on the pose-motion frames
+  (mirror-invariant): the re-rank the fit rejected, measured here as a check;
+- ``product``: ``Library.query`` with its defaults, end to end.
+
+AUROC: same action vs other over every (query, other clip) pair of a set, for each
+stage's score (clips a stage does not rank count as its lowest score). Nothing here is
+fitted: the sets are checks only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from avr_gui.core.align import AlignmentOptions, align_many
+from avr_gui.core.atomic import write_text
+from avr_gui.core.eval.metrics import auroc
+from avr_gui.core.features.layout import alignment_columns, alignment_view
+from avr_gui.core.features.pose import motion
+from avr_gui.core.features.pose.normalize import pose_features
+from avr_gui.core.library import Library
+from avr_gui.core.library.pose_search import describe_track
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+STAGES = ("appearance", "appearance+dtw", "pose_positions", "pose", "pose+dtw", "product")
+
+
+def label(path: str) -> str:
+    """Action of a real clip from its file name ('other' for distractors)."""
+    stem = Path(path).stem.lower()
+    for a in ("pushup", "juggling"):
+        if stem.startswith(a):
+            return a
+    if "_" in stem and stem.rsplit("_", 1)[1].isdigit():
+        a = stem.rsplit("_", 1)[0]
+        return "other" if a == "other" else a
+    return "other"
+
+
+def _rows(f: np.ndarray, v: np.ndarray) -> np.ndarray:
+    x = f[v]
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
+
+
+def _positions_similarity(lib: Library, paths: list[str]) -> np.ndarray:
+    """Control: previous pose block (positions, mean and std), library-standardised."""
+    desc, ok = [], []
+    for p in paths:
+        tr = lib.pose_track(p)
+        f = pose_features(tr.landmarks, tr.has_pose)[:, :26] if tr is not None else None
+        v = f is not None and motion.is_performer(tr.has_pose)  # type: ignore[union-attr]
+        g = f[tr.has_pose] if v else np.zeros((1, 26))  # type: ignore[index,union-attr]
+        desc.append(np.concatenate([g.mean(0), g.std(0)]))
+        ok.append(v)
+    d = np.stack(desc)
+    okv = np.array(ok)
+    std = motion.DescriptorStandardizer(d[okv])
+    z = std.transform(d)
+    z /= np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
+    s = z @ z.T
+    s[:, ~okv] = -np.inf
+    s[~okv, :] = -np.inf
+    return s
+
+
+def evaluate(lib: Library, top_k: int = 10) -> dict:
+    """Every stage on one indexed set; see the module docstring."""
+    entries = [e for e in lib.entries() if e.status == "indexed"]
+    paths = [e.path for e in entries]
+    labels = [label(p) for p in paths]
+    n = len(paths)
+    pos_s = _positions_similarity(lib, paths)
+    pindex = lib.performer_index()
+    cols = alignment_columns(lib.encoder_name)
+    opts = AlignmentOptions(context=True)
+    counts = {s: {"top1": 0, "top3": 0} for s in STAGES}
+    pairs: dict[str, list[float]] = {s: [] for s in STAGES}
+    same_all: list[bool] = []
+    per_query: dict[str, dict[str, str]] = {}
+    queries = 0
+    for qi, q in enumerate(paths):
+        if labels[qi] == "other":
+            continue
+        queries += 1
+        others = [k for k in range(n) if k != qi]
+        same = np.array([labels[k] == labels[qi] for k in others])
+        same_all.extend(same.tolist())
+        seq = lib.features(q)
+        score: dict[str, np.ndarray] = {}
+        app = dict(lib.search(seq, n, exclude=q))
+        score["appearance"] = np.array([app.get(paths[k], -np.inf) for k in others])
+        # Appearance top 10 re-ranked by DTW (lower cost = better: negate).
+        order = np.argsort(-score["appearance"])[:top_k]
+        res = align_many(
+            alignment_view(seq.features, cols),
+            [alignment_view(lib.features(paths[others[i]]).features, cols) for i in order],
+            opts,
+        )
+        s = np.full(len(others), -np.inf)
+        s[order] = -np.array([r.normalized_cost for r in res])
+        score["appearance+dtw"] = s
+        score["pose_positions"] = np.array([pos_s[qi, k] for k in others])
+        track = lib.pose_track(q)
+        qd = describe_track(track) if track is not None else None
+        pose = dict(pindex.search(qd, n, exclude=q)) if qd is not None and qd.performer else {}
+        score["pose"] = np.array([pose.get(paths[k], -np.inf) for k in others])
+        order = [i for i in np.argsort(-score["pose"])[:top_k] if np.isfinite(score["pose"][i])]
+        s = np.full(len(others), -np.inf)
+        if order and track is not None:
+            qf = motion.landmark_motion_features(track.landmarks, track.has_pose)
+            qm = motion.landmark_motion_features(track.landmarks, track.has_pose, mirror=True)
+            cands = []
+            for i in order:
+                t = lib.pose_track(paths[others[i]])
+                assert t is not None
+                cands.append(_rows(*motion.landmark_motion_features(t.landmarks, t.has_pose)))
+            a = align_many(_rows(*qf), cands, opts)
+            b = align_many(_rows(*qm), cands, opts)
+            cost = np.minimum([r.normalized_cost for r in a], [r.normalized_cost for r in b])
+            s[order] = -cost
+        score["pose+dtw"] = s
+        result = lib.query(q, top=n - 1, candidates=n)
+        # The shipped score (lower = better), negated; ties broken as the product does.
+        shipped = {m.path: -m.score + 1e-9 * (n - m.rank) for m in result.results}
+        score["product"] = np.array([shipped.get(paths[k], -np.inf) for k in others], float)
+        per_query[Path(q).name] = {}
+        for st in STAGES:
+            order = np.argsort(-score[st], kind="stable")
+            counts[st]["top1"] += bool(same[order[0]])
+            counts[st]["top3"] += bool(same[order[:3]].any())
+            per_query[Path(q).name][st] = Path(paths[others[order[0]]]).name
+            fin = np.where(np.isfinite(score[st]), score[st], -1e9)
+            pairs[st].extend(fin.tolist())
+    out: dict = {"queries": queries, "clips": n, "per_query": per_query}
+    for st in STAGES:
+        out[st] = {
+            "top1": counts[st]["top1"],
+            "top3": counts[st]["top3"],
+            "auroc": round(
+                auroc(np.array(pairs[st]), np.array(same_all), lower_is_positive=False), 3
+            ),
+        }
+    out["performers"] = int(sum(1 for e in entries if e.has_person))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--work", type=Path, default=Path("out/eval_real"))
+    ap.add_argument("--sets", default="real,real2")
+    ap.add_argument("--json", metavar="PATH")
+    args = ap.parse_args(argv)
+    results = {}
+    for name in args.sets.split(","):
+        folder = args.data / name
+        if not folder.is_dir():
+            print(f"no clips in {folder}", file=sys.stderr)
+            return 2
+        with Library.open(args.work / name) as lib:
+            lib.add_folder(folder)
+            summary = lib.index()
+            print(f"{name}: {summary.indexed} indexed, {summary.encoded} encoded", flush=True)
+            r = evaluate(lib)
+        results["E3" if name == "real" else "E3b" if name == "real2" else name] = r
+    print(f"{'stage':16s} " + "  ".join(f"{k:>22s}" for k in results))
+    for st in STAGES:
+        cells = []
+        for r in results.values():
+            c = r[st]
+            q = r["queries"]
+            cells.append(f"{c['top1']:2d}/{q} {c['top3']:2d}/{q} {c['auroc']:.3f}")
+        print(f"{st:16s} " + "  ".join(f"{c:>22s}" for c in cells))
+    print("(top-1, top-3, AUROC same vs other action)")
+    if args.json:
+        write_text(args.json, json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
