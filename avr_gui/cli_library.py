@@ -132,6 +132,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_query(args: argparse.Namespace) -> int:
     """``avr query VIDEO --index DIR``."""
     from avr_gui.core.align.ranking import default_ranking
+    from avr_gui.core.align.verdict import verdict_label
     from avr_gui.core.library import SCORERS
 
     if args.top < 1 or args.candidates < 1:
@@ -151,39 +152,66 @@ def cmd_query(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     rows = []
     for m in res.results:
-        path = m.alignment.path
-        t_match = m.features.timestamps
         rows.append(
             {
                 "rank": m.rank,
                 "path": m.path,
+                "score": m.score,
+                "alignable": m.alignable,
+                "verdict": verdict_label(m.alignable),
                 "draq": m.draq,
                 "dtw_cost": m.dtw_cost,
                 "normalized_cost": m.normalized_cost,
                 "similarity": m.similarity,
-                "score": m.score,
-                "match_span_s": [float(t_match[path[0, 1]]), float(t_match[path[-1, 1]])],
+                "compared_on": m.compared_on,
+                "mode": m.mode,
+                "query_span_s": list(m.query_span_s) if m.query_span_s else None,
+                "match_span_s": list(m.match_span_s) if m.match_span_s else None,
                 "has_person": m.has_person,
             }
         )
-    score_name = default_ranking().name if args.score == "auto" else args.score
+    by_pose = res.query_performer is True and args.score == "auto"
+    if by_pose:
+        score_name, sort_key, what = "pose_similarity", "similarity", "pose similarity"
+    elif args.score == "auto":
+        score_name, sort_key = default_ranking().name, "normalized_cost"
+        what = "DTW cost per step" if score_name == "dtw" else score_name
+    else:
+        score_name = args.score
+        sort_key = {"draq": "draq", "dtw": "normalized_cost", "similarity": "similarity"}[
+            args.score
+        ]
+        what = {"draq": "DRAQ", "dtw": "DTW cost per step", "similarity": "clip similarity"}[
+            args.score
+        ]
     qpose = res.query_pose
     payload = {
         "query": res.query_path or args.video,
         "score": score_name,
         "candidates": args.candidates,
         "query_has_person": None if qpose is None else bool(qpose.has_pose.any()),
+        "query_performer": res.query_performer,
         "results": rows,
     }
     if args.json:
         _print_json(payload)
     else:
-        print(f"query {payload['query']}  (ranked by {score_name}; lower = better)")
+        higher = sort_key == "similarity"
+        print(f"query {payload['query']}")
+        if res.query_performer is not None:
+            on = "body pose (a person performs)" if res.query_performer else "appearance"
+            print(f"compared on {on}")
+        print(f"ranked by {what} ({'higher' if higher else 'lower'} = better)")
         for r in rows:
-            flag = "  (no person)" if r["has_person"] is False else ""
+            flag = "  (no person)" if r["has_person"] is False and not res.query_performer else ""
+            part = ""
+            if r["mode"] != "full" and r["match_span_s"]:
+                a, b = r["match_span_s"]
+                part = f"  [{r['mode'].replace('_', ' ')}: match {a:.1f}-{b:.1f} s]"
+            p = "  -" if r["alignable"] is None else f"{100 * r['alignable']:3.0f}%"
             print(
-                f"{r['rank']:3d}  DRAQ {r['draq']:.4f}  DTW/(n+m) {r['normalized_cost']:.4f}  "
-                f"sim {r['similarity']:+.3f}  {r['path']}{flag}"
+                f"{r['rank']:3d}  {what} {r[sort_key]:+.3f}  {r['verdict']:9s} {p}  "
+                f"DRAQ {r['draq']:.3f}  {r['path']}{part}{flag}"
             )
     return 0
 

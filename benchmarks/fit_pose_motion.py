@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--json", metavar="PATH")
+    ap.add_argument("--write", action="store_true", help="write resources/pose_motion.json")
     ap.add_argument("--rerank-every", type=int, default=4, help="DTW re-rank every n-th query")
     args = ap.parse_args(argv)
     if not (args.data / "penn_action").is_dir():
@@ -174,16 +175,37 @@ def main(argv: list[str] | None = None) -> int:
                 r = {"frames": frames, "descriptor": desc, "mirror_invariant": mi}
                 r["top1"] = round(top1(s, ok, actions), 4)
                 rows.append(r)
-                print(f"  {frames:10s} {desc:9s} mirror {'yes' if mi else 'no ':3s} {r['top1']:.4f}")
+                print(
+                    f"  {frames:10s} {desc:9s} mirror {'yes' if mi else 'no ':3s} {r['top1']:.4f}"
+                )
     best = max(rows, key=lambda r: r["top1"])
     print("best:", best)
     s, ok = similarity(aug, "motion", "mean+std", True)
     rr = dtw_rerank(aug, s, ok, actions, args.rerank_every)
-    print(f"product representation, {rr['queries']} queries: clip {rr['clip']:.4f}, "
-          f"after a DTW re-rank of the top 10 {rr['dtw_rerank']:.4f}")
+    print(
+        f"product representation, {rr['queries']} queries: clip {rr['clip']:.4f}, "
+        f"after a DTW re-rank of the top 10 {rr['dtw_rerank']:.4f}"
+    )
     s0, ok0 = similarity(lib, "motion", "mean+std", True)
     clean = top1(s0, ok0, actions)
     print(f"same, on the clean (unaugmented) library: top-1 {clean:.4f}")
+    if args.write:
+        both = []
+        for j in aug:
+            for mi in (False, True):
+                f, v = motion.motion_features(j, mirror=mi)
+                if v.sum() >= 2:
+                    both.append(motion.clip_pose_descriptor(f, v))
+        d = np.stack(both).astype(np.float64)
+        stats = {
+            "what": "mean and std of pose-motion clip descriptors (and their mirror images)",
+            "fitted_on": "augmented Penn Action E2 library (benchmarks/fit_pose_motion.py)",
+            "mean": d.mean(0).round(6).tolist(),
+            "std": (d.std(0) + 1e-6).round(6).tolist(),
+        }
+        root = Path(__file__).resolve().parents[1]
+        write_text(root / "resources" / "pose_motion.json", json.dumps(stats) + "\n")
+        print("wrote resources/pose_motion.json")
     if args.json:
         out = {"variants": rows, "best": best, "rerank": rr, "clean_top1": clean}
         write_text(args.json, json.dumps(out, indent=2))

@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from avr_gui.core.align import Alignment, AlignmentOptions, align
+from avr_gui.core.align import Alignment, AlignmentOptions
+from avr_gui.core.align.shown import shown_alignment
 from avr_gui.core.export.framemap import FrameMap, WarpCurve, curve_from_path, frame_map
 from avr_gui.core.features.encoders import Encoder
 from avr_gui.core.features.layout import alignment_columns, alignment_view
@@ -98,9 +99,11 @@ def align_features_for_export(
     q, m = query_features, match_features
     # The same columns a library query aligns on (pose-fused / auto: appearance).
     cols = alignment_columns(q.encoder if q.encoder == m.encoder else None)
-    result = align(
+    # The partial alignment a library query shows (a trimmed query inside a longer
+    # clip keeps to the part that matches), defined for every query frame.
+    result = shown_alignment(
         alignment_view(q.features, cols), alignment_view(m.features, cols), options, keep_cost=False
-    )
+    ).alignment
     curve = curve_from_path(result.path, q.timestamps, m.timestamps)
     with FrameReader(query) as qr, FrameReader(match) as mr:
         fmap = frame_map(curve, qr.times, mr.times)

@@ -19,8 +19,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from avr_gui.core.align import AlignmentOptions
+from avr_gui.core.align.verdict import alignable_probability
 from avr_gui.core.errors import InputError
-from avr_gui.core.features.encoders import BACKENDS, Encoder, default_backend, get_encoder
+from avr_gui.core.features.encoders import (
+    APPEARANCE_BACKEND,
+    BACKENDS,
+    Encoder,
+    default_backend,
+    get_encoder,
+)
 from avr_gui.core.features.layout import alignment_columns
 from avr_gui.core.features.pose.encoder import PoseTrack, encode_pose_video
 from avr_gui.core.features.pose.normalize import HAS_POSE_COLUMN
@@ -613,5 +620,16 @@ class Library:
             cancel=cancel,
         )
         compared = ("pose" if by_pose else "appearance") if auto else None
-        matches = [replace(m, has_person=person[m.path], compared_on=compared) for m in matches]
+        kind = compared or ("appearance" if self.encoder_name == APPEARANCE_BACKEND else None)
+        matches = [
+            replace(
+                m,
+                has_person=person[m.path],
+                compared_on=compared,
+                alignable=alignable_probability(
+                    kind, m.similarity if kind == "pose" else m.normalized_cost
+                ),
+            )
+            for m in matches
+        ]
         return QueryResult(own, seq, matches, query_pose, query_performer=by_pose if auto else None)

@@ -30,6 +30,7 @@ from avr_gui.core.features.pose.motion import (
     is_performer,
     landmark_motion_features,
     mirror_invariant_similarity,
+    shipped_standardizer,
 )
 
 
@@ -88,7 +89,8 @@ class PoseIndex:
     descriptors : numpy.ndarray, shape (N, 100), float64
         Standardised.
     standardizer : DescriptorStandardizer
-        Fitted on the performer clips and their mirror images.
+        The shipped statistics (augmented Penn Action); fitted on the library's
+        performer clips and their mirror images only if those are missing.
     """
 
     generation: int
@@ -130,7 +132,9 @@ class PoseIndex:
             desc.append(d.descriptor)
             both.extend((d.descriptor, d.mirrored))
         raw = np.stack(desc) if desc else np.zeros((0, DESCRIPTOR_DIM), np.float32)
-        std = DescriptorStandardizer(np.stack(both) if both else raw)
+        # Shipped statistics: a similarity means the same in a library of 3 clips as in
+        # one of 30,000, which the calibrated verdict relies on.
+        std = shipped_standardizer() or DescriptorStandardizer(np.stack(both) if both else raw)
         return cls(generation, paths, std.transform(raw), std)
 
     def search(

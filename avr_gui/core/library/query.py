@@ -18,13 +18,14 @@ import numpy as np
 
 from avr_gui.core.align import Alignment, AlignmentOptions, align_many
 from avr_gui.core.align.ranking import default_ranking, path_tau
+from avr_gui.core.align.shown import ShownAlignment, shown_alignment
 from avr_gui.core.errors import EmptySequenceError, InputError
 from avr_gui.core.features.compact import from_storage
 from avr_gui.core.features.layout import alignment_view
 from avr_gui.core.features.pose.encoder import PoseTrack
 from avr_gui.core.features.pose.normalize import POSE_DIM
 from avr_gui.core.features.sequence import FeatureSequence
-from avr_gui.core.jobs import CancelToken, ProgressCallback, no_progress
+from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 
 #: ``scorer(similarity [K], draq [K], normalized_cost [K]) -> score [K]``, lower = better.
 Scorer = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -80,6 +81,16 @@ class Match:
     compared_on : str or None
         ``auto`` libraries: what the pair was ranked on, ``"pose"`` (both clips show
         a performer) or ``"appearance"``. None for other libraries.
+    mode : str
+        How the two clips align (:mod:`avr_gui.core.align.partial`): ``full``,
+        ``query_in_match`` (the query is a part of the match), ``match_in_query`` or
+        ``overlap``. ``alignment.path`` covers every query frame (held outside the
+        aligned part); DRAQ and the costs are those of the aligned part.
+    query_span_s, match_span_s : (float, float)
+        The aligned part of each clip, in seconds of its source.
+    alignable : float or None
+        Calibrated probability that the match shows the same action and aligns
+        (:mod:`avr_gui.core.align.verdict`); None where no model applies.
     """
 
     rank: int
@@ -93,6 +104,10 @@ class Match:
     features: FeatureSequence
     has_person: bool | None = None
     compared_on: str | None = None
+    mode: str = "full"
+    query_span_s: tuple[float, float] | None = None
+    match_span_s: tuple[float, float] | None = None
+    alignable: float | None = None
 
 
 @dataclass(frozen=True)
@@ -273,17 +288,20 @@ def rerank(
     nc = np.array([r.normalized_cost for r in res], np.float64)
     score = _score(res, sim, scorer)
     order = np.lexsort((-sim, score))[:top]
-    if align_columns is not None:
-        shown = align_many(
-            alignment_view(q, align_columns),
-            [alignment_view(feats[i], align_columns) for i in order],
-            options,
-            keep_cost=True,
-        )
-        for k, i in enumerate(order):
-            res[i] = shown[k]
-            dq[i] = shown[k].draq
-            nc[i] = shown[k].normalized_cost
+    # What the user sees, plays and exports: the aligned parts only (a trimmed query
+    # inside a longer clip), on the alignment columns (appearance for pose libraries).
+    qv = alignment_view(q, align_columns)
+    shown: dict[int, ShownAlignment] = {}
+    for i in order:
+        check(cancel)
+        shown[int(i)] = shown_alignment(qv, alignment_view(feats[i], align_columns), options)
+        res[i] = shown[int(i)].alignment
+        dq[i] = shown[int(i)].alignment.draq
+        nc[i] = shown[int(i)].normalized_cost
+
+    def seconds(seq: FeatureSequence, span: tuple[int, int]) -> tuple[float, float]:
+        return float(seq.timestamps[span[0]]), float(seq.timestamps[span[1]])
+
     return [
         Match(
             rank=r + 1,
@@ -295,6 +313,9 @@ def rerank(
             score=float(score[i]),
             alignment=res[i],
             features=candidates[i][2],
+            mode=shown[int(i)].mode,
+            query_span_s=seconds(query, shown[int(i)].query_span),
+            match_span_s=seconds(candidates[i][2], shown[int(i)].match_span),
         )
         for r, i in enumerate(order)
     ]

@@ -36,6 +36,9 @@ cameras): ``benchmarks/fit_pose_motion.py``. The real clips were only checks.
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
@@ -251,15 +254,18 @@ def mirror_invariant_similarity(
 
 
 class DescriptorStandardizer:
-    """Per-dimension standardisation of pose descriptors over a library (and mirrors).
+    """Per-dimension standardisation of pose descriptors.
 
     Fitting on both orientations keeps mirrored and unmirrored descriptors on one
     scale, so the mirror-invariant maximum compares like with like. No labels are used.
+    The product uses the statistics shipped in ``resources/pose_motion.json``
+    (:func:`shipped_standardizer`), so a similarity means the same in every library,
+    small ones included, and the calibrated verdict transfers.
 
     Parameters
     ----------
     descriptors : numpy.ndarray, shape (N, D)
-        The library's performer clips and their mirror images.
+        Clips and their mirror images.
     """
 
     def __init__(self, descriptors: np.ndarray) -> None:
@@ -276,3 +282,33 @@ class DescriptorStandardizer:
     def transform(self, descriptors: np.ndarray) -> np.ndarray:
         """``[N, D]`` (or ``[D]``) -> standardised, same shape, float64."""
         return (np.asarray(descriptors, np.float64) - self.mean) / self.std
+
+    @classmethod
+    def from_stats(cls, mean: np.ndarray, std: np.ndarray) -> DescriptorStandardizer:
+        """A standardizer with given per-dimension mean and standard deviation ``[D]``."""
+        m = np.asarray(mean, np.float64).reshape(-1)
+        sd = np.asarray(std, np.float64).reshape(-1)
+        if m.shape != sd.shape or not np.all(np.isfinite(m)) or not np.all(sd > 0):
+            raise ShapeError(f"mean and std must be finite [D] with std > 0, got {m.shape}")
+        out = cls(np.zeros((0, m.size)))
+        out.mean, out.std = m, sd
+        return out
+
+
+def shipped_standardizer() -> DescriptorStandardizer | None:
+    """The descriptor statistics fitted on augmented Penn Action, or None if absent.
+
+    Returns
+    -------
+    DescriptorStandardizer or None
+        From ``resources/pose_motion.json`` (written by
+        ``benchmarks/fit_pose_motion.py --write``); None when the file is missing or
+        does not match :data:`DESCRIPTOR_DIM`.
+    """
+    try:
+        text = resources.files("avr_gui").joinpath("resources/pose_motion.json").read_text("utf-8")
+        raw = json.loads(text)
+        std = DescriptorStandardizer.from_stats(raw["mean"], raw["std"])
+    except (FileNotFoundError, OSError, ValueError, KeyError, TypeError, ShapeError):
+        return None
+    return std if std.mean.size == DESCRIPTOR_DIM else None

@@ -1,0 +1,106 @@
+"""The alignment a user sees, plays and exports: partial, and defined for every query frame.
+
+:func:`~avr_gui.core.align.partial.align_partial` finds which parts of two clips align
+(the trimmed query inside a longer library clip, the clip's action inside the query, or
+an overlap). The player and the retimed export need a partner for *every* query frame,
+so the path is extended at its ends: query frames before the aligned excerpt hold the
+excerpt's first match frame, frames after it its last one (a hold, never an
+extrapolation). The costs, DRAQ and spans stay those of the aligned excerpts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from avr_gui.core.align.pair import Alignment, AlignmentOptions
+from avr_gui.core.align.partial import PartialAlignment, align_partial
+
+
+@dataclass(frozen=True)
+class ShownAlignment:
+    """A partial alignment ready for display and export.
+
+    Attributes
+    ----------
+    alignment : Alignment
+        ``path`` (shape (L, 2), int64) covers every query frame ``0 .. n-1`` (held at the
+        excerpt's ends outside it); ``draq`` and ``dtw_cost`` of the aligned excerpts.
+    mode : str
+        ``full``, ``query_in_match``, ``match_in_query`` or ``overlap``.
+    query_span, match_span : tuple of int
+        Inclusive feature-frame indices of the aligned excerpts.
+    normalized_cost : float
+        DTW cost per excerpt frame of the aligned part.
+    """
+
+    alignment: Alignment
+    mode: str
+    query_span: tuple[int, int]
+    match_span: tuple[int, int]
+    normalized_cost: float
+
+
+def cover_query(path: np.ndarray, n: int) -> np.ndarray:
+    """Extend a monotone path so that every query frame ``0 .. n-1`` appears on it.
+
+    Parameters
+    ----------
+    path : numpy.ndarray, shape (L, 2), int
+        ``(query, match)`` cells, monotone.
+    n : int
+        Query length.
+
+    Returns
+    -------
+    numpy.ndarray, shape (L', 2), int64
+        The path with ``(i, j0)`` prepended for ``i < i0`` and ``(i, j1)`` appended for
+        ``i > i1`` (still monotone).
+    """
+    p = np.asarray(path, np.int64)
+    i0, j0 = int(p[0, 0]), int(p[0, 1])
+    i1, j1 = int(p[-1, 0]), int(p[-1, 1])
+    head = np.stack([np.arange(0, i0), np.full(i0, j0)], axis=1).astype(np.int64)
+    tail = np.stack([np.arange(i1 + 1, n), np.full(max(n - i1 - 1, 0), j1)], axis=1)
+    return np.ascontiguousarray(np.concatenate([head, p, tail.astype(np.int64)]))
+
+
+def from_partial(pa: PartialAlignment) -> ShownAlignment:
+    """Wrap a :class:`PartialAlignment` for display (see the module docstring)."""
+    n = pa.alignment.shape[0]
+    shown = Alignment(
+        pa.alignment.draq,
+        pa.alignment.dtw_cost,
+        cover_query(pa.path, n),
+        pa.alignment.shape,
+        pa.alignment.cost,
+    )
+    return ShownAlignment(shown, pa.mode, pa.query_span, pa.match_span, pa.normalized_cost)
+
+
+def shown_alignment(
+    query: np.ndarray,
+    candidate: np.ndarray,
+    options: AlignmentOptions | None = None,
+    *,
+    keep_cost: bool = True,
+) -> ShownAlignment:
+    """Partially align two feature sequences and make the path cover the whole query.
+
+    Parameters
+    ----------
+    query : numpy.ndarray, shape (n, d)
+    candidate : numpy.ndarray, shape (m, d)
+    options : AlignmentOptions, optional
+    keep_cost : bool
+        Keep the whole pair's cost matrix (for display).
+
+    Returns
+    -------
+    ShownAlignment
+    """
+    opts = options if options is not None else AlignmentOptions()
+    if opts.band is not None or opts.subsequence:
+        opts = replace(opts, band=None, subsequence=False)
+    return from_partial(align_partial(query, candidate, opts, keep_cost=keep_cost))
