@@ -66,15 +66,22 @@ MOTION_DIM = 2 * len(SEGMENTS) + 2 * NUM_JOINTS
 DESCRIPTOR_DIM = 2 * MOTION_DIM
 
 
-def _segment_mirror() -> np.ndarray:
-    perm = []
+def _segment_mirror() -> tuple[np.ndarray, np.ndarray]:
+    """Where each segment goes in the mirror image, and whether it then points backwards.
+
+    The shoulder and hip lines run left to right: mirrored, the left end becomes the
+    right one, so the segment keeps its place but its direction is reversed.
+    """
+    perm, sign = [], []
     for a, b in SEGMENTS:
         ma, mb = int(MIRROR13[a]), int(MIRROR13[b])
-        perm.append(next(k for k, (p, q) in enumerate(SEGMENTS) if {p, q} == {ma, mb}))
-    return np.array(perm, np.int64)
+        k = next(k for k, (p, q) in enumerate(SEGMENTS) if {p, q} == {ma, mb})
+        perm.append(k)
+        sign.append(1.0 if SEGMENTS[k] == (ma, mb) else -1.0)
+    return np.array(perm, np.int64), np.array(sign)
 
 
-_SEG_MIRROR = _segment_mirror()
+_SEG_MIRROR, _SEG_SIGN = _segment_mirror()
 
 
 def _visible(joints: np.ndarray, threshold: float) -> np.ndarray:
@@ -155,7 +162,7 @@ def motion_features(
     safe = np.where(ok, norm, 1.0)
     seg = np.stack([np.where(ok, dx / safe, 0.0), np.where(ok, dy / safe, 0.0)], axis=2)
     if mirror:
-        seg = seg[:, _SEG_MIRROR]
+        seg = seg[:, _SEG_MIRROR] * _SEG_SIGN[None, :, None]
     pos = penn_pose_features(j, mirror=mirror, vis_threshold=vis_threshold)[:, : 2 * NUM_JOINTS]
     out = np.concatenate([seg.reshape(t, -1), POSITION_WEIGHT * pos], axis=1)
     out[~valid] = 0.0

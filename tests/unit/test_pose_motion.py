@@ -1,0 +1,160 @@
+"""Pose-motion features, clip descriptors, the shipped statistics and the verdict."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from avr_gui.core.align.shown import cover_query, shown_alignment
+from avr_gui.core.align.verdict import VerdictModel, load_models, verdict_label
+from avr_gui.core.errors import InputError, ShapeError
+from avr_gui.core.features.pose import motion
+from avr_gui.core.features.pose.skeleton import MIRROR13
+
+PENN = Path(__file__).resolve().parents[3] / "shared" / "data" / "penn_action"
+
+
+def _walker(t: int = 40, seed: int = 0) -> np.ndarray:
+    """A 13-joint figure swinging its right arm, all joints visible, [T, 13, 3]."""
+    rng = np.random.default_rng(seed)
+    base = np.array(
+        [[0, -60], [-15, -45], [15, -45], [-20, -20], [20, -20], [-22, 0], [22, 0],
+         [-10, 0], [10, 0], [-12, 30], [12, 30], [-12, 60], [12, 60]],
+        float,
+    )  # fmt: skip
+    j = np.repeat(base[None], t, axis=0) + rng.normal(0, 0.5, (t, 13, 2))
+    a = np.linspace(0, 4 * np.pi, t)
+    j[:, 4] = j[:, 2] + np.stack([25 * np.cos(a), 25 * np.sin(a)], 1)
+    j[:, 6] = j[:, 4] + np.stack([20 * np.cos(a), 20 * np.sin(a)], 1)
+    return np.concatenate([j + 200, np.ones((t, 13, 1))], axis=2)
+
+
+def test_features_ignore_body_size_and_place() -> None:
+    j = _walker()
+    moved = j.copy()
+    moved[..., :2] = moved[..., :2] * 2.5 + np.array([300.0, -40.0])
+    f1, v1 = motion.motion_features(j)
+    f2, v2 = motion.motion_features(moved)
+    assert f1.shape == (40, motion.MOTION_DIM) and v1.all() and v2.all()
+    np.testing.assert_allclose(f1, f2, atol=1e-5)
+
+
+def test_mirror_flag_describes_the_mirrored_person() -> None:
+    j = _walker()
+    mirrored = j[:, MIRROR13].copy()
+    mirrored[..., 0] = -mirrored[..., 0]
+    f_of_mirror, _ = motion.motion_features(mirrored)
+    f_mirror_flag, _ = motion.motion_features(j, mirror=True)
+    np.testing.assert_allclose(f_of_mirror, f_mirror_flag, atol=1e-5)
+    # ...and the mirror-invariant similarity of a clip to its mirror image is 1.
+    d = motion.clip_pose_descriptor(*motion.motion_features(j))
+    dm = motion.clip_pose_descriptor(*motion.motion_features(j, mirror=True))
+    s = motion.mirror_invariant_similarity(dm, d, d[None])
+    assert s[0] == pytest.approx(1.0, abs=1e-6)
+    assert motion.mirror_invariant_similarity(d, d, dm[None])[0] < 0.999
+
+
+def test_frames_without_a_pose_are_invalid_and_never_alike() -> None:
+    j = _walker()
+    j[10:20, :, 2] = 0.0  # nobody seen
+    j[25, 3:, 2] = 0.0  # only 3 joints seen: not enough of a body
+    f, valid = motion.motion_features(j)
+    assert not valid[10:20].any() and not valid[25] and valid[:10].all()
+    assert np.all(f[~valid] == 0)
+    empty = np.zeros((30, 13, 3))
+    fe, ve = motion.motion_features(empty)
+    assert not ve.any() and not motion.is_performer(ve)
+    assert np.all(motion.clip_pose_descriptor(fe, ve) == 0)
+    # A clip mostly without a person is not a performer clip.
+    half = _walker()
+    half[: int(0.6 * len(half)), :, 2] = 0
+    assert not motion.is_performer(motion.motion_features(half)[1])
+    assert motion.is_performer(motion.motion_features(_walker())[1])
+
+
+def test_smoothing_skips_unseen_joints() -> None:
+    j = _walker()
+    j[15, 5, :2] = 0.0  # a zeroed, unseen joint must not drag its neighbours to 0
+    j[15, 5, 2] = 0.0
+    s = motion.smooth_joints(j, 1.0)
+    assert np.all(np.abs(s[14:17, 5, :2]) > 100)
+    assert np.allclose(motion.smooth_joints(j, 0.0), j)
+
+
+def test_bad_shapes_raise() -> None:
+    with pytest.raises(ShapeError):
+        motion.motion_features(np.zeros((5, 12, 3)))
+    with pytest.raises(ShapeError):
+        motion.clip_pose_descriptor(np.zeros((5, 50)), np.ones(4, bool))
+    with pytest.raises(ShapeError):
+        motion.DescriptorStandardizer.from_stats(np.zeros(3), np.zeros(3))
+
+
+def test_shipped_statistics_load() -> None:
+    std = motion.shipped_standardizer()
+    assert std is not None
+    assert std.mean.shape == (motion.DESCRIPTOR_DIM,) and np.all(std.std > 0)
+
+
+@pytest.mark.skipif(not PENN.exists(), reason="Penn Action joints not present (../shared)")
+def test_descriptors_tell_penn_actions_apart() -> None:
+    """Leave-one-out on 300 Penn Action sequences (10 fps): far above chance (1/15)."""
+    with np.load(PENN / "penn_action_joints_train.npz", allow_pickle=False) as d:
+        off = d["offsets"]
+        joints = np.stack([d["x"], d["y"], d["visibility"].astype(np.float32)], -1)
+        actions = np.asarray(d["action"])
+    pick = np.arange(0, len(off) - 1, 4)[:300]
+    seqs = [joints[a:b:3] for a, b in itertools.pairwise(off)]
+    desc = np.stack([motion.clip_pose_descriptor(*motion.motion_features(seqs[i])) for i in pick])
+    mirr = np.stack(
+        [motion.clip_pose_descriptor(*motion.motion_features(seqs[i], mirror=True)) for i in pick]
+    )
+    std = motion.shipped_standardizer()
+    assert std is not None
+    lib = std.transform(desc)
+    hits = 0
+    for k in range(len(pick)):
+        s = motion.mirror_invariant_similarity(std.transform(desc[k]), std.transform(mirr[k]), lib)
+        s[k] = -np.inf
+        hits += actions[pick[int(np.argmax(s))]] == actions[pick[k]]
+    assert hits / len(pick) > 0.8
+
+
+def test_verdict_models() -> None:
+    models = load_models()
+    assert {"pose", "appearance"} <= set(models)
+    pose = models["pose"]
+    assert pose.probability(0.9) > pose.probability(0.3) > pose.probability(-0.5)
+    cost = models["appearance"]
+    assert cost.probability(0.1) > cost.probability(0.8)  # lower cost, more alignable
+    assert np.isnan(VerdictModel("x", 1.0, 0.0).probability(float("nan")))
+    with pytest.raises(InputError):
+        load_models('{"models": {"pose": {"slope": 1}}}')
+    with pytest.raises(InputError):
+        load_models("not json")
+    assert verdict_label(0.9) == "alignable"
+    assert verdict_label(0.3) == "possible"
+    assert verdict_label(0.05) == "unlikely"
+    assert verdict_label(None) == "-"
+
+
+def test_shown_alignment_covers_every_query_frame() -> None:
+    p = np.array([[3, 10], [4, 11], [5, 11], [6, 12]])
+    c = cover_query(p, 9)
+    assert c[:, 0].tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8]
+    assert c[:3, 1].tolist() == [10, 10, 10] and c[-2:, 1].tolist() == [12, 12]
+    assert np.all(np.diff(c, axis=0) >= 0)
+    # A query that is a part of the candidate: path on every query frame, span inside.
+    rng = np.random.default_rng(3)
+    t = np.linspace(0, 6 * np.pi, 200)
+    cand = np.stack([np.sin(t * (k + 1) / 3 + k) for k in range(8)], 1) + rng.normal(
+        0, 0.05, (200, 8)
+    )
+    query = cand[60:140:1].copy()
+    shown = shown_alignment(query.astype(np.float32), cand.astype(np.float32))
+    assert shown.mode == "query_in_match"
+    assert abs(shown.match_span[0] - 60) <= 3 and abs(shown.match_span[1] - 139) <= 3
+    assert sorted(set(shown.alignment.path[:, 0].tolist())) == list(range(len(query)))
