@@ -31,7 +31,7 @@ from avr_gui.core.synth import write_video
 from avr_gui.core.video.decode import sample_frames
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from eval_real import DEFAULT_DATA, label  # noqa: E402
+from eval_real import DEFAULT_DATA, label
 
 FPS = 10.0
 
@@ -48,7 +48,7 @@ def excerpt_query(clip: Path, out: Path, seed: int) -> tuple[float, float]:
         times.append(f.time)
     rng = np.random.default_rng(seed)
     n = len(frames)
-    length = max(8, int(round(n * rng.uniform(0.4, 0.6))))
+    length = max(8, round(n * rng.uniform(0.4, 0.6)))
     start = int(rng.integers(0, n - length + 1))
     copy = make_copy(frames[start : start + length], seed)
     write_video(out, np.stack(copy.frames), FPS)

@@ -21,6 +21,7 @@ observed share of same-action pairs, and the expected calibration error (ECE).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import tempfile
@@ -84,7 +85,7 @@ def fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 def reliability(p: np.ndarray, y: np.ndarray) -> dict:
     edges = np.linspace(0, 1, BINS + 1)
     rows, ece = [], 0.0
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
+    for a, b in itertools.pairwise(edges):
         m = (p >= a) & ((p < b) if b < 1 else (p <= b))
         if m.any():
             rows.append(

@@ -1,7 +1,7 @@
 """Choose the pose-motion representation on Penn Action library sequences only.
 
-Run: ``python benchmarks/fit_pose_motion.py [--data ../shared/data] [--json out/fit_pose_motion.json]``
-(about a minute).
+Run: ``python benchmarks/fit_pose_motion.py [--data ../shared/data] [--write]
+[--json out/fit_pose_motion.json]`` (about a minute; ``--write`` ships the statistics).
 
 The fitting set is E2's *library* (every Penn Action training sequence that is not
 every 5th; E2's queries are never touched), sampled at 10 fps like the product, and
