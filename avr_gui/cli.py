@@ -335,8 +335,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     show = not args.json and sys.stderr.isatty()
+    from avr_gui.core.features import default_backend
+
+    backend = args.backend or default_backend(
+        on_fallback=lambda msg: print(f"avr: note: {msg}", file=sys.stderr)
+    )
     summary = run_demo(
-        Path(args.dir), backend=args.backend, quiet=args.json, progress=_progress_printer(show)
+        Path(args.dir), backend=backend, quiet=args.json, progress=_progress_printer(show)
     )
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     if args.json:
@@ -452,7 +457,10 @@ def build_parser() -> argparse.ArgumentParser:
         "map (CSV, JSON), the best match re-timed to the query and a side-by-side video.",
     )
     de.add_argument(
-        "--backend", default="effnet-lite0", help="frame encoder (default effnet-lite0)"
+        "--backend",
+        default=None,
+        help="frame encoder (default: auto, pose where a person performs; effnet-lite0 "
+        "without the pose models)",
     )
     de.add_argument("dir", nargs="?", default="avr-demo", help="output folder (default avr-demo)")
     de.add_argument("--json", action="store_true", help="print a JSON summary")

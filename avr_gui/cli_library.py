@@ -126,6 +126,12 @@ def cmd_status(args: argparse.Namespace) -> int:
                     print(f"  no person: {p}")
         for p, r in st.failures:
             print(f"  failed: {p}: {r}")
+        if encoder[0] not in (None, "auto") and st.indexed:
+            print(
+                f"note     this library compares every clip by {encoder[0]} features; for "
+                "pose-aware search of people, re-index it with "
+                f"`avr index --index {args.index} --reindex --backend auto`"
+            )
     return 0
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from avr_gui import __version__
 from avr_gui.core.atomic import write_text
 from avr_gui.core.export import curve_from_path, export_video, frame_map, frame_times, save_map
-from avr_gui.core.features import DEFAULT_BACKEND, get_encoder
+from avr_gui.core.features import get_encoder
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.library import Library
 from avr_gui.core.render import cost_matrix_image, write_png
@@ -37,7 +37,7 @@ def _true_match_frames(query: GeneratedClip, match: GeneratedClip) -> np.ndarray
 def run_demo(
     out: Path,
     *,
-    backend: str = DEFAULT_BACKEND,
+    backend: str | None = None,
     quiet: bool = False,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
@@ -50,7 +50,8 @@ def run_demo(
         Output folder (created): ``library/`` (clips), ``index/`` (the library index),
         ``results.json``, the cost-matrix picture, the time map and the videos.
     backend : str
-        Frame encoder (default: the product's default).
+        Frame encoder (default: the product's default,
+        :func:`~avr_gui.core.features.default_backend`).
     quiet : bool
         Print nothing (for ``--json``).
 

@@ -158,3 +158,25 @@ def test_shown_alignment_covers_every_query_frame() -> None:
     assert shown.mode == "query_in_match"
     assert abs(shown.match_span[0] - 60) <= 3 and abs(shown.match_span[1] - 139) <= 3
     assert sorted(set(shown.alignment.path[:, 0].tolist())) == list(range(len(query)))
+
+
+REAL = PENN.parent / "real"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REAL.exists(), reason="real clips not present (../shared)")
+def test_a_warped_whole_copy_stays_a_whole_alignment() -> None:
+    """E1's copy of pushup2.mp4: the partial alignment alone held 60 % of the copy on one
+    frame (error 79.9 frames); pricing what it leaves out at chance keeps it whole."""
+    from avr_gui.core.eval.e1 import encode_all, load_clip, make_copy, warp_error
+    from avr_gui.core.features import get_encoder
+
+    clips = sorted(REAL.glob("*.mp4"))
+    k = [c.name for c in clips].index("pushup2.mp4")
+    frames = load_clip(REAL / "pushup2.mp4")
+    copy = make_copy(frames, k)  # E1's seed for this clip
+    enc = get_encoder("effnet-lite0")
+    orig, warped = encode_all(enc, frames), encode_all(enc, copy.frames)
+    shown = shown_alignment(warped, orig)
+    assert shown.mode == "full"
+    assert warp_error(warped, orig, copy.source.astype(float), True, shown=True) < 1.0

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from avr_gui.core.align import AlignmentOptions, align, time_map
+from avr_gui.core.align.shown import shown_alignment
 from avr_gui.core.features.encoders import Encoder
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.video.decode import sample_frames
@@ -126,11 +127,25 @@ def encode_all(encoder: Encoder, frames: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def warp_error(
-    query_feats: np.ndarray, cand_feats: np.ndarray, truth: np.ndarray, context: bool
+    query_feats: np.ndarray,
+    cand_feats: np.ndarray,
+    truth: np.ndarray,
+    context: bool,
+    *,
+    shown: bool = False,
 ) -> float:
-    """Mean |estimated - true| source frame when aligning a copy to its original."""
-    res = align(query_feats, cand_feats, AlignmentOptions(context=context), keep_cost=False)
-    est = time_map(res.path, keep="query")
+    """Mean |estimated - true| source frame when aligning a copy to its original.
+
+    ``shown``: use the alignment the product shows and exports (partial, on every
+    query frame: :func:`~avr_gui.core.align.shown.shown_alignment`) instead of DTW of
+    the whole clips.
+    """
+    opts = AlignmentOptions(context=context)
+    if shown:
+        path = shown_alignment(query_feats, cand_feats, opts, keep_cost=False).alignment.path
+    else:
+        path = align(query_feats, cand_feats, opts, keep_cost=False).path
+    est = time_map(path, keep="query")
     return float(np.mean(np.abs(est - truth)))
 
 
@@ -157,7 +172,8 @@ def run_e1(
     Returns
     -------
     E1Result
-        Keys ``"<name>"`` (contextualized) and ``"<name>/raw"``.
+        Keys ``"<name>"`` (contextualized), ``"<name>/raw"`` and ``"<name>/shown"`` (the
+        partial alignment the product shows and exports, contextualized).
     """
     result = E1Result()
     for k, clip in enumerate(clips):
@@ -169,9 +185,12 @@ def run_e1(
             check(cancel)
             f_orig = encode_all(enc, frames)
             f_copy = encode_all(enc, copy.frames)
+            truth = copy.source.astype(np.float64)
             for context in (True, False):
                 key = name if context else f"{name}/raw"
-                err = warp_error(f_copy, f_orig, copy.source.astype(np.float64), context)
+                err = warp_error(f_copy, f_orig, truth, context)
                 result.errors.setdefault(key, {})[Path(clip).name] = err
+            err = warp_error(f_copy, f_orig, truth, True, shown=True)
+            result.errors.setdefault(f"{name}/shown", {})[Path(clip).name] = err
     progress(len(clips), len(clips), "E1 done")
     return result
