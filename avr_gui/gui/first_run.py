@@ -2,7 +2,9 @@
 
 The demo library is the headless demo's (:func:`avr_gui.core.demo.run_demo`): a generated
 library of a drawn person doing three exercises, indexed and queried once. It is built in
-a per-user folder the first time and opened directly afterwards.
+a per-user folder the first time and opened directly afterwards, with this machine's
+default encoder (:func:`~avr_gui.core.features.encoders.default_backend`: ``auto``, or
+appearance features while the pose models are not installed).
 """
 
 from __future__ import annotations
@@ -36,21 +38,32 @@ def demo_ready(folder: str | os.PathLike[str], backend: str | None = None) -> bo
     ----------
     folder : path-like
     backend : str, optional
-        Encoder name the demo must have been built with (``None``: the demo's default).
+        Encoder name the demo must have been built with. ``None``: either default a
+        machine may pick (``auto``, or the appearance encoder it falls back to); cheap
+        enough for the GUI thread, where :func:`demo_job` checks the exact one.
+
+    Returns
+    -------
+    bool
     """
-    from avr_gui.core.features import DEFAULT_BACKEND
+    from avr_gui.core.features import APPEARANCE_BACKEND, DEFAULT_BACKEND
 
     root = Path(folder)
     try:
         results = json.loads((root / _DEMO_RESULTS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    if not isinstance(results, dict) or results.get("encoder") != (backend or DEFAULT_BACKEND):
+    wanted = (backend,) if backend else (DEFAULT_BACKEND, APPEARANCE_BACKEND)
+    if not isinstance(results, dict) or results.get("encoder") not in wanted:
         return False
     return (root / "index" / "catalog.sqlite").is_file() and (root / DEMO_QUERY).is_file()
 
 
-def demo_job(folder: str, backend: str | None = None) -> Callable[[Any, Any], str]:
+def demo_job(
+    folder: str,
+    backend: str | None = None,
+    on_fallback: Callable[[str], None] | None = None,
+) -> Callable[[Any, Any], str]:
     """A worker job ``fn(progress, cancel) -> folder`` that builds the demo unless ready.
 
     Parameters
@@ -58,26 +71,42 @@ def demo_job(folder: str, backend: str | None = None) -> Callable[[Any, Any], st
     folder : str
         Demo folder (created): clips in ``library/``, the index in ``index/``.
     backend : str, optional
-        Frame encoder (``None``: the demo's default).
+        Frame encoder (``None``: this machine's default, :func:`default_backend`).
+    on_fallback : callable, optional
+        Told (from the worker thread) why the default is appearance features here.
+
+    Returns
+    -------
+    callable
     """
 
-    def run(progress, cancel) -> str:
+    def run(progress: Any, cancel: Any) -> str:
         from avr_gui.core.demo import run_demo
+        from avr_gui.core.features import default_backend
 
-        if demo_ready(folder, backend):
+        name = backend or default_backend(on_fallback=on_fallback)
+        if demo_ready(folder, name):
             progress(1, 1, "the demo library is ready")
             return folder
         # A stale result of an earlier build must not vouch for a half-built new one.
         Path(folder, _DEMO_RESULTS).unlink(missing_ok=True)
-        kwargs = {"backend": backend} if backend else {}
-        run_demo(Path(folder), quiet=True, progress=progress, cancel=cancel, **kwargs)
+        run_demo(Path(folder), backend=name, quiet=True, progress=progress, cancel=cancel)
         return folder
 
     return run
 
 
 def demo_step(message: str) -> str:
-    """A short line for a demo progress message (file paths become 'Indexing NAME')."""
+    """A short line for a demo progress message (file paths become 'Indexing NAME').
+
+    Parameters
+    ----------
+    message : str
+
+    Returns
+    -------
+    str
+    """
     if os.path.isabs(message):
         return f"Indexing {Path(message).name}"
     return message[:1].upper() + message[1:]

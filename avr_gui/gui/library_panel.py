@@ -19,6 +19,12 @@ from avr_gui.gui.theme import resource
 THUMB_SIDE = 64
 PATH_ROLE = QtCore.Qt.ItemDataRole.UserRole + 2
 STATUS_ROLE = QtCore.Qt.ItemDataRole.UserRole + 3
+#: Role of the person column's word ("yes"/"no", or "Pose"/"Appearance" in ``auto``
+#: libraries, where the cell shows a glyph instead).
+COMPARED_ROLE = QtCore.Qt.ItemDataRole.UserRole + 4
+#: Role of a video's name cell in an ``auto`` library: compared by pose (True) or
+#: appearance (False), drawn as a glyph on its thumbnail; None elsewhere.
+POSE_ROLE = QtCore.Qt.ItemDataRole.UserRole + 5
 #: Column of the video list that says whether a clip has a tracked person.
 PERSON_COLUMN = 2
 _PERSON_ICON: QtGui.QIcon | None = None
@@ -32,13 +38,126 @@ def person_icon() -> QtGui.QIcon:
     return _PERSON_ICON
 
 
-def person_text(has_person: bool | None) -> tuple[str, str]:
-    """Cell text and tooltip for ``VideoEntry.has_person`` / ``Match.has_person``."""
+#: Header text and tooltip of that column, by kind of library.
+PERSON_HEADER = (
+    "Person",
+    "Whether a person is tracked in the clip (libraries indexed with a pose encoder)",
+)
+COMPARED_HEADER = (
+    "Compared by",
+    "Compared by (auto features): body pose (the figure) when a person performs in the "
+    "clip, so it is ranked by how the body moves; appearance (the picture) otherwise, "
+    "by how its frames look",
+)
+#: Size (logical pixels) of the pose / appearance glyphs of ``auto`` libraries, drawn in
+#: a corner of each thumbnail: a column of its own would leave the names no room.
+GLYPH_SIDE = 16
+_GLYPHS: dict[bool, QtGui.QPixmap] = {}
+
+
+def compared_glyph(pose: bool) -> QtGui.QPixmap:
+    """The small glyph of a clip compared by body pose (a figure) or appearance (a picture).
+
+    Parameters
+    ----------
+    pose : bool
+
+    Returns
+    -------
+    QPixmap
+        :data:`GLYPH_SIDE` logical pixels square, device pixel ratio 2 (GUI thread).
+    """
+    if pose not in _GLYPHS:
+        dpr = 2.0
+        side = GLYPH_SIDE
+        pix = QtGui.QPixmap(round(side * dpr), round(side * dpr))
+        pix.setDevicePixelRatio(dpr)
+        pix.fill(QtCore.Qt.GlobalColor.transparent)
+        p = QtGui.QPainter(pix)
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        if pose:
+            person_icon().paint(p, QtCore.QRect(0, 0, side, side))
+        else:  # a framed picture: a hill and a sun
+            grey = QtGui.QColor(176, 178, 186)
+            p.setPen(QtGui.QPen(grey, 1.3))
+            p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(QtCore.QRectF(1.5, 3.0, 13.0, 10.5), 1.5, 1.5)
+            p.setPen(QtCore.Qt.PenStyle.NoPen)
+            p.setBrush(grey)
+            hill = QtGui.QPolygonF(
+                [QtCore.QPointF(3, 12), QtCore.QPointF(7, 7.5), QtCore.QPointF(10.5, 12)]
+            )
+            p.drawPolygon(hill)
+            p.drawEllipse(QtCore.QPointF(11, 6.3), 1.4, 1.4)
+        p.end()
+        _GLYPHS[pose] = pix
+    return _GLYPHS[pose]
+
+
+def person_text(has_person: bool | None, auto: bool = False) -> tuple[str, str]:
+    """Cell text and tooltip for ``VideoEntry.has_person`` / ``Match.has_person``.
+
+    Parameters
+    ----------
+    has_person : bool or None
+    auto : bool
+        The library has ``auto`` features: ``has_person`` then means that a person
+        performs in the clip, so that it is compared by body pose.
+
+    Returns
+    -------
+    text, tooltip : str
+    """
+    if auto:
+        if has_person is None:
+            return "", "Not indexed yet: how it is compared is decided when it is"
+        if has_person:
+            return "Pose", (
+                "A person performs in this clip: it is compared by body pose (how the "
+                "body moves), not by the room, the clothes or the camera"
+            )
+        return "Appearance", (
+            "No one performs in this clip: it is compared by appearance (how its frames look)"
+        )
     if has_person is None:
         return "", "The library's encoder tracks no pose"
     if has_person:
         return "yes", "A person is tracked in this clip (pose landmarks stored)"
     return "no", "No person was found in any sampled frame"
+
+
+def thumbnail_with_glyph(image: QtGui.QImage | None, pose: bool | None) -> QtGui.QPixmap | None:
+    """A library thumbnail with the pose / appearance glyph in its lower right corner.
+
+    Parameters
+    ----------
+    image : QImage or None
+        The thumbnail (None while it is being made: the glyph alone).
+    pose : bool or None
+        Compared by body pose (True) or appearance (False); None: no glyph.
+
+    Returns
+    -------
+    QPixmap or None
+        None when there is neither an image nor a glyph.
+    """
+    if pose is None:
+        return None if image is None else QtGui.QPixmap.fromImage(image)
+    glyph = compared_glyph(pose)
+    if image is None:
+        return glyph
+    pix = QtGui.QPixmap.fromImage(image)
+    p = QtGui.QPainter(pix)
+    p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    p.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform)
+    side = GLYPH_SIDE
+    box = QtCore.QRectF(pix.width() - side - 3, pix.height() - side - 3, side + 2, side + 2)
+    p.setPen(QtCore.Qt.PenStyle.NoPen)
+    p.setBrush(QtGui.QColor(20, 21, 24, 200))
+    p.drawRoundedRect(box, 4, 4)
+    p.drawPixmap(box.adjusted(1, 1, -1, -1), glyph, QtCore.QRectF(glyph.rect()))
+    p.end()
+    return pix
 
 
 def make_thumbnails(paths: list[str], progress, cancel) -> dict[str, QtGui.QImage]:
@@ -122,9 +241,8 @@ class LibraryPanel(QtWidgets.QWidget):
         self.model = QtGui.QStandardItemModel(0, 3, self)
         self.model.setHorizontalHeaderLabels(["Video", "Length", "Person"])
         self.model.horizontalHeaderItem(1).setToolTip("Duration (minutes:seconds)")
-        self.model.horizontalHeaderItem(PERSON_COLUMN).setToolTip(
-            "Whether a person is tracked in the clip (libraries indexed with a pose encoder)"
-        )
+        self.model.horizontalHeaderItem(PERSON_COLUMN).setToolTip(PERSON_HEADER[1])
+        self.auto = False
         self.proxy = QtCore.QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setFilterCaseSensitivity(QtCore.Qt.CaseSensitivity.CaseInsensitive)
@@ -220,8 +338,27 @@ class LibraryPanel(QtWidgets.QWidget):
         name = Path(message).name if message else ""
         self.current.setText(f"Indexing {name}" if name else "")
 
-    def show_state(self, folders: list[str], entries: list[Any], status: Any) -> None:
-        """Show the folders, the videos and the failures the library reports."""
+    def show_state(
+        self, folders: list[str], entries: list[Any], status: Any, encoder: str | None = None
+    ) -> None:
+        """Show the folders, the videos and the failures the library reports.
+
+        Parameters
+        ----------
+        folders : list of str
+        entries : list of VideoEntry
+        status : LibraryStatus
+        encoder : str, optional
+            The library's encoder name. ``auto`` libraries say per clip whether it is
+            compared by pose or by appearance: a glyph on its thumbnail, its tooltip,
+            and the person column relabelled "Compared by" (hidden in the narrow panel;
+            its cells hold the words, :meth:`person_cells`).
+        """
+        self.auto = encoder == "auto"
+        header, header_tip = COMPARED_HEADER if self.auto else PERSON_HEADER
+        head = self.model.horizontalHeaderItem(PERSON_COLUMN)
+        head.setText(header)
+        head.setToolTip(header_tip)
         self.folders.clear()
         for f in folders:
             item = QtWidgets.QListWidgetItem(Path(f).name or str(f))
@@ -240,29 +377,38 @@ class LibraryPanel(QtWidgets.QWidget):
             if e.status == "indexed":
                 tip += f", {e.width}×{e.height}, {e.fps:.3g} fps, {e.n_features} feature frames"
             name.setToolTip(tip + (f"\n{e.reason}" if e.reason else ""))
-            thumb = self._thumbs.get(e.path)
-            if thumb is not None:
-                name.setData(QtGui.QPixmap.fromImage(thumb), QtCore.Qt.ItemDataRole.DecorationRole)
+            has = getattr(e, "has_person", None)  # absent from libraries older than pose
+            name.setData(has if self.auto else None, POSE_ROLE)
+            pix = thumbnail_with_glyph(self._thumbs.get(e.path), name.data(POSE_ROLE))
+            if pix is not None:
+                name.setData(pix, QtCore.Qt.ItemDataRole.DecorationRole)
             length = QtGui.QStandardItem(_duration(e.duration))
             length.setData(float(e.duration), QtCore.Qt.ItemDataRole.UserRole)
             if e.status == "failed":
                 name.setForeground(QtGui.QBrush(QtGui.QColor(240, 110, 100)))
             elif e.status == "pending":
                 name.setForeground(QtGui.QBrush(QtGui.QColor(220, 180, 80)))
-            has = getattr(e, "has_person", None)  # absent from libraries older than pose
-            text, tip = person_text(has)
+            text, tip = person_text(has, self.auto)
             person = QtGui.QStandardItem(text)
             person.setToolTip(tip)
-            if has:
+            person.setData(text, QtCore.Qt.ItemDataRole.AccessibleTextRole)
+            person.setData(text, COMPARED_ROLE)
+            if self.auto:
+                if has is not None:
+                    person.setData(compared_glyph(has), QtCore.Qt.ItemDataRole.DecorationRole)
+                    name.setToolTip(f"{name.toolTip()}\n{tip}")
+            elif has:
                 person.setData(person_icon(), QtCore.Qt.ItemDataRole.DecorationRole)
             elif has is False:
                 person.setForeground(QtGui.QBrush(QtGui.QColor(130, 132, 140)))
             self.model.appendRow([name, length, person])
         self.videos.setColumnWidth(1, 56)
-        self.videos.setColumnWidth(PERSON_COLUMN, 62)
-        # A library without pose says nothing about people: no empty column for it.
+        self.videos.setColumnWidth(PERSON_COLUMN, 110 if self.auto else 62)
+        # A library without pose says nothing about people: no empty column for it. An
+        # auto library says it on each thumbnail (the panel is too narrow for a column).
         self.videos.setColumnHidden(
-            PERSON_COLUMN, all(getattr(e, "has_person", None) is None for e in entries)
+            PERSON_COLUMN,
+            self.auto or all(getattr(e, "has_person", None) is None for e in entries),
         )
         self.failures.clear()
         for path, reason in status.failures:
@@ -278,7 +424,12 @@ class LibraryPanel(QtWidgets.QWidget):
             parts.append(f"{status.pending} pending")
         if status.failed:
             parts.append(f"{status.failed} failed (below)")
-        self.summary.setText(f"{status.videos} videos: " + ", ".join(parts))
+        text = f"{status.videos} videos: " + ", ".join(parts)
+        if self.auto:
+            pose = sum(getattr(e, "has_person", None) is True for e in entries)
+            look = sum(getattr(e, "has_person", None) is False for e in entries)
+            text += f"; compared by pose: {pose}, by appearance: {look}"
+        self.summary.setText(text)
         self.overall.setRange(0, max(status.videos, 1))
         self.overall.setValue(status.indexed + status.failed)
         self.overall.setFormat("%v / %m videos" if status.videos else "no videos")
@@ -290,7 +441,8 @@ class LibraryPanel(QtWidgets.QWidget):
             item = self.model.item(row, 0)
             image = self._thumbs.get(item.data(PATH_ROLE))
             if image is not None:
-                item.setData(QtGui.QPixmap.fromImage(image), QtCore.Qt.ItemDataRole.DecorationRole)
+                pix = thumbnail_with_glyph(image, item.data(POSE_ROLE))
+                item.setData(pix, QtCore.Qt.ItemDataRole.DecorationRole)
 
     def missing_thumbnails(self, entries: list[Any]) -> list[str]:
         """Paths of indexed videos that have no thumbnail yet."""
@@ -301,8 +453,10 @@ class LibraryPanel(QtWidgets.QWidget):
         return [self.proxy.index(r, 0).data() for r in range(self.proxy.rowCount())]
 
     def person_cells(self) -> dict[str, str]:
-        """Person-column text by video path (for tests)."""
+        """Person-column text by video path (for tests): "yes"/"no", or "Pose"/"Appearance"."""
         return {
-            self.model.item(r, 0).data(PATH_ROLE): self.model.item(r, PERSON_COLUMN).text()
+            self.model.item(r, 0).data(PATH_ROLE): self.model.item(r, PERSON_COLUMN).data(
+                COMPARED_ROLE
+            )
             for r in range(self.model.rowCount())
         }

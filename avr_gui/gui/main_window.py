@@ -7,7 +7,8 @@ the library.
 
 While the library has no videos the centre shows the first-run panel (open the demo
 library, or add a folder). Notices above the centre say what the user should know once:
-running on the CPU, a weights file that failed and the encoder used instead.
+running on the CPU, a weights file that failed and the encoder used instead, body pose
+off because its models are not installed (with the command that installs them).
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from avr_gui.core.errors import AvrError
 from avr_gui.gui import settings as S
 from avr_gui.gui.about import show_about
 from avr_gui.gui.alignment_view import AlignmentView
-from avr_gui.gui.candidates import CandidatesView, make_strips, strip_times
+from avr_gui.gui.candidates import (
+    CandidatesView,
+    badge_for,
+    make_strips,
+    part_text,
+    strip_times,
+)
 from avr_gui.gui.export_actions import (
     KINDS,
     export_job,
@@ -39,7 +46,7 @@ from avr_gui.gui.first_run import (
     demo_ready,
 )
 from avr_gui.gui.library_panel import LibraryPanel, make_thumbnails
-from avr_gui.gui.notices import NoticeBar
+from avr_gui.gui.notices import MAX_CHARS, NoticeBar
 from avr_gui.gui.player import SyncedPlayer, TimeMap, ViewMode
 from avr_gui.gui.query_panel import QueryPanel
 from avr_gui.gui.workers import JobHandle, JobRunner
@@ -51,6 +58,8 @@ CPU_NOTICE = (
     "No GPU found: features are computed on the CPU. Everything works the same; "
     "indexing a large library just takes longer."
 )
+#: Encoders that need the BlazePose models to index videos.
+POSE_MODEL_ENCODERS = ("auto", "pose-blazepose", "pose-fused")
 
 
 def default_index_dir() -> str:
@@ -73,6 +82,95 @@ def index_message(summary) -> str:
         f"Indexed in {summary.seconds:.1f} s: {', '.join(parts)} "
         f"({summary.indexed} of {summary.videos} videos searchable)"
     )
+
+
+def _matches(n: int) -> str:
+    return f"{n} match" if n == 1 else f"{n} matches"
+
+
+def ranking_caption(result: Any) -> str:
+    """The line above the matches: how many, and what they are ranked by.
+
+    Parameters
+    ----------
+    result : QueryResult
+
+    Returns
+    -------
+    str
+    """
+    n = len(result.results)
+    if getattr(result, "query_performer", None):
+        how = "ranked by pose similarity (higher = better)"
+    else:
+        how = "ranked by score (lower = better)"
+    return f"{_matches(n)}, {how}; click to inspect"
+
+
+def query_message(result: Any) -> str:
+    """The query panel's line after a query: matches, query frames and their span.
+
+    (What the query was matched by is the tag beside its name.)
+
+    Parameters
+    ----------
+    result : QueryResult
+
+    Returns
+    -------
+    str
+    """
+    ts = result.query.timestamps
+    n = len(result.results)
+    return f"{_matches(n)} for {len(ts)} query frames ({ts[0]:.2f}–{ts[-1]:.2f} s)"
+
+
+def pose_notice(
+    encoder_name: str | None,
+    models: tuple[bool, str],
+    fallback: str | None = None,
+    new_backend: str | None = None,
+) -> tuple[str, str] | None:
+    """The notice about body pose being off here, for a library just opened.
+
+    Parameters
+    ----------
+    encoder_name : str or None
+        The library's encoder; None for a new library (it gets ``new_backend``).
+    models : (bool, str)
+        :func:`~avr_gui.core.features.pose.models.pose_models_status`: whether the pose
+        models are usable, and one line saying so (with the install command if not).
+    fallback : str, optional
+        What :func:`~avr_gui.core.features.encoders.default_backend` said when it chose
+        appearance features for a new library.
+    new_backend : str, optional
+        The encoder a new library gets.
+
+    Returns
+    -------
+    (str, str) or None
+        Notice text and level (``"warning"`` or ``"info"``); None while pose works here.
+    """
+    ok, status = models
+    if ok and fallback is None:
+        return None
+    if ok:  # models there, but pose cannot run (its runtime is missing)
+        assert fallback is not None
+        return f"{fallback[:1].upper()}{fallback[1:]}.", "warning"
+    line = f"{status[:1].upper()}{status[1:]}."
+    if encoder_name is None and new_backend and new_backend not in POSE_MODEL_ENCODERS:
+        return (
+            f"{line} This new library will use appearance features ({new_backend}): "
+            "install the models before indexing to compare people by body pose.",
+            "warning",
+        )
+    if encoder_name in POSE_MODEL_ENCODERS:
+        return (
+            f"{line} This library's {encoder_name} features need them to index new videos "
+            "and to query files from outside it.",
+            "warning",
+        )
+    return line, "info"
 
 
 def _error_text(exc: object) -> str:
@@ -138,6 +236,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.query_job: JobHandle | None = None
         self.demo_job: JobHandle | None = None
         self._library_empty = False
+        self._pose_noticed = False
         self._closing = False
         self._on_open: list = []
         self._build()
@@ -382,7 +481,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.first_run.set_can_add_folder(True)
         self._show_device(device)
         for key, text, level in notes:
-            self.notices.add(key, text, level)
+            if key == "pose":
+                # Said once per window: reopening a library does not bring it back.
+                if self._pose_noticed:
+                    continue
+                self._pose_noticed = True
+            # The pose notice's middle is the command that installs the models: keep it.
+            self.notices.add(key, text, level, max_chars=640 if key == "pose" else MAX_CHARS)
         self._show_snapshot(snap)
         self.library_dock.setWindowTitle("Library (demo)" if self.showing_demo else "Library")
         self.statusBar().showMessage(f"Library: {self.index_dir}", 5000)
@@ -516,12 +621,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.set_query(query)
         self.run_query(query, None)
 
-    def _show_snapshot(self, snap) -> None:
-        folders, entries, status = snap
+    def _show_snapshot(self, snap: tuple) -> None:
+        folders, entries, status, encoder = snap
         self.entries = entries
         self._library_empty = not entries
         self._update_center()
-        self.library_panel.show_state(folders, entries, status)
+        self.library_panel.show_state(folders, entries, status, encoder)
         missing = self.library_panel.missing_thumbnails(entries)
         if missing:
             h = self._submit("Thumbnails", lambda p, c: make_thumbnails(missing, p, c))
@@ -673,6 +778,7 @@ class MainWindow(QtWidgets.QMainWindow):
         h.failed.connect(
             lambda exc, tb: self.query_panel.message.setText(f"Query failed: {_error_text(exc)}")
         )
+        self.query_panel.set_matched_by(None)
         h.cancelled.connect(lambda: self.query_panel.message.setText("Query cancelled"))
         h.ended.connect(lambda: self.query_panel.set_busy(False))
         return h
@@ -690,14 +796,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.query_pose is None:
             self.query_pose = poses.get(str(result.query_path))
         matches = list(result.results)
-        n = len(result.query.timestamps)
-        self.query_panel.message.setText(
-            f"{len(matches)} matches for {n} query frames "
-            f"({result.query.timestamps[0]:.2f}–{result.query.timestamps[-1]:.2f} s)"
-        )
-        self.candidates.set_matches(
-            matches, f"{len(matches)} matches, ranked by score (lower = better); click to inspect"
-        )
+        self.query_panel.message.setText(query_message(result))
+        self.query_panel.set_matched_by(getattr(result, "query_performer", None))
+        self.candidates.set_matches(matches, ranking_caption(result))
         rows = [(str(m.path), strip_times(m)) for m in matches]
         if rows:
             h = self._submit("Match previews", lambda p, c: make_strips(rows, p, c))
@@ -728,15 +829,7 @@ class MainWindow(QtWidgets.QMainWindow):
         q_ts = np.asarray(self.result.query.timestamps, dtype=np.float64)
         m_ts = np.asarray(match.features.timestamps, dtype=np.float64)
         if al.cost is not None:
-            self.alignment.set_alignment(
-                al.cost,
-                al.path,
-                q_ts,
-                m_ts,
-                f"#{match.rank} {Path(match.path).name} — DRAQ {match.draq:.3f}, "
-                f"DTW cost {match.dtw_cost:.2f} ({match.normalized_cost:.3f}/step), "
-                f"similarity {match.similarity:.3f}",
-            )
+            self.alignment.set_alignment(al.cost, al.path, q_ts, m_ts, match_title(match))
         else:
             self.alignment.clear()
         query = self.query_path or self.result.query_path
@@ -818,9 +911,39 @@ class MainWindow(QtWidgets.QMainWindow):
         super().closeEvent(event)
 
 
-def _snapshot(lib) -> tuple[list[str], list[Any], Any]:
-    """Folders, entries and status of ``lib`` (runs on the library lane)."""
-    return [str(f) for f in lib.folders], lib.entries(), lib.status()
+def match_title(match: Any) -> str:
+    """The alignment view's title for a match: what it is, then the numbers.
+
+    Parameters
+    ----------
+    match : Match
+
+    Returns
+    -------
+    str
+        Three lines (the dock is narrow): rank, name, verdict and aligned part; DRAQ
+        and DTW cost per step; similarity.
+    """
+    badge, _ = badge_for(getattr(match, "alignable", None), float(match.draq))
+    head = f"#{match.rank} {Path(match.path).name}"
+    if not badge.startswith("DRAQ"):
+        head += f" — {badge}"
+    mode = getattr(match, "mode", "full") or "full"
+    if mode != "full":
+        part, _ = part_text(
+            mode, getattr(match, "query_span_s", None), getattr(match, "match_span_s", None)
+        )
+        head += f" · {part}"
+    sim = "pose similarity" if getattr(match, "compared_on", None) == "pose" else "similarity"
+    return (
+        f"{head}\nDRAQ {match.draq:.3f} · DTW cost {match.normalized_cost:.3f}/step\n"
+        f"{sim} {match.similarity:.3f}"
+    )
+
+
+def _snapshot(lib) -> tuple[list[str], list[Any], Any, str | None]:
+    """Folders, entries, status and encoder name of ``lib`` (runs on the library lane)."""
+    return [str(f) for f in lib.folders], lib.entries(), lib.status(), lib.encoder_name
 
 
 def _open(
@@ -834,7 +957,8 @@ def _open(
     """
     from avr_gui.core.device import resolve_device
     from avr_gui.core.errors import DeviceError
-    from avr_gui.core.features import DEFAULT_BACKEND, get_encoder
+    from avr_gui.core.features import default_backend, get_encoder
+    from avr_gui.core.features.pose.models import pose_models_status
     from avr_gui.core.library import EncoderMismatchError, Library
 
     notes: list[tuple[str, str, str]] = []
@@ -868,9 +992,18 @@ def _open(
                     "warning",
                 )
             )
+    fallback: list[str] = []
+    # A new library gets this machine's default: `auto`, or appearance features when
+    # body pose cannot run here (the pose notice says why and what to do).
+    new_backend = default_backend(on_fallback=fallback.append) if lib.encoder_name is None else None
     if failed is not None:
-        used = lib.encoder_name or DEFAULT_BACKEND
+        used = lib.encoder_name or new_backend
         notes.append(("encoder", f"{failed}. Using {used} instead.", "warning"))
+    pose = pose_notice(
+        lib.encoder_name, pose_models_status(), fallback[0] if fallback else None, new_backend
+    )
+    if pose is not None:
+        notes.append(("pose", *pose))
     try:
         device: str | None = resolve_device()
     except DeviceError as exc:

@@ -35,7 +35,7 @@ class NoticeBar(QtWidgets.QWidget):
         self._layout.setSpacing(3)
         self.setVisible(False)
 
-    def add(self, key: str, text: str, level: str = "info") -> None:
+    def add(self, key: str, text: str, level: str = "info", max_chars: int = MAX_CHARS) -> None:
         """Show ``text`` (replacing the notice of the same ``key``, if any).
 
         Parameters
@@ -45,6 +45,9 @@ class NoticeBar(QtWidgets.QWidget):
         text : str
             Plain text, one or two sentences.
         level : {"info", "warning", "error"}
+        max_chars : int
+            Longer texts are shortened in the middle (the whole text is the tooltip); a
+            notice whose middle matters (a command to run) passes a larger limit.
         """
         self.dismiss(key)
         frame = QtWidgets.QFrame()
@@ -52,8 +55,8 @@ class NoticeBar(QtWidgets.QWidget):
         frame.setProperty("noticeKey", key)
         row = QtWidgets.QHBoxLayout(frame)
         row.setContentsMargins(8, 4, 4, 4)
-        label = QtWidgets.QLabel(shorten(text))
-        label.setToolTip(text if len(text) > MAX_CHARS else "")
+        label = QtWidgets.QLabel(shorten(text, max_chars))
+        label.setToolTip(text if len(text) > max_chars else "")
         label.setWordWrap(True)
         label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QtWidgets.QToolButton()

@@ -8,6 +8,39 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.mkv *.avi *.webm *.mpg *.mpeg *.ts);;All files (*)"
 _NO_QUERY = "Drop a video here, open one, or pick one in the library"
+#: What the query was matched by (``QueryResult.query_performer``): tag text and tooltip.
+MATCHED_BY = {
+    True: (
+        "matched by body pose",
+        "A person performs in the query (between In and Out), so the library was "
+        "searched by how the body moves: clips of someone doing the same movement rank "
+        "first, whatever the room, the clothes or the camera",
+    ),
+    False: (
+        "matched by appearance",
+        "No one performs in the query (between In and Out), so the library was searched "
+        "by how the frames look",
+    ),
+}
+_TAG_STYLE = (
+    "QLabel {{ color: {fg}; border: 1px solid {fg}; border-radius: 8px; padding: 0px 7px; }}"
+)
+_TAG_COLOURS = {True: "#78b0ff", False: "#b0b2ba"}
+
+
+def matched_by_text(performer: bool | None) -> str:
+    """A few words saying what a query was matched by (empty when not known).
+
+    Parameters
+    ----------
+    performer : bool or None
+        ``QueryResult.query_performer``.
+
+    Returns
+    -------
+    str
+    """
+    return MATCHED_BY[performer][0] if performer is not None else ""
 
 
 class QueryPanel(QtWidgets.QWidget):
@@ -33,6 +66,9 @@ class QueryPanel(QtWidgets.QWidget):
         self.duration = 0.0
         self.name = QtWidgets.QLabel(_NO_QUERY)
         self.name.setObjectName("queryName")
+        self.matched_by = QtWidgets.QLabel("")
+        self.matched_by.setObjectName("queryMatchedBy")
+        self.matched_by.setVisible(False)
         self.open_button = QtWidgets.QPushButton("Open…")
         self.open_button.setToolTip("Open a query video (Ctrl+O)")
         self.open_button.clicked.connect(self._open)
@@ -65,6 +101,7 @@ class QueryPanel(QtWidgets.QWidget):
         label.setObjectName("heading")
         top.addWidget(label)
         top.addWidget(self.name, 1)
+        top.addWidget(self.matched_by)
         top.addWidget(self.open_button)
         trim = QtWidgets.QHBoxLayout()
         trim.addWidget(QtWidgets.QLabel("In"))
@@ -108,6 +145,7 @@ class QueryPanel(QtWidgets.QWidget):
         self.name.setToolTip(str(path))
         self.run_button.setEnabled(True)
         self.message.setText("")
+        self.set_matched_by(None)
         self.set_duration(duration or 0.0)
         self.query_chosen.emit(self.path)
 
@@ -118,7 +156,28 @@ class QueryPanel(QtWidgets.QWidget):
         self.name.setToolTip("")
         self.run_button.setEnabled(False)
         self.message.setText("")
+        self.set_matched_by(None)
         self.set_duration(0.0)
+
+    def set_matched_by(self, performer: bool | None) -> None:
+        """Say whether the query was matched by body pose or appearance (None: hide it).
+
+        Parameters
+        ----------
+        performer : bool or None
+            ``QueryResult.query_performer`` of the last query (None outside ``auto``
+            libraries, or before a query ran).
+        """
+        if performer is None:
+            self.matched_by.setVisible(False)
+            self.matched_by.setText("")
+            self.matched_by.setToolTip("")
+            return
+        text, tip = MATCHED_BY[bool(performer)]
+        self.matched_by.setText(text)
+        self.matched_by.setToolTip(tip)
+        self.matched_by.setStyleSheet(_TAG_STYLE.format(fg=_TAG_COLOURS[bool(performer)]))
+        self.matched_by.setVisible(True)
 
     def set_duration(self, duration: float) -> None:
         """Bound the in/out points by the clip's length (s) and select the whole clip."""

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 from guiutil import wait_for
+from PySide6 import QtWidgets
 
 from avr_gui import __version__
+from avr_gui.core.features import default_backend
+from avr_gui.core.features.pose.models import pose_models_status
 from avr_gui.gui.candidates import PERSON_COLUMN as TABLE_PERSON
 from avr_gui.gui.first_run import DEMO_QUERY, demo_ready, demo_step
 from avr_gui.gui.library_panel import PERSON_COLUMN as PANEL_PERSON
@@ -82,6 +85,7 @@ def test_open_the_demo_library_end_to_end(app, qtbot, tmp_path, settings):
     assert win.candidates.table.isColumnHidden(TABLE_PERSON)  # thumb16 tracks no one
     wait_for(qtbot, lambda: win.match is not None, 10)
     assert demo_ready(demo, "thumb16") and not demo_ready(demo, "effnet-lite0")
+    assert not demo_ready(demo)  # built with thumb16, not with a default encoder
     # Progress came through, step by step, with readable messages.
     messages = [m for _, _, m in steps]
     assert any(m.startswith("generating") for m in messages)
@@ -170,7 +174,45 @@ def test_a_backend_that_cannot_load_says_which_encoder_is_used(app, qtbot, tmp_p
     wait_for(qtbot, lambda: win.library is not None or win.last_error is not None, 60)
     assert win.library is not None, win.last_error
     note = win.notices.texts().get("encoder", "")
-    assert "The onnx encoder could not be loaded" in note and "Using effnet-lite0 instead" in note
+    # The library gets this machine's default: auto, or effnet-lite0 without pose models.
+    assert "The onnx encoder could not be loaded" in note
+    assert f"Using {default_backend()} instead" in note
+    win.close()
+
+
+def test_missing_pose_models_are_announced_once(
+    app, qtbot, tmp_path, settings, monkeypatch, library_folder
+):
+    empty = tmp_path / "no models"
+    empty.mkdir()
+    monkeypatch.setenv("AVR_MODELS_DIR", str(empty))
+    ok, status = pose_models_status()
+    assert not ok and "avr models install pose" in status
+    # A new library (no backend asked for): the default falls back, and the app says so.
+    win = _window(qtbot, tmp_path, settings, backend=None)
+    wait_for(qtbot, lambda: win.library is not None or win.last_error is not None, 60)
+    assert win.library is not None, win.last_error
+    note = win.notices.texts().get("pose", "")
+    assert note.startswith(status[:1].upper() + status[1:])  # the models' own line
+    assert "appearance features (effnet-lite0)" in note
+    # Shown whole, install command included, without a dialog in the way.
+    frame, label = win.notices._rows["pose"]
+    assert "avr models install pose" in label.text() and str(empty) in label.text()
+    wait_for(qtbot, frame.isVisible, 5)
+    assert win.first_run_visible  # above the first-run panel
+    assert QtWidgets.QApplication.activeModalWidget() is None
+    # Indexing the new library uses what the notice said.
+    one = tmp_path / "one clip"
+    one.mkdir()
+    (one / "clip.mp4").write_bytes((library_folder / "query take.mp4").read_bytes())
+    win.add_folder(str(one))
+    wait_for(qtbot, lambda: win.index_job is not None and win.index_job.done, 120)
+    assert win.library.encoder_name == "effnet-lite0", win.last_error
+    # Once: dismissed, it does not come back when another library opens.
+    win.notices.dismiss("pose")
+    win.open_library(str(tmp_path / "another index"))
+    wait_for(qtbot, lambda: win.library is not None, 60)
+    assert "pose" not in win.notices.texts()
     win.close()
 
 

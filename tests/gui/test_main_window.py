@@ -14,7 +14,13 @@ from PySide6 import QtCore
 from avr_gui import __version__
 from avr_gui.core.video import probe
 from avr_gui.gui.about import about_text
-from avr_gui.gui.candidates import ALIGNABLE_DRAQ, BADGE_ROLE
+from avr_gui.gui.candidates import (
+    BADGE_KIND_ROLE,
+    BADGE_ROLE,
+    COMPARED_COLUMN,
+    DRAQ_COLUMN,
+    VERDICT_COLUMN,
+)
 from avr_gui.gui.main_window import MainWindow
 from avr_gui.gui.player import ViewMode
 
@@ -70,19 +76,23 @@ def test_query_select_click_play(indexed, qtbot, library_folder):
     assert n == 3  # the query itself is never a result
     top = cands.row_of_view(0)
     assert top.path.endswith("warped take ü.mp4")  # the same action, re-timed
-    assert top.draq <= ALIGNABLE_DRAQ and top.alignable
-    idx = cands.proxy.index(0, 7)
-    assert idx.data(BADGE_ROLE) == "alignable"
+    assert top.draq <= 0.5
+    # thumb16 has no calibrated verdict: the badge shows DRAQ alone, in neutral.
+    assert top.probability is None and top.verdict == "-"
+    idx = cands.proxy.index(0, VERDICT_COLUMN)
+    assert idx.data(BADGE_ROLE) == f"DRAQ {top.draq:.2f}" and idx.data(BADGE_KIND_ROLE) == "draq"
     assert idx.data(QtCore.Qt.ItemDataRole.DecorationRole) is not None  # the badge
-    assert cands.proxy.index(0, 4).data() == f"{top.draq:.3f}"
+    assert cands.proxy.index(0, DRAQ_COLUMN).data() == f"{top.draq:.3f}"
+    assert cands.table.isColumnHidden(COMPARED_COLUMN)  # one way of comparing only
+    assert not win.query_panel.matched_by.isVisible()
     others = [cands.row_of_view(r) for r in range(1, n)]
-    assert all(not r.alignable for r in others)
+    assert all(r.draq > 0.5 for r in others)
     # The best match is selected automatically and loaded everywhere.
     wait_for(qtbot, lambda: win.match is not None, 10)
     assert win.match.path == top.path
     assert win.alignment.image.image.shape == top.match.alignment.cost.shape
     # Sorting by DRAQ, descending, puts the worst first.
-    cands.table.sortByColumn(4, QtCore.Qt.SortOrder.DescendingOrder)
+    cands.table.sortByColumn(DRAQ_COLUMN, QtCore.Qt.SortOrder.DescendingOrder)
     draqs = [cands.row_of_view(r).draq for r in range(n)]
     assert draqs == sorted(draqs, reverse=True)
     # Select another row: the alignment view and the player follow.
