@@ -669,6 +669,10 @@ class CandidatesView(QtWidgets.QWidget):
         self.table.setColumnHidden(COMPARED_COLUMN, not auto)
         self.table.setColumnHidden(PART_COLUMN, all(r.mode == "full" for r in rows))
         self.table.setColumnHidden(PERSON_COLUMN, auto or all(r.has_person is None for r in rows))
+        # Ranked by pose similarity, the score is its negative: the Similarity column
+        # already says it, and a negative "score" only puzzles a reader.
+        by_pose = bool(rows) and all(r.compared_on == "pose" for r in rows)
+        self.table.setColumnHidden(SCORE_COLUMN, by_pose)
         self.caption.setText(caption or f"{len(matches)} matches")
 
     def row_of_view(self, view_row: int) -> CandidateRow:

@@ -265,3 +265,14 @@ def test_pose_notice_texts():
     assert level == "info" and "avr models install pose" in text
     assert pose_notice("auto", (True, "pose models ready (/m)")) is None
     assert pose_notice(None, (True, "ready"), None, "auto") is None
+
+
+def test_the_score_column_hides_when_pose_similarity_ranks(view):
+    pose = [
+        _match(k, compared_on="pose", similarity=0.9 - k / 10, score=-0.9 + k / 10) for k in (1, 2)
+    ]
+    view.set_matches(pose)
+    assert view.table.isColumnHidden(C.SCORE_COLUMN)
+    assert not view.table.isColumnHidden(C.SIMILARITY_COLUMN)
+    view.set_matches([_match(1, compared_on="appearance")])
+    assert not view.table.isColumnHidden(C.SCORE_COLUMN)

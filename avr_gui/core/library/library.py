@@ -567,7 +567,9 @@ class Library:
         candidates : int
             K: clips retrieved by similarity and re-ranked.
         scorer : Scorer, optional
-            Ranking score (lower = better); default DRAQ.
+            Ranking score (lower = better). Default: in an ``auto`` library, a query that
+            shows a performer is ranked by pose similarity among the performer clips;
+            otherwise the shipped score (``resources/ranking.json``: DTW cost per step).
         options : AlignmentOptions, optional
         progress, cancel
             See :mod:`avr_gui.core.jobs`.
