@@ -112,9 +112,13 @@ def test_scorer_is_pluggable(library) -> None:
     by_sim = lib.query(videos / "q.mp4", top=6, scorer=lambda s, d, c: -s)
     sims = [m.similarity for m in by_sim.results]
     assert sims == sorted(sims, reverse=True)
-    by_cost = lib.query(videos / "q.mp4", top=6, scorer=lambda s, d, c: c)
-    costs = [m.normalized_cost for m in by_cost.results]
-    assert costs == sorted(costs)
+    by_cost = lib.query(videos / "q.mp4", top=6, scorer=lambda s, d, c: 3.0 * c)
+    scores = [m.score for m in by_cost.results]
+    assert scores == sorted(scores)
+    whole = [m for m in by_cost.results if m.mode == "full"]
+    assert whole and [m.score for m in whole] == pytest.approx(
+        [3 * m.normalized_cost for m in whole]
+    )
     with pytest.raises(InputError, match="scorer"):
         lib.query(videos / "q.mp4", scorer=lambda s, d, c: np.zeros(2))
 
@@ -214,7 +218,7 @@ def test_coarse_pass_keeps_the_full_rate_answer() -> None:
 
 
 def test_align_columns_ranks_by_all_and_aligns_by_some() -> None:
-    from avr_gui.core.align import align
+    from avr_gui.core.align.shown import shown_alignment
     from avr_gui.core.library.query import rerank
 
     rng = np.random.default_rng(4)
@@ -236,9 +240,9 @@ def test_align_columns_ranks_by_all_and_aligns_by_some() -> None:
     # ... but each shown alignment is the one of the chosen columns, rows re-normalised.
     for m in split:
         f = dict((p, s) for p, _, s in cands)[m.path].features[:, 8:]
-        want = align(
+        want = shown_alignment(
             q.features[:, 8:] / np.linalg.norm(q.features[:, 8:], axis=1, keepdims=True),
             f / np.linalg.norm(f, axis=1, keepdims=True),
-        )
+        ).alignment
         np.testing.assert_array_equal(m.alignment.path, want.path)
         assert m.draq == pytest.approx(want.draq, rel=1e-6)

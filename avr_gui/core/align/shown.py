@@ -137,9 +137,7 @@ def _partial_explains_better(pa: PartialAlignment, full: Alignment) -> bool:
     assert full.cost is not None
     (i0, i1), (j0, j1) = pa.query_span, pa.match_span
     path = full.path
-    outside = ~(
-        (path[:, 0] >= i0) & (path[:, 0] <= i1) & (path[:, 1] >= j0) & (path[:, 1] <= j1)
-    )
+    outside = ~((path[:, 0] >= i0) & (path[:, 0] <= i1) & (path[:, 1] >= j0) & (path[:, 1] <= j1))
     if not outside.any():
         return False
     c = full.cost

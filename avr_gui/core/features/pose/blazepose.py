@@ -111,6 +111,9 @@ class BlazePose:
     def reset(self) -> None:
         """Forget the tracked person (call between clips)."""
         self._roi: Roi | None = None
+        # Centre and scale of the person tracked last (kept when the track is lost, so
+        # that re-detection prefers the same performer; cleared at a scene cut).
+        self._last: tuple[np.ndarray, float] | None = None
         self._thumb: np.ndarray | None = None
         self._shape: tuple[int, ...] | None = None
 
@@ -162,11 +165,11 @@ class BlazePose:
         pts[:, 2] = _sigmoid(raw[:, 3])
         return pts, flag
 
-    def _main_person(self, dets: det.Detections) -> Roi | None:
-        if len(dets) == 0:
+    def _main_person(self, dets: det.Detections, image: np.ndarray) -> Roi | None:
+        h, w = image.shape[:2]
+        k = det.choose_performer(dets.keypoints, (w, h), self._last)
+        if k is None:
             return None
-        size = np.linalg.norm(dets.keypoints[:, 1] - dets.keypoints[:, 0], axis=1)
-        k = int(np.argmax(size))
         return roi_from_keypoints(dets.keypoints[k, 0], dets.keypoints[k, 1], scale=ROI_SCALE)
 
     def _scene_changed(self, image: np.ndarray) -> bool:
@@ -197,17 +200,20 @@ class BlazePose:
             raise InputError(f"expected an [H, W, 3] uint8 frame, got {image.shape} {image.dtype}")
         if self._scene_changed(image):
             self._roi = None
+            self._last = None
         tracked = self._roi is not None
-        roi = self._roi if tracked else self._main_person(self.detect(image))
+        roi = self._roi if tracked else self._main_person(self.detect(image), image)
         for attempt in range(2):
             if roi is None:
                 break
             pts, presence = self.landmarks_in(image, roi)
             if presence >= self.min_presence:
                 self._roi = roi_from_keypoints(pts[_AUX_CENTER, :2], pts[_AUX_SCALE, :2])
+                c = pts[_AUX_CENTER, :2].copy()
+                self._last = (c, float(np.linalg.norm(pts[_AUX_SCALE, :2] - c)))
                 return pts[:NUM_LANDMARKS].astype(np.float32), True
             if attempt == 0 and tracked:
-                roi = self._main_person(self.detect(image))
+                roi = self._main_person(self.detect(image), image)
             else:
                 break
         self._roi = None

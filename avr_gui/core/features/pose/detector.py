@@ -179,3 +179,57 @@ def weighted_nms(dets: Detections, iou_threshold: float = 0.3) -> Detections:
     if not scores:
         return Detections(np.zeros(0), np.zeros((0, 4)), np.zeros((0, NUM_KEYPOINTS, 2)))
     return Detections(np.array(scores), np.stack(boxes), np.stack(kps))
+
+
+#: Off-centre penalty: a person at the frame's corner counts as half its size.
+CENTRALITY_WEIGHT = 0.5
+#: A re-detected person within this many body scales of the one tracked last is taken
+#: to be the same person.
+CONTINUITY_RADIUS = 1.5
+
+
+def choose_performer(
+    keypoints: np.ndarray,
+    frame_size: tuple[int, int],
+    last: tuple[np.ndarray, float] | None = None,
+) -> int | None:
+    """Which detected person is the performer to track.
+
+    Parameters
+    ----------
+    keypoints : numpy.ndarray, shape (K, >=2, 2)
+        Per detection, the body centre (keypoint 0) and a point one body scale away
+        from it (keypoint 1), in frame pixels (BlazePose's detector layout).
+    frame_size : (int, int)
+        ``(width, height)`` of the frame.
+    last : (numpy.ndarray, float), optional
+        Centre ``[2]`` and scale of the person tracked until the track was lost.
+
+    Returns
+    -------
+    int or None
+        Index of the chosen detection, None when there is none.
+
+    Notes
+    -----
+    Continuity first: after a lost track, the detection nearest the last tracked person
+    (within :data:`CONTINUITY_RADIUS` of its scale) is the same performer, even if
+    someone larger walks into the frame. Otherwise the performer is the largest person,
+    weighed by how central they are (a coach films the athlete, not the passer-by at the
+    edge of the frame).
+    """
+    kp = np.asarray(keypoints, np.float64)
+    if kp.shape[0] == 0:
+        return None
+    centre = kp[:, 0]
+    size = np.linalg.norm(kp[:, 1] - kp[:, 0], axis=1)
+    if last is not None:
+        d = np.linalg.norm(centre - np.asarray(last[0], np.float64), axis=1) / max(last[1], 1e-6)
+        k = int(np.argmin(d))
+        if d[k] <= CONTINUITY_RADIUS:
+            return k
+    w, h = frame_size
+    half_diag = 0.5 * float(np.hypot(w, h))
+    off = np.linalg.norm(centre - np.array([w / 2.0, h / 2.0]), axis=1) / max(half_diag, 1e-6)
+    score = size * (1.0 - CENTRALITY_WEIGHT * np.minimum(off, 1.0))
+    return int(np.argmax(score))
