@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from avr_gui import __version__
+from avr_gui.core.align.verdict import verdict_label
 from avr_gui.core.atomic import write_text
 from avr_gui.core.export import curve_from_path, export_video, frame_map, frame_times, save_map
 from avr_gui.core.features import get_encoder
@@ -98,6 +99,8 @@ def run_demo(
                 "dtw_cost": m.dtw_cost,
                 "normalized_cost": m.normalized_cost,
                 "similarity": m.similarity,
+                "alignable": m.alignable,
+                "compared_on": m.compared_on,
                 "same_action_as_query": truth[name].action == query.action,
             }
         )
@@ -137,12 +140,19 @@ def run_demo(
     }
     write_text(out / "results.json", json.dumps(result_json, indent=2))
 
-    say(f"\nquery: {QUERY}   (lower score = more alignable; score = {_score_name()})")
-    say(f"{'rank':>4}  {'score':>7}  {'DRAQ':>6}  {'sim':>5}  same action  clip")
+    if result.query_performer:
+        ranked_by = "pose similarity, higher = better (a person performs in the query)"
+    else:
+        ranked_by = f"score, lower = better ({_score_name()})"
+    say(f"\nquery: {QUERY}   ranked by {ranked_by}")
+    say(f"{'rank':>4}  {'score':>7}  {'sim':>5}  {'verdict':>14}  {'DRAQ':>6}  same action  clip")
     for row in ranked:
+        p = row["alignable"]
+        verdict = "-" if p is None else f"{verdict_label(p)} {100 * p:3.0f}%"
         say(
-            f"{row['rank']:>4}  {row['score']:7.4f}  {row['draq']:6.3f}  {row['similarity']:5.2f}"
-            f"  {'yes' if row['same_action_as_query'] else 'no ':>11}  {Path(row['path']).name}"
+            f"{row['rank']:>4}  {row['score']:7.4f}  {row['similarity']:5.2f}  {verdict:>14}  "
+            f"{row['draq']:6.3f}  {'yes' if row['same_action_as_query'] else 'no ':>11}  "
+            f"{Path(row['path']).name}"
         )
     if error is not None:
         say(f"\nbest match re-timed to the query: mean error {error:.2f} frames vs the true warp")
