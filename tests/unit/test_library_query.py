@@ -246,3 +246,32 @@ def test_align_columns_ranks_by_all_and_aligns_by_some() -> None:
         ).alignment
         np.testing.assert_array_equal(m.alignment.path, want.path)
         assert m.draq == pytest.approx(want.draq, rel=1e-6)
+
+
+def test_ranking_by_similarity_aligns_only_what_is_shown(monkeypatch) -> None:
+    from avr_gui.core.library import query as query_module
+    from avr_gui.core.library.query import rerank, similarity_score
+
+    base = _arrays(1, 8, 2)[0][1]
+    rng = np.random.default_rng(9)
+    cands = [
+        (
+            f"c{k}",
+            0.1 * k,
+            replace(
+                base,
+                features=base.features + rng.normal(0, 0.3, base.features.shape).astype(np.float32),
+            ),
+        )
+        for k in range(6)
+    ]
+
+    def no_batch_alignment(*args, **kwargs):
+        raise AssertionError("the score ignores DTW: no candidate should be batch-aligned")
+
+    monkeypatch.setattr(query_module, "align_many", no_batch_alignment)
+    got = rerank(base, cands, top=2, scorer=similarity_score)
+    assert [m.path for m in got] == ["c5", "c4"]
+    assert [m.score for m in got] == pytest.approx([-0.5, -0.4])
+    for m in got:
+        assert sorted(set(m.alignment.path[:, 0].tolist())) == list(range(len(base.features)))

@@ -284,6 +284,15 @@ def rerank(
     q = from_storage(query.features)
     feats = [from_storage(c[2].features) for c in candidates]
     sim = np.array([c[1] for c in candidates], np.float64)
+    if scorer is similarity_score:
+        # The order is the retrieval order: align only what is shown (no DTW of every
+        # candidate on every column that the score would ignore).
+        order = np.lexsort((-sim,))[:top]
+        keep = [int(i) for i in order]
+        candidates = [candidates[i] for i in keep]
+        feats = [feats[i] for i in keep]
+        sim = sim[keep]
+        coarse = False
     stride = _coarse_stride(q, feats) if coarse else 1
     if stride > 1 and len(candidates) > top + COARSE_MARGIN:
         res = align_many(q[::stride], [f[::stride] for f in feats], options, cancel=cancel)
@@ -295,10 +304,16 @@ def rerank(
     # Scored on the whole clips: on E2 (trimmed Penn Action actions through the library)
     # scoring the partial alignment instead lowered the product's top-1 from 0.968 to
     # 0.948, as a part of another action can align cheaply.
-    res = align_many(q, feats, options, keep_cost=True, progress=progress, cancel=cancel)
-    nc = np.array([r.normalized_cost for r in res], np.float64)
-    dq = np.array([r.draq for r in res], np.float64)
-    score = _score(res, sim, scorer, nc)
+    if scorer is similarity_score:
+        res: list[Alignment] = [None] * len(feats)  # type: ignore[list-item]  # all shown below
+        nc = np.zeros(len(feats))
+        dq = np.zeros(len(feats))
+        score = -sim
+    else:
+        res = align_many(q, feats, options, keep_cost=True, progress=progress, cancel=cancel)
+        nc = np.array([r.normalized_cost for r in res], np.float64)
+        dq = np.array([r.draq for r in res], np.float64)
+        score = _score(res, sim, scorer, nc)
     order = np.lexsort((-sim, score))[:top]
     # What the user sees, plays and exports: the aligned part where a part fits (a
     # trimmed query inside a longer clip), on the alignment columns (appearance for
