@@ -132,3 +132,21 @@ def test_without_pose_models_new_libraries_use_appearance_and_say_why(
     said: list[str] = []
     assert default_backend(on_fallback=said.append) == "effnet-lite0"
     assert len(said) == 1 and "avr models install pose" in said[0]
+
+
+def test_performer_descriptors_are_read_once_per_content(
+    auto_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Library.open(auto_index) as lib:
+        first = lib.performer_index()
+        assert first.paths  # the person clip at least
+        reads: list[str] = []
+        real = lib._read_track
+        monkeypatch.setattr(
+            lib, "_read_track", lambda row, *a: reads.append(row.path) or real(row, *a)
+        )
+        first.generation = -1  # as after any catalog change
+        again = lib.performer_index()
+        assert again is not first and again.paths == first.paths
+        np.testing.assert_array_equal(again.descriptors, first.descriptors)
+        assert reads == []  # nothing read again: same content, same descriptors

@@ -48,7 +48,7 @@ from avr_gui.core.library.indexer import (
     is_pose_encoder,
     run_index,
 )
-from avr_gui.core.library.pose_search import PoseIndex, describe_track
+from avr_gui.core.library.pose_search import PoseDescriptor, PoseIndex, describe_track
 from avr_gui.core.library.query import (
     QueryResult,
     Scorer,
@@ -128,6 +128,7 @@ class Library:
         self._encoder = encoder
         self._search: SearchIndex | None = None
         self._pose_index: PoseIndex | None = None
+        self._pose_cache: dict[str, PoseDescriptor] = {}
         self._lock = threading.RLock()
 
     # -- life cycle -------------------------------------------------------------------
@@ -498,9 +499,23 @@ class Library:
                     r.path: r for r in self._catalog.rows("status = 'indexed' AND has_person = 1")
                 }
                 self._pose_index = PoseIndex.build(
-                    gen, sorted(rows), lambda p: self._read_track(rows[p])
+                    gen, sorted(rows), lambda p: self._describe(rows[p])
                 )
             return self._pose_index
+
+    def _describe(self, row: Row) -> PoseDescriptor | None:
+        """A clip's pose descriptor, from memory when its content was described before.
+
+        Keyed by the feature key (content and encoder), so a catalog change (a new clip,
+        a rename) describes only what is new instead of reading every track again.
+        """
+        key = row.feature_key or ""
+        if key not in self._pose_cache:
+            track = self._read_track(row)
+            if track is None:
+                return None
+            self._pose_cache[key] = describe_track(track)
+        return self._pose_cache[key]
 
     def _query_features(
         self,

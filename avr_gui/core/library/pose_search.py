@@ -103,9 +103,9 @@ class PoseIndex:
         cls,
         generation: int,
         performers: Sequence[str],
-        read_track: Callable[[str], PoseTrack | None],
+        describe: Callable[[str], PoseDescriptor | None],
     ) -> PoseIndex:
-        """Describe every performer clip from its stored landmarks.
+        """Index the descriptors of every performer clip.
 
         Parameters
         ----------
@@ -113,8 +113,9 @@ class PoseIndex:
             The catalog generation this index is valid for.
         performers : sequence of str
             Paths of the library's performer clips.
-        read_track : callable
-            ``path -> PoseTrack`` (None when the clip has no stored track: skipped).
+        describe : callable
+            ``path -> PoseDescriptor`` (e.g. :func:`describe_track` of its stored
+            landmarks, cached); None when the clip has no stored track: skipped.
 
         Returns
         -------
@@ -124,10 +125,9 @@ class PoseIndex:
         desc: list[np.ndarray] = []
         both: list[np.ndarray] = []
         for p in performers:
-            track = read_track(p)
-            if track is None:
+            d = describe(p)
+            if d is None:
                 continue
-            d = describe_track(track)
             paths.append(p)
             desc.append(d.descriptor)
             both.extend((d.descriptor, d.mirrored))
