@@ -47,7 +47,7 @@ def pose_pairs(data: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     lib, actions = fpm.load_library(data)
     rng = np.random.default_rng(fpm.SEED)
     aug = [fpm.augment(j, rng) for j in lib]
-    s, ok = fpm.similarity(aug, "motion", "mean+std", True)
+    s, ok = fpm.similarity(aug, "motion", "weighted", True)
     x, y, g = [], [], []
     for i in np.flatnonzero(ok):
         for k in np.argsort(-s[i])[:10]:

@@ -180,3 +180,15 @@ def test_a_warped_whole_copy_stays_a_whole_alignment() -> None:
     shown = shown_alignment(warped, orig)
     assert shown.mode == "full"
     assert warp_error(warped, orig, copy.source.astype(float), True, shown=True) < 1.0
+
+
+def test_idle_stretches_weigh_little_in_the_descriptor() -> None:
+    action = _walker(40)
+    idle = np.repeat(action[:1], 60, axis=0)  # the athlete waits, then moves
+    waited = np.concatenate([idle, action])
+    d_action = motion.clip_pose_descriptor(*motion.motion_features(action))
+    weighted = motion.clip_pose_descriptor(*motion.motion_features(waited))
+    plain = motion.clip_pose_descriptor(*motion.motion_features(waited), weighted=False)
+    assert np.linalg.norm(weighted - d_action) < 0.5 * np.linalg.norm(plain - d_action)
+    w = motion.motion_weights(motion.motion_features(waited)[0])
+    assert w.sum() == pytest.approx(1.0) and w[:50].sum() < 0.2

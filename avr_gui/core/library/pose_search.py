@@ -9,9 +9,9 @@ positions, mean and spread over the clip, mirror-invariant), standardised over t
 library's performer clips. Every other pair is compared on appearance, which both have.
 
 Why clip-level pose similarity ranks, and DTW does not re-rank performer pairs: on
-Penn Action sequences made to look like library clips (repeated, cut, re-timed,
-jittered), leave-one-out top-1 was 0.930 by clip similarity and 0.924 after a DTW
-re-rank of the top 10 (``benchmarks/fit_pose_motion.py``); the alignment is still
+Penn Action sequences made to look like library clips (repeated, cut, re-timed, with
+idle stretches, jittered), leave-one-out top-1 was 0.916 by clip similarity and 0.884
+after a DTW re-rank of the top 10 (``benchmarks/fit_pose_motion.py``); the alignment is still
 computed for every match shown (the cost matrix, DRAQ, the time map).
 """
 
