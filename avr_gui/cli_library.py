@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 from avr_gui.core.errors import InputError
 
@@ -33,8 +34,13 @@ def _open(args: argparse.Namespace, *, reindex: bool = False):
         from avr_gui.core.features import get_encoder
 
         encoder = get_encoder(args.backend, weights=args.weights, device=args.device)
-    elif reindex is False and getattr(args, "folders", None) is not None:
-        # A new library gets `auto` features; say so when pose is not available here.
+    elif (
+        reindex is False
+        and getattr(args, "folders", None) is not None
+        and not (Path(args.index) / "catalog.sqlite").exists()
+    ):
+        # A new library gets `auto` features; say so when pose is not available here
+        # (an existing library keeps its own encoder, so nothing to say then).
         from avr_gui.core.features import default_backend
 
         default_backend(on_fallback=lambda msg: print(f"avr: note: {msg}", file=sys.stderr))
