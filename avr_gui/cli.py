@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from avr_gui import __version__
 from avr_gui.core.errors import AvrError, InputError
@@ -145,18 +148,19 @@ def cmd_features(args: argparse.Namespace) -> int:
         return 0
     if not args.video or not args.output:
         raise InputError("give a VIDEO and -o OUT.npz (or --list)")
+    # Before the (long) encoding: a path that cannot be written fails at once.
+    _check_output_file(args.output)
     show = not args.json and sys.stderr.isatty()
     encoder = _encoder_for(args, [args.video])
     t0 = time.perf_counter()
-    seq = encode_video(
-        args.video,
-        encoder,
-        fps=args.fps,
-        on_warning=lambda m: print(f"avr: warning: {m}", file=sys.stderr),
-        progress=_progress_printer(show),
-    )
+    # A damaged video's DecodeWarning reaches stderr as a note through main().
+    seq = encode_video(args.video, encoder, fps=args.fps, progress=_progress_printer(show))
     seconds = time.perf_counter() - t0
-    save_sequence(args.output, seq)
+    try:
+        save_sequence(args.output, seq)
+    except OSError as exc:
+        # The failure happened on a temporary file beside the output: name the output.
+        raise OSError(exc.errno, exc.strerror, args.output) from None
     summary = {
         "video": args.video,
         "output": args.output,
@@ -177,6 +181,21 @@ def cmd_features(args: argparse.Namespace) -> int:
             f"in {seconds:.1f} s"
         )
     return 0
+
+
+def _check_output_file(path: str) -> Path:
+    """``path`` once its folder exists and can be written; nothing is created."""
+    p = Path(path)
+    folder = p.parent
+    if not folder.exists():
+        raise InputError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder")
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder, not a file name")
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"{folder}: no permission to write in this folder")
+    return p
 
 
 def _default_data() -> Path:
@@ -470,20 +489,73 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _missing_folder(exc: OSError) -> Path | None:
+    """The folder that does not exist when ``exc`` is about a file inside it."""
+    name = exc.filename
+    if not isinstance(exc, FileNotFoundError) or not isinstance(name, str | bytes) or not name:
+        return None
+    folder = Path(os.fsdecode(name)).parent
+    return None if folder.exists() else folder
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+@contextlib.contextmanager
+def _warnings_as_notes() -> Iterator[None]:
+    """Show Python warnings as ``avr: note: MESSAGE`` lines, each message once.
+
+    Python's own format (file, line number, category, source line) is noise to a user
+    of the command; the filters stay as they are, so ``-W`` still works.
+    """
+    shown: set[str] = set()
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        text = _one_line(str(message)) or category.__name__
+        if text not in shown:
+            shown.add(text)
+            print(f"avr: note: {text}", file=sys.stderr)
+
+    # showwarning is module state, so the decoder's prefetch thread is covered too.
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``avr``; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    with _warnings_as_notes():
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the chosen subcommand; every expected failure is one line on stderr."""
     try:
         return int(args.func(args))
     except AvrError as exc:
-        print(f"avr: error: {exc}", file=sys.stderr)
+        print(f"avr: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (`avr ... | head`): not an error worth a message.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:
+        folder = _missing_folder(exc)
+        if folder is not None:
+            # Writers go through a temporary file beside the target: name the folder the
+            # user gave, not that file.
+            print(f"avr: error: {folder}: no such folder", file=sys.stderr)
+            return 2
         print(f"avr: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(), file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -81,3 +81,48 @@ class FrameIndexError(InputError, IndexError):
 
 class DecodeWarning(UserWarning):
     """A video was only partly decodable; the frames that could be read were used."""
+
+
+class DiskFullError(AvrError):
+    """A file could not be written because its disk (or the user's quota) is full.
+
+    Attributes
+    ----------
+    path : str
+        The file that was being written (the target, not its temporary name).
+    needed_bytes : int or None
+        Estimate of the space the whole file needs; None when unknown.
+    lower_bound : bool
+        ``needed_bytes`` is only what had been written when the space ran out.
+    free_bytes : int or None
+        Space left in the target's folder after the partial file was removed.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        needed_bytes: int | None = None,
+        free_bytes: int | None = None,
+        lower_bound: bool = False,
+    ) -> None:
+        self.path = path
+        self.needed_bytes = needed_bytes
+        self.free_bytes = free_bytes
+        self.lower_bound = lower_bound
+        sizes = []
+        if needed_bytes is not None:
+            sizes.append(f"needed {'over ' if lower_bound else '~'}{_mb(needed_bytes)}")
+        if free_bytes is not None:
+            sizes.append(f"{_mb(free_bytes)} free")
+        detail = f" ({', '.join(sizes)})" if sizes else ""
+        super().__init__(f"{path}: disk full{detail}; free some space or choose another folder")
+
+    def __reduce__(self) -> tuple[type, tuple[str, int | None, int | None, bool]]:
+        # Keeps the error intact across process boundaries (worker pools).
+        return (type(self), (self.path, self.needed_bytes, self.free_bytes, self.lower_bound))
+
+
+def _mb(n: int) -> str:
+    """``n`` bytes in megabytes for a message ("0.4 MB", "12 MB")."""
+    mb = n / 1e6
+    return f"{mb:.1f} MB" if mb < 10 else f"{mb:.0f} MB"

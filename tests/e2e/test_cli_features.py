@@ -58,7 +58,7 @@ def test_feature_errors_are_one_line(avr, clips, tmp_path):
         (("features", clips["query"], "-o", tmp_path / "y.npz", "--backend", "onnx"), "--weights"),
         (("features", tmp_path / "missing.mp4", "-o", tmp_path / "y.npz"), "no such file"),
         (("features",), "--list"),
-        (("features", clips["query"], "-o", tmp_path / "no dir" / "y.npz"), "No such file"),
+        (("features", clips["query"], "-o", tmp_path / "no dir" / "y.npz"), "no such folder"),
     ):
         r = avr(*args)
         assert r.code != 0, args

@@ -21,6 +21,7 @@ from avr_gui.core.errors import InputError, UnsupportedFileError
 from avr_gui.core.eval.metrics import agreement_curve, auroc, cycle_fpe, recall_at_k
 from avr_gui.core.features.compact import ClipStandardizer
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
+from avr_gui.core.npyfile import load_npz
 
 TOP = 10
 
@@ -60,15 +61,26 @@ def pose_vectors(x: np.ndarray, y: np.ndarray, vis: np.ndarray, bbox: np.ndarray
 
 def load_penn(path: str | os.PathLike[str]) -> PoseSet:
     """Read the Penn Action joints ``.npz`` (no pickle) into pose sequences."""
+    d = load_npz(path, _PENN_KEYS)
+    missing = [k for k in _PENN_KEYS if k not in d]
+    if missing:
+        raise UnsupportedFileError(
+            f"{path}: not a Penn Action joints file (no {', '.join(missing)})"
+        )
+    off, x, y, vis, bbox = (d[k] for k in ("offsets", "x", "y", "visibility", "bbox"))
+    if any(a.dtype.kind not in "biuf" for a in (off, x, y, vis, bbox)):
+        raise UnsupportedFileError(f"{path}: not a Penn Action joints file (text in joints)")
     try:
-        with np.load(path, allow_pickle=False) as d:
-            off = d["offsets"]
-            x, y, vis, bbox = d["x"], d["y"], d["visibility"], d["bbox"]
-            actions = d["action"]
-    except (OSError, KeyError, ValueError) as exc:
-        raise UnsupportedFileError(f"{path}: not a Penn Action joints file ({exc})") from exc
-    seqs = [pose_vectors(x[a:b], y[a:b], vis[a:b], bbox[a:b]) for a, b in itertools.pairwise(off)]
-    return PoseSet(seqs, np.asarray(actions))
+        seqs = [
+            pose_vectors(x[a:b], y[a:b], vis[a:b], bbox[a:b]) for a, b in itertools.pairwise(off)
+        ]
+    except (ValueError, IndexError, TypeError) as exc:
+        raise UnsupportedFileError(f"{path}: inconsistent Penn Action arrays ({exc})") from None
+    return PoseSet(seqs, np.asarray(d["action"]))
+
+
+# The arrays of the Penn Action joints file that E2 reads.
+_PENN_KEYS = ("offsets", "x", "y", "visibility", "bbox", "action")
 
 
 def clip_descriptor(seq: np.ndarray) -> np.ndarray:

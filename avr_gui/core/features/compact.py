@@ -21,6 +21,7 @@ import numpy as np
 from avr_gui.core.align._validate import as_sequence
 from avr_gui.core.atomic import atomic_path
 from avr_gui.core.errors import InputError, UnsupportedFileError
+from avr_gui.core.npyfile import load_npz
 
 #: Projection size chosen by the E1 measurement above.
 DEFAULT_DIM = 256
@@ -132,14 +133,16 @@ class Projection:
     def load(cls, path: str | os.PathLike[str]) -> Projection:
         """Read a projection written by :meth:`save`."""
         p = Path(path)
-        try:
-            with np.load(p, allow_pickle=False) as data:
-                mean, comps = data["mean"], data["components"]
-                explained = float(data["explained"])
-        except (OSError, KeyError, ValueError) as exc:
-            raise UnsupportedFileError(f"{p}: not a saved projection ({exc})") from exc
-        if comps.ndim != 2 or mean.shape != (comps.shape[1],):
+        data = load_npz(p, ("mean", "components", "explained"))
+        missing = {"mean", "components", "explained"} - data.keys()
+        if missing:
+            raise UnsupportedFileError(f"{p}: not a saved projection (no {sorted(missing)})")
+        mean, comps, explained = data["mean"], data["components"], data["explained"]
+        if not all(a.dtype.kind in "biuf" for a in (mean, comps, explained)):
+            raise UnsupportedFileError(f"{p}: a saved projection holds only real numbers")
+        if comps.ndim != 2 or mean.shape != (comps.shape[1],) or explained.size != 1:
             raise UnsupportedFileError(f"{p}: inconsistent projection arrays")
+        explained = float(explained.reshape(()))
         return cls(mean.astype(np.float32), comps.astype(np.float32), explained)
 
 

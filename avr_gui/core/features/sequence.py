@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,9 +11,10 @@ import numpy as np
 
 from avr_gui.core.align._validate import as_sequence
 from avr_gui.core.atomic import atomic_path
-from avr_gui.core.errors import InputError, ShapeError, UnsupportedFileError
+from avr_gui.core.errors import InputError, ShapeError
 from avr_gui.core.features.encoders import Encoder, ThumbnailEncoder
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
+from avr_gui.core.npyfile import load_npy, load_npz, npz_names
 from avr_gui.core.video.decode import sample_frames
 
 
@@ -51,14 +51,33 @@ class FeatureSequence:
             )
 
 
+# The arrays of a saved sequence (see save_sequence); other members are not read.
+_NPZ_KEYS = ("features", "timestamps", "frame_indices", "encoder", "encoder_version")
+
+
 def _from_arrays(
     feats: object, times: object | None, indices: object | None, source: str, fps: float
 ) -> FeatureSequence:
     f = as_sequence(feats, f"{source}")
     t = f.shape[0]
-    idx = np.arange(t, dtype=np.int64) if indices is None else np.asarray(indices, np.int64)
-    ts = np.arange(t) / fps if times is None else np.asarray(times, dtype=np.float64)
+    idx = np.arange(t, dtype=np.int64) if indices is None else _numbers(indices, np.int64, source)
+    ts = np.arange(t) / fps if times is None else _numbers(times, np.float64, source)
     return FeatureSequence(f, ts, idx, source)
+
+
+def _numbers(values: object, dtype: type[np.generic], source: str) -> np.ndarray:
+    """``values`` as a ``dtype`` array; text or other non-numbers are the file's fault."""
+    arr = np.asarray(values)
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise ShapeError(f"{source}: timestamps / frame indices must be numbers, not {arr.dtype}")
+    return arr.astype(dtype)
+
+
+def _text(value: np.ndarray, name: str) -> str:
+    """A string stored as a 0-d array (encoder names); anything else is not a name."""
+    if value.ndim != 0 or value.dtype.kind not in "US":
+        raise ShapeError(f"{name}: expected a single string, got {value.dtype} {value.shape}")
+    return str(value.item().decode() if value.dtype.kind == "S" else value.item())
 
 
 def encode_video(
@@ -175,31 +194,23 @@ def load_sequence(
         return encode_video(
             p, encoder or ThumbnailEncoder(), fps=fps, progress=progress, cancel=cancel
         )
-    if not p.is_file():
-        raise UnsupportedFileError(f"{p}: no such file")
-    try:
-        data = np.load(p, allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise UnsupportedFileError(f"{p}: not a readable NumPy file ({exc})") from exc
     if suffix == ".npy":
-        return _from_arrays(data, None, None, str(p), fps)
-    with data:
-        if "features" not in data.files:
-            raise InputError(f"{p}: the .npz has no 'features' array (has: {data.files})")
-        seq = _from_arrays(
-            data["features"],
-            data["timestamps"] if "timestamps" in data.files else None,
-            data["frame_indices"] if "frame_indices" in data.files else None,
-            str(p),
-            fps,
-        )
-        if "encoder" in data.files:
-            seq = FeatureSequence(
-                seq.features,
-                seq.timestamps,
-                seq.frame_indices,
-                seq.source,
-                str(data["encoder"]),
-                str(data["encoder_version"]) if "encoder_version" in data.files else "",
-            )
+        return _from_arrays(load_npy(p), None, None, str(p), fps)
+    data = load_npz(p, _NPZ_KEYS)
+    if "features" not in data:
+        raise InputError(f"{p}: the .npz has no 'features' array (has: {npz_names(p)})")
+    seq = _from_arrays(
+        data["features"], data.get("timestamps"), data.get("frame_indices"), str(p), fps
+    )
+    if "encoder" not in data:
         return seq
+    return FeatureSequence(
+        seq.features,
+        seq.timestamps,
+        seq.frame_indices,
+        seq.source,
+        _text(data["encoder"], f"{p}: 'encoder'"),
+        _text(data["encoder_version"], f"{p}: 'encoder_version'")
+        if "encoder_version" in data
+        else "",
+    )

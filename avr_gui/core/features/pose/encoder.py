@@ -19,7 +19,6 @@ stored beside the features with :func:`save_pose_track`.
 from __future__ import annotations
 
 import os
-import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from avr_gui.core.features.pose.normalize import (
 from avr_gui.core.features.pose.skeleton import NUM_LANDMARKS
 from avr_gui.core.features.sequence import FeatureSequence
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
+from avr_gui.core.npyfile import load_npz
 from avr_gui.core.video.decode import sample_frames
 from avr_gui.core.video.probe import probe
 
@@ -388,16 +388,35 @@ def load_pose_track(path: str | os.PathLike[str]) -> PoseTrack:
         Not a readable pose track.
     """
     p = Path(path)
+    d = load_npz(p, _TRACK_KEYS)
+    missing = [k for k in _TRACK_KEYS if k not in d]
+    if missing:
+        raise UnsupportedFileError(f"{p}: not a pose track (no {', '.join(missing)})")
+    numeric = ("landmarks", "has_pose", "timestamps", "frame_indices", "frame_size")
+    if any(d[k].dtype.kind not in "biuf" for k in numeric):
+        raise UnsupportedFileError(f"{p}: not a pose track (text where numbers belong)")
     try:
-        with np.load(p, allow_pickle=False) as d:
-            return PoseTrack(
-                np.asarray(d["landmarks"], np.float32),
-                np.asarray(d["has_pose"], bool),
-                np.asarray(d["timestamps"], np.float64),
-                np.asarray(d["frame_indices"], np.int64),
-                (int(d["frame_size"][0]), int(d["frame_size"][1])),
-                str(d["backend"]),
-                str(d["source"]),
-            )
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise UnsupportedFileError(f"{p}: not a readable pose track ({exc})") from exc
+        return PoseTrack(
+            np.asarray(d["landmarks"], np.float32),
+            np.asarray(d["has_pose"], bool),
+            np.asarray(d["timestamps"], np.float64),
+            np.asarray(d["frame_indices"], np.int64),
+            (int(d["frame_size"][0]), int(d["frame_size"][1])),
+            str(d["backend"]),
+            str(d["source"]),
+        )
+    except (ValueError, TypeError, IndexError) as exc:
+        # Includes PoseTrack's own ShapeError: the message must name the file.
+        raise UnsupportedFileError(f"{p}: not a readable pose track ({exc})") from None
+
+
+# The arrays save_pose_track writes.
+_TRACK_KEYS = (
+    "landmarks",
+    "has_pose",
+    "timestamps",
+    "frame_indices",
+    "frame_size",
+    "backend",
+    "source",
+)
