@@ -25,6 +25,10 @@ def _warn(message: str) -> None:
     print(f"avr: warning: {message}", file=sys.stderr)
 
 
+def _ignore(message: str) -> None:
+    """Drop a message that another line says better."""
+
+
 def _note(message: str) -> None:
     """One line on stderr saying what the command does (where features come from)."""
     print(f"avr: {message}", file=sys.stderr)
@@ -344,7 +348,13 @@ def cmd_export(args: argparse.Namespace) -> int:
             q, m = clips[0].features, clips[1].features
             assert q is not None and m is not None
             fmap, curve, result = align_features_for_export(
-                args.query, args.match, q, m, options=AlignmentOptions(device=args.device)
+                args.query,
+                args.match,
+                q,
+                m,
+                options=AlignmentOptions(device=args.device),
+                # A damaged clip is named once, by the export, with what it does about it.
+                on_warning=_ignore,
             )
             draq = result.draq
             if map_path is not None:

@@ -42,11 +42,16 @@ class FrameSource(QtCore.QObject):
         Frame ``index`` entered the cache.
     failed(message)
         The file could not be opened or a frame could not be decoded.
+    damaged(readable_s, nominal_s)
+        Emitted once, right after ``opened``, for a file cut short: only the first
+        ``readable_s`` of the announced ``nominal_s`` seconds decode, and ``times``
+        already ends there (so playback stops at the damage instead of stalling on it).
     """
 
     opened = QtCore.Signal(object)
     frame_ready = QtCore.Signal(int)
     failed = QtCore.Signal(str)
+    damaged = QtCore.Signal(float, float)
 
     def __init__(self, path: str | os.PathLike[str], name: str = "video") -> None:
         super().__init__()
@@ -61,6 +66,8 @@ class FrameSource(QtCore.QObject):
         self._generation = 0
         self._stop = False
         self.decoded = 0
+        #: Seconds readable when the file is cut short, None when intact (set on open).
+        self.damaged_at: float | None = None
         self._thread = threading.Thread(target=self._run, name=f"decode-{name}", daemon=True)
 
     def start(self) -> None:
@@ -128,7 +135,10 @@ class FrameSource(QtCore.QObject):
             return
         with reader:
             self.times = np.array(reader.times)
+            self.damaged_at = reader.damaged_at
             self.opened.emit(self.times)
+            if reader.damaged_at is not None:
+                self.damaged.emit(float(reader.damaged_at), float(reader.nominal_s))
             while True:
                 job = self._next_job()
                 if job is None:

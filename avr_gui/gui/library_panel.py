@@ -25,6 +25,10 @@ COMPARED_ROLE = QtCore.Qt.ItemDataRole.UserRole + 4
 #: Role of a video's name cell in an ``auto`` library: compared by pose (True) or
 #: appearance (False), drawn as a glyph on its thumbnail; None elsewhere.
 POSE_ROLE = QtCore.Qt.ItemDataRole.UserRole + 5
+#: On a video's name item: seconds readable of a clip cut short (None when intact).
+DAMAGED_ROLE = QtCore.Qt.ItemDataRole.UserRole + 6
+#: Mark before the name of a damaged clip.
+DAMAGED_MARK = "⚠"
 #: Column of the video list that says whether a clip has a tracked person.
 PERSON_COLUMN = 2
 _PERSON_ICON: QtGui.QIcon | None = None
@@ -164,18 +168,35 @@ def make_thumbnails(paths: list[str], progress, cancel) -> dict[str, QtGui.QImag
     """Worker job: a small frame from the middle of each video (failures get none)."""
     from avr_gui.core.errors import AvrError
     from avr_gui.core.jobs import check
-    from avr_gui.core.video import probe
+    from avr_gui.core.video import readable_duration
 
     out: dict[str, QtGui.QImage] = {}
     for k, path in enumerate(paths):
         check(cancel)
         progress(k, len(paths), Path(path).name)
         try:
-            duration = probe(path).duration_s
+            # The middle of what decodes: a clip cut short has nothing at half its
+            # announced length.
+            duration = readable_duration(path).readable_s
             out[path] = to_qimage(thumbnail(path, duration / 2, max_side=THUMB_SIDE))
         except AvrError:
             continue
     return out
+
+
+def damage_text(damaged_at: float | None, duration: float) -> str:
+    """``"damaged: readable to 4.1 s of 10.0 s"`` for a clip cut short, else ``""``.
+
+    Parameters
+    ----------
+    damaged_at : float or None
+        Seconds readable (the catalog's ``damaged_at``); None for an intact clip.
+    duration : float
+        Announced length in seconds.
+    """
+    if damaged_at is None:
+        return ""
+    return f"damaged: readable to {damaged_at:.1f} s of {duration:.1f} s"
 
 
 def _duration(seconds: float) -> str:
@@ -370,12 +391,20 @@ class LibraryPanel(QtWidgets.QWidget):
             label = (
                 Path(e.path).name if e.status == "indexed" else f"{Path(e.path).name} ({e.status})"
             )
+            # Absent until the library exposes it (older libraries and versions).
+            damaged_at = getattr(e, "damaged_at", None)
+            damage = damage_text(damaged_at, float(e.duration or 0.0))
+            if damage:
+                label = f"{DAMAGED_MARK} {label}"
             name = QtGui.QStandardItem(label)
             name.setData(e.path, PATH_ROLE)
             name.setData(e.status, STATUS_ROLE)
+            name.setData(damaged_at, DAMAGED_ROLE)
             tip = f"{e.path}\n{e.status}"
             if e.status == "indexed":
                 tip += f", {e.width}×{e.height}, {e.fps:.3g} fps, {e.n_features} feature frames"
+            if damage:
+                tip += f"\n{damage}"
             name.setToolTip(tip + (f"\n{e.reason}" if e.reason else ""))
             has = getattr(e, "has_person", None)  # absent from libraries older than pose
             name.setData(has if self.auto else None, POSE_ROLE)
@@ -386,7 +415,7 @@ class LibraryPanel(QtWidgets.QWidget):
             length.setData(float(e.duration), QtCore.Qt.ItemDataRole.UserRole)
             if e.status == "failed":
                 name.setForeground(QtGui.QBrush(QtGui.QColor(240, 110, 100)))
-            elif e.status == "pending":
+            elif e.status == "pending" or damage:
                 name.setForeground(QtGui.QBrush(QtGui.QColor(220, 180, 80)))
             text, tip = person_text(has, self.auto)
             person = QtGui.QStandardItem(text)

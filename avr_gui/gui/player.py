@@ -109,6 +109,7 @@ class _Side:
         self.due: int | None = None
         self.due_since = 0.0
         self.pose = None  # PoseTrack of this video, if the library has one
+        self.damage = ""  # "damaged: plays to 4.1 s of 10.0 s" for a file cut short
 
     def pose_now(self) -> tuple[np.ndarray, tuple[int, int]] | None:
         """Landmarks ``[33, 3]`` of the shown frame and the source size, if tracked."""
@@ -276,6 +277,12 @@ class VideoCanvas(QtWidgets.QWidget):
         p.end()
 
 
+def _caption(name: str, t: float, index: int | None, damage: str) -> str:
+    """``"Query  00:01.200  frame 12"``, plus the damage note of a file cut short."""
+    text = f"{name}  {_fmt(t)}  frame {index}"
+    return f"{text}  ({damage})" if damage else text
+
+
 def _fmt(t: float) -> str:
     sign = "-" if t < 0 else ""
     t = abs(t)
@@ -293,6 +300,10 @@ class SyncedPlayer(QtWidgets.QWidget):
         The user pressed I or O (query seconds).
     error(message)
         A video could not be opened or decoded.
+    notice(message)
+        Once per loaded file cut short: ``"query: damaged: plays to 4.1 s of 10.0 s"``.
+        The side plays up to the damage (a damaged match holds its last readable
+        frame after it); the canvas caption of that side keeps saying so.
     """
 
     position_changed = QtCore.Signal(float, float)
@@ -300,6 +311,7 @@ class SyncedPlayer(QtWidgets.QWidget):
     out_point_requested = QtCore.Signal(float)
     ready_changed = QtCore.Signal(bool)
     error = QtCore.Signal(str)
+    notice = QtCore.Signal(str)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -500,10 +512,12 @@ class SyncedPlayer(QtWidgets.QWidget):
         src.opened.connect(lambda times, s=side: self._on_source_opened(s, times))
         src.frame_ready.connect(self._on_frame_ready)
         src.failed.connect(self._on_failed)
+        src.damaged.connect(lambda r, n, s=side: self._on_source_damaged(s, r, n))
         src.start()
         side.times = None
         side.shown = None
         side.image = None
+        side.damage = ""
         return src
 
     def _drop(self, side: _Side) -> None:
@@ -515,6 +529,7 @@ class SyncedPlayer(QtWidgets.QWidget):
         side.shown = None
         side.image = None
         side.pose = None
+        side.damage = ""
 
     def close_sources(self) -> None:
         """Stop both decoder threads (call before the window goes away)."""
@@ -537,6 +552,14 @@ class SyncedPlayer(QtWidgets.QWidget):
     def _on_source_opened(self, side: _Side, times: np.ndarray) -> None:
         side.times = np.asarray(times, dtype=np.float64)
         self._on_opened()
+
+    def _on_source_damaged(self, side: _Side, readable_s: float, nominal_s: float) -> None:
+        # Said once here and kept in the caption: a per-frame error would repeat it.
+        side.damage = f"damaged: plays to {readable_s:.1f} s of {nominal_s:.1f} s"
+        message = f"{side.name}: {side.damage}"
+        self.status.setText(message)
+        self.notice.emit(message)
+        self._present(force=True)
 
     def _on_failed(self, message: str) -> None:
         self.status.setText(message)
@@ -858,8 +881,8 @@ class SyncedPlayer(QtWidgets.QWidget):
                 self.match.pose_now() if self.match.source is not None else None,
             )
             self.canvas.captions = (
-                f"Query  {_fmt(tq)}  frame {qi}",
-                f"Match  {_fmt(tm)}  frame {mi}" if mi is not None else "",
+                _caption("Query", tq, qi, self.query.damage),
+                _caption("Match", tm, mi, self.match.damage) if mi is not None else "",
             )
             self.canvas.update()
             self.position_changed.emit(tq, tm)

@@ -7,6 +7,7 @@ was used (``on_warning``), so an export never silently degrades.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -276,10 +277,15 @@ class VideoSink:
             out.close()
 
     def abort(self) -> None:
-        """Close without flushing (the file is to be thrown away)."""
+        """Close without flushing (the file is to be thrown away).
+
+        Errors closing are dropped: on a full disk the close fails too, and that must
+        not hide the error that made the export give up.
+        """
         if self._out is not None:
             out, self._out = self._out, None
-            out.close()
+            with contextlib.suppress(OSError, av.error.FFmpegError):
+                out.close()
 
     def __enter__(self) -> VideoSink:
         return self

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import opentimelineio as otio
 
-from avr_gui.core.atomic import write_text
+from avr_gui.core.atomic import remove_stale_temps, write_text
 from avr_gui.core.export.errors import OutputPathError
 from avr_gui.core.export.framemap import FrameMap
 
@@ -173,4 +173,6 @@ def save_timeline(path: str | os.PathLike[str], timeline: otio.schema.Timeline) 
     p = Path(path)
     if p.suffix.lower() != ".otio":
         raise OutputPathError(f"{p}: a timeline file must end in .otio")
+    # A killed earlier save of this timeline left its temporary file: remove it first.
+    remove_stale_temps(p.parent if str(p.parent) else ".", p.name)
     write_text(p, otio.adapters.write_to_string(timeline, "otio_json"))

@@ -69,7 +69,13 @@ def align_for_export(
         match, encoder, fps=fps, on_warning=on_warning, progress=progress, cancel=cancel
     )
     check(cancel)
-    return align_features_for_export(query, match, q, m, options=options)
+    # The encoding above has already said what is damaged.
+    quiet = None if on_warning is None else _ignore
+    return align_features_for_export(query, match, q, m, options=options, on_warning=quiet)
+
+
+def _ignore(message: str) -> None:
+    """Drop a warning already given."""
 
 
 def align_features_for_export(
@@ -79,6 +85,7 @@ def align_features_for_export(
     match_features: FeatureSequence,
     *,
     options: AlignmentOptions | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> tuple[FrameMap, WarpCurve, Alignment]:
     """:func:`align_for_export` on features already at hand (e.g. a library's).
 
@@ -90,6 +97,9 @@ def align_features_for_export(
         Features ``[n, d]`` and ``[m, d]`` of the same encoder, any float dtype (stored
         float16 is converted), with the source timestamps of their frames.
     options : AlignmentOptions, optional
+    on_warning : callable, optional
+        ``on_warning(message)`` for decode warnings while reading the frame times (a
+        damaged clip); Python :class:`DecodeWarning` when not given.
 
     Returns
     -------
@@ -105,6 +115,9 @@ def align_features_for_export(
         alignment_view(q.features, cols), alignment_view(m.features, cols), options, keep_cost=False
     ).alignment
     curve = curve_from_path(result.path, q.timestamps, m.timestamps)
-    with FrameReader(query) as qr, FrameReader(match) as mr:
+    with (
+        FrameReader(query, on_warning=on_warning) as qr,
+        FrameReader(match, on_warning=on_warning) as mr,
+    ):
         fmap = frame_map(curve, qr.times, mr.times)
     return fmap, curve, result

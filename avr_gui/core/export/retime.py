@@ -16,7 +16,15 @@ landmarks of the track's sampled frames are interpolated to every frame shown
 (:func:`~avr_gui.core.features.pose.landmarks_at`); a frame without a person gets none.
 
 The file is written to a temporary path beside the target and moved into place only
-when complete, so a failure or a cancel leaves any earlier file untouched.
+when complete, so a failure or a cancel leaves any earlier file untouched; the
+temporary files of an export that was killed are removed when the next export to the
+same target starts. A full disk raises :class:`~avr_gui.core.errors.DiskFullError`
+naming the target, with an estimate of the space the whole file needs.
+
+A damaged input (a file cut short) is exported as far as it decodes, with one note
+(``on_warning``): a damaged timeline clip ends the output at its damage; a damaged
+re-timed clip is followed up to its damage, then its last readable frame is held for
+the rest of the timeline (see docs/export.md).
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from avr_gui.core.atomic import atomic_path
+from avr_gui.core.atomic import atomic_path, disk_full_error, is_disk_full, remove_stale_temps
 from avr_gui.core.errors import InputError
 from avr_gui.core.export.audio import fit_audio, load_audio, retime_audio
 from avr_gui.core.export.compose import compose, label, layout, timecode
@@ -181,6 +189,60 @@ def _pose_frames(
     return marks, valid
 
 
+class _Relay:
+    """Holds the readers' warnings while they open, then passes warnings straight on.
+
+    The opening warnings wait so that a damaged clip's generic note can be replaced
+    by one that says what the export does about it.
+    """
+
+    def __init__(self) -> None:
+        self.held: list[str] = []
+        self.target: Callable[[str], None] | None = None
+
+    def __call__(self, message: str) -> None:
+        if self.target is None:
+            self.held.append(message)
+        else:
+            self.target(message)
+
+    def release(self, target: Callable[[str], None], replaced: dict[str, str]) -> None:
+        """Send the held warnings to ``target``, each in ``replaced`` swapped for its value."""
+        self.target = target
+        for message in self.held:
+            target(replaced.get(message, message))
+        self.held.clear()
+
+
+def _damage_notes(qr: FrameReader, mr: FrameReader, mode: str) -> dict[str, str]:
+    """The readers' damage warnings mapped to what the export does about each damage."""
+    notes = {}
+    timeline = mr if mode == "reverse" else qr
+    for reader in (qr, mr):
+        if reader.damaged_at is None:
+            continue
+        head = (
+            f"{reader.path.name}: damaged: plays to {reader.damaged_at:.1f} s of "
+            f"{reader.nominal_s:.1f} s"
+        )
+        if reader is timeline:
+            what = "the export ends there"
+        else:
+            what = "the export follows it up to there, then holds its last readable frame"
+        notes[reader.damage_message] = f"{head}; {what}"
+    return notes
+
+
+def _needed_bytes(tmp: Path, done: int, total: int) -> int | None:
+    """Estimate of a whole export's size from the part written when the disk filled."""
+    try:
+        written = tmp.stat().st_size
+    except OSError:
+        return None
+    # Bytes per frame so far, times every frame: the audio and headers ride along.
+    return round(written * total / max(done, 1)) if written else None
+
+
 def export_video(
     query: str | os.PathLike[str],
     match: str | os.PathLike[str],
@@ -258,8 +320,14 @@ def export_video(
     t_start = time.perf_counter()
     warn = on_warning or (lambda message: None)
     target = check_output(out, query, match)
+    remove_stale_temps(target.parent, target.name)
     qpath, mpath = Path(query), Path(match)
-    with FrameReader(qpath) as qr, FrameReader(mpath) as mr:
+    relay = _Relay()
+    with (
+        FrameReader(qpath, on_warning=relay) as qr,
+        FrameReader(mpath, on_warning=relay) as mr,
+    ):
+        relay.release(warn, _damage_notes(qr, mr, mode))
         fmap.check_fits(len(qr), len(mr))
         curve = curve or fmap.curve()
         qfps, mfps = qr.info.fps or 30.0, mr.info.fps or 30.0
@@ -334,24 +402,31 @@ def export_video(
                     label(image, f"{other} {tc} #{src} @ {kept} #{i}")
                 yield image
 
+        done = 0
         try:
             with atomic_path(target) as tmp:
-                with VideoSink(
-                    tmp,
-                    size,
-                    times,
-                    fps,
-                    audio=track,
-                    options=options,
-                    fmt=container_format(target),
-                    on_warning=warn,
-                ) as sink:
-                    for i, image in enumerate(prefetch(frames(), _PREFETCH)):
-                        check(cancel)
-                        sink.write(image)
-                        if (i + 1) % _PROGRESS_EVERY == 0 or i + 1 == n:
-                            progress(i + 1, n, "encoding frames")
-                    codec = sink.codec
+                try:
+                    with VideoSink(
+                        tmp,
+                        size,
+                        times,
+                        fps,
+                        audio=track,
+                        options=options,
+                        fmt=container_format(target),
+                        on_warning=warn,
+                    ) as sink:
+                        for i, image in enumerate(prefetch(frames(), _PREFETCH)):
+                            check(cancel)
+                            sink.write(image)
+                            done = i + 1
+                            if done % _PROGRESS_EVERY == 0 or done == n:
+                                progress(done, n, "encoding frames")
+                        codec = sink.codec
+                except BaseException as exc:
+                    if is_disk_full(exc):
+                        raise disk_full_error(target, _needed_bytes(tmp, done, n)) from exc
+                    raise
         except OSError as exc:
             raise OutputPathError(f"{target}: cannot write the export ({exc})") from exc
         except av.error.FFmpegError as exc:

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from avr_gui.core.atomic import write_text
+from avr_gui.core.atomic import remove_stale_temps, write_text
 from avr_gui.core.export.errors import TimeMapFileError
 from avr_gui.core.export.framemap import FrameMap, WarpCurve
 
@@ -191,6 +191,8 @@ def save_map(
         text = map_to_json(fmap, {**(meta or {}), **prints})
     else:
         text = map_to_csv(fmap, prints)
+    # A killed earlier save of this map left its temporary file: remove it first.
+    remove_stale_temps(p.parent if str(p.parent) else ".", p.name)
     write_text(p, text)
 
 

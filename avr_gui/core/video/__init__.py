@@ -5,6 +5,7 @@ colour conversion); OpenCV is the fallback for files PyAV cannot open.
 """
 
 from avr_gui.core.video._backend import output_size
+from avr_gui.core.video.damage import Readable, readable_duration
 from avr_gui.core.video.decode import SampledFrame, WarningCallback, sample_frames
 from avr_gui.core.video.prefetch import prefetch
 from avr_gui.core.video.probe import VideoInfo, is_variable_rate, probe
@@ -12,6 +13,7 @@ from avr_gui.core.video.reader import FrameReader, thumbnail
 
 __all__ = [
     "FrameReader",
+    "Readable",
     "SampledFrame",
     "VideoInfo",
     "WarningCallback",
@@ -19,6 +21,7 @@ __all__ = [
     "output_size",
     "prefetch",
     "probe",
+    "readable_duration",
     "sample_frames",
     "thumbnail",
 ]

@@ -5,6 +5,12 @@ no decoding), so a frame index maps to an exact presentation timestamp. ``read(i
 then decodes forward when frame ``i`` is reachable from the current position no slower
 than by seeking (always for ``i + 1``), and otherwise seeks to the keyframe at or
 before frame ``i`` and decodes up to it.
+
+A damaged file (an MP4 cut short whose index still announces the whole clip) is
+opened as what it really holds: when the packet scan finds the file incomplete, the
+last group of pictures is decoded and the frames after the last decodable one are
+left out of :attr:`FrameReader.times`, so playback and export end at the damage
+instead of failing on it; :attr:`FrameReader.damaged_at` says where that is.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from avr_gui.core.errors import (
     NoFramesError,
 )
 from avr_gui.core.video import _backend as B
+from avr_gui.core.video.damage import is_damaged
+from avr_gui.core.video.decode import WarningCallback
 from avr_gui.core.video.probe import VideoInfo, probe
 
 # Decoding this many frames costs about as much as one seek plus decoder restart.
@@ -37,6 +45,21 @@ _SEEK_COST_FRAMES = 2
 _EPS = 1e-6
 # Seek retries, each a keyframe earlier, before decoding from the very start.
 _SEEK_RETRIES = 3
+
+
+class _Warner:
+    """Passes each decode warning to ``on_warning``, else issues a :class:`DecodeWarning`."""
+
+    def __init__(self, on_warning: WarningCallback | None) -> None:
+        self.on_warning = on_warning
+
+    def __call__(self, message: str) -> None:
+        if self.on_warning is not None:
+            # Not also as a Python warning: a CLI that prints both would say it twice.
+            self.on_warning(message)
+            return
+        # stacklevel 4: the caller of FrameReader(...) or FrameReader.read(...).
+        warnings.warn(message, DecodeWarning, stacklevel=4)
 
 
 class FrameReader:
@@ -57,13 +80,25 @@ class FrameReader:
         ``"auto"`` uses PyAV and falls back to OpenCV (whose frame seeking is less
         reliable on some formats and whose :attr:`times` assume a constant rate) when
         PyAV cannot open the file.
+    on_warning : callable, optional
+        ``on_warning(message)`` for each one-line decode warning (a damaged file, a
+        frame replaced by the next decodable one). Without it each is issued as a
+        :class:`DecodeWarning` instead.
 
     Attributes
     ----------
     path : pathlib.Path
     times : numpy.ndarray, shape (frame_count,), float64
-        Presentation time of every frame in seconds (same clock as
-        :attr:`SampledFrame.time`), increasing. Read-only.
+        Presentation time of every decodable frame in seconds (same clock as
+        :attr:`SampledFrame.time`), increasing. Read-only. A truncated file's frames
+        end at the damage.
+    damaged_at : float or None
+        Seconds of video that decode when the file is cut short (decoding stops
+        there, well before the announced :attr:`nominal_s`); None when intact.
+    nominal_s : float
+        Length the file's headers announce (0.0 when they announce none).
+    damage_message : str
+        The one-line warning issued about the damage (``""`` when intact).
     width, height : int
         Size of the images :meth:`read` returns.
     backend : str
@@ -83,6 +118,7 @@ class FrameReader:
         size: int | None = None,
         short_side: int | None = None,
         backend: B.Backend = "auto",
+        on_warning: WarningCallback | None = None,
     ) -> None:
         B.check_size(size, short_side)
         B.check_backend(backend)
@@ -90,11 +126,15 @@ class FrameReader:
         self._size, self._short_side = size, short_side
         self._info: VideoInfo | None = None
         self._impl: _AvReader | _CvReader
+        self.damaged_at: float | None = None
+        self.damage_message = ""
+        self.nominal_s = 0.0
+        warn = _Warner(on_warning)
         if backend == "opencv":
             self._impl = _CvReader(self.path, size, short_side)
         else:
             try:
-                self._impl = _AvReader(self.path, size, short_side)
+                self._impl = _AvReader(self.path, size, short_side, warn)
             except B._OpenFailed as failed:
                 if backend == "pyav" or failed.final:
                     raise failed.error from failed.__cause__
@@ -103,6 +143,9 @@ class FrameReader:
                 except Exception:
                     raise failed.error from failed.__cause__  # PyAV's diagnosis is clearer
         self.backend = self._impl.backend
+        if isinstance(self._impl, _AvReader):
+            self.damaged_at, self.nominal_s = self._impl.damaged_at, self._impl.nominal_s
+            self.damage_message = self._impl.damage_message
         self.times = self._impl.times
         self.times.setflags(write=False)
         self.width, self.height = self._impl.out
@@ -297,16 +340,23 @@ class _AvReader:
 
     backend = "pyav"
 
-    def __init__(self, p: Path, size: int | None, short_side: int | None) -> None:
+    def __init__(self, p: Path, size: int | None, short_side: int | None, warn: _Warner) -> None:
         self.p = p
         self.seeks = 0
-        pts, keys, needs_decode = self._scan(p)
+        self._warn = warn
+        self.damaged_at: float | None = None
+        self.damage_message = ""
+        self.nominal_s = 0.0
+        pts, keys, needs_decode, suspect = self._scan(p)
         self._container, self._stream = B.open_av(p)
         try:
             if needs_decode:
                 pts, keys = self._scan_decoded()
+            elif suspect:
+                pts, keys = self._trim_undecodable(pts, keys)
             if len(pts) == 0:
                 raise NoFramesError(f"{p}: no decodable frames (the file may be truncated)")
+            self._report_damage(pts, suspect)
             stream = self._stream
             self._tb = float(stream.time_base)
             self._origin = B.av_origin(stream)
@@ -328,11 +378,11 @@ class _AvReader:
             raise
 
     @staticmethod
-    def _scan(p: Path) -> tuple[np.ndarray, np.ndarray, bool]:
+    def _scan(p: Path) -> tuple[np.ndarray, np.ndarray, bool, bool]:
         """Sorted pts and keyframe flags of every frame, from the packets alone.
 
-        Warns (:class:`DecodeWarning`) when the file looks truncated, as
-        :func:`sample_frames` does.
+        Returns ``(pts, keys, missing_pts, suspect)``: ``suspect`` when the packets
+        fall short of what the headers announce or reading stopped early (a cut file).
         """
         container, stream = B.open_av(p)
         rows: list[tuple[int, bool]] = []
@@ -352,17 +402,69 @@ class _AvReader:
             rows.sort()
             pts = np.array([r[0] for r in rows], dtype=np.int64)
             keys = np.array([r[1] for r in rows], dtype=bool)
+            suspect = False
             if len(pts) and not missing:
                 expected_frames, expected_s = B.av_expected(container, stream)
                 fps = B.av_nominal_fps(stream)
                 end_s = (pts[-1] - B.av_origin(stream)) * float(stream.time_base)
                 end_s += 1.0 / fps if fps else 0.0
-                message = B.damage_report(
-                    p, container, stats, len(pts), end_s, expected_frames, expected_s
+                suspect = bool(
+                    B.damage_report(
+                        p, container, stats, len(pts), end_s, expected_frames, expected_s
+                    )
                 )
-                if message:
-                    warnings.warn(message, DecodeWarning, stacklevel=4)
-        return pts, keys, missing
+        return pts, keys, missing, suspect
+
+    def _trim_undecodable(self, pts: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Drop the frames after the last one that decodes (a file cut short).
+
+        The packets of the last frames before a cut are announced but incomplete; a
+        player asking for them would fail. Decodes from the last keyframe (one earlier
+        while nothing decodes) to the end, then reopens the file for reading.
+        """
+        starts = np.flatnonzero(keys)
+        last = None
+        for k in starts[::-1][: _SEEK_RETRIES + 1]:
+            self._container.seek(int(pts[k]), stream=self._stream, backward=True)
+            self._stream.codec_context.flush_buffers()
+            got = [
+                f.pts
+                for f in B.decode_av(self._container, self._stream, B.DecodeStats())
+                if f.pts is not None
+            ]
+            if got:
+                last = max(got)
+                break
+        self._container.close()
+        self._container, self._stream = B.open_av(self.p)
+        if last is None:
+            return pts, keys  # nothing to go by: the reads themselves will tell
+        n = int(np.searchsorted(pts, last, side="right"))
+        return pts[:n], keys[:n]
+
+    def _report_damage(self, pts: np.ndarray, suspect: bool) -> None:
+        """Set :attr:`damaged_at` / :attr:`nominal_s`; warn once when the file is damaged."""
+        stream = self._stream
+        expected_frames, expected_s = B.av_expected(self._container, stream)
+        fps = B.av_nominal_fps(stream)
+        self.nominal_s = expected_s
+        if not suspect:
+            return
+        end_s = (int(pts[-1]) - B.av_origin(stream)) * float(stream.time_base)
+        end_s = min(end_s + (1.0 / fps if fps else 0.0), expected_s or math.inf)
+        if is_damaged(end_s, expected_s, fps):
+            self.damaged_at = end_s
+            self.damage_message = (
+                f"{self.p.name}: damaged: plays to {end_s:.1f} s of {expected_s:.1f} s "
+                "(the file looks truncated or corrupt there); only that part is used"
+            )
+            self._warn(self.damage_message)
+            return
+        message = B.damage_report(
+            self.p, self._container, B.DecodeStats(), len(pts), end_s, expected_frames, 0.0
+        )
+        if message:
+            self._warn(message)
 
     def _scan_decoded(self) -> tuple[np.ndarray, np.ndarray]:
         """Pts of every decodable frame, by decoding (for streams whose packets lack pts)."""
@@ -419,10 +521,8 @@ class _AvReader:
                 f"{self.p.name}: frame {index} could not be decoded (the file may be truncated)"
             )
         if self._pos != index:
-            warnings.warn(
-                f"{self.p.name}: frame {index} could not be decoded; showing frame {self._pos}",
-                DecodeWarning,
-                stacklevel=4,
+            self._warn(
+                f"{self.p.name}: frame {index} could not be decoded; showing frame {self._pos}"
             )
         return found
 
