@@ -8,10 +8,12 @@ decoding, inside the colour conversion, so a huge source resolution never accumu
 Damaged files
 -------------
 A truncated or partly corrupt file is decoded as far as it can be; the frames that
-were read are yielded and, at the end of the iteration, a :class:`DecodeWarning` is
-issued with :func:`warnings.warn` *and* the same one-line message is passed to the
-``on_warning`` callback when one is given (the GUI shows it, the indexer stores it with
-the file). A file with no decodable frame at all raises :class:`NoFramesError`.
+were read are yielded and, at the end of the iteration, the one-line message goes to
+the ``on_warning`` callback when one is given (the GUI shows it, the indexer stores it
+with the file) and is otherwise issued as a :class:`DecodeWarning` with
+:func:`warnings.warn` -- one or the other, as :class:`~avr_gui.core.video.FrameReader`
+does, so nothing is said twice. A file with no decodable frame at all raises
+:class:`NoFramesError`.
 """
 
 from __future__ import annotations
@@ -216,9 +218,10 @@ class _Grid:
 def _emit_warning(message: str, on_warning: WarningCallback | None) -> None:
     if not message:
         return
-    warnings.warn(message, DecodeWarning, stacklevel=3)
     if on_warning is not None:
         on_warning(message)
+    else:
+        warnings.warn(message, DecodeWarning, stacklevel=3)
 
 
 def _sample_av(
