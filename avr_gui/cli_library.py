@@ -26,7 +26,7 @@ def _print_json(payload: object) -> None:
     print()
 
 
-def _open(args: argparse.Namespace, *, reindex: bool = False):
+def _open(args: argparse.Namespace, *, reindex: bool = False, readonly: bool = False):
     from avr_gui.core.library import Library
 
     encoder = None
@@ -44,7 +44,9 @@ def _open(args: argparse.Namespace, *, reindex: bool = False):
         from avr_gui.core.features import default_backend
 
         default_backend(on_fallback=lambda msg: print(f"avr: note: {msg}", file=sys.stderr))
-    return Library.open(args.index, encoder=encoder, reindex=reindex)
+    # Read commands open read-only: a mistyped --index is an error, never a new library,
+    # and a library on a read-only mount can still be queried.
+    return Library.open(args.index, encoder=encoder, reindex=reindex, readonly=readonly)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -62,23 +64,37 @@ def cmd_index(args: argparse.Namespace) -> int:
     payload = asdict(summary)
     payload["seconds"] = round(payload["seconds"], 3)
     payload["failures"] = [{"path": p, "reason": r} for p, r in status.failures]
+    payload["damaged"] = _damaged_payload(status.damaged)
     if args.json:
         _print_json(payload)
     else:
         print(
             f"{summary.videos} videos: {summary.indexed} indexed, {summary.failed} failed, "
             f"{summary.pending} pending ({summary.encoded} encoded, {summary.unchanged} "
-            f"unchanged, {summary.moved} moved, {summary.removed} removed) "
-            f"in {summary.seconds:.1f} s"
+            f"unchanged, {summary.moved} moved, {summary.removed} removed"
+            + (f", {summary.repaired} repaired" if summary.repaired else "")
+            + f") in {summary.seconds:.1f} s"
         )
         for p, r in status.failures:
             print(f"  failed: {p}: {r}")
+        _print_damaged(status.damaged)
     return 0
+
+
+def _damaged_payload(damaged: list[tuple[str, float, float]]) -> list[dict]:
+    return [
+        {"path": p, "readable_s": round(a, 3), "duration_s": round(d, 3)} for p, a, d in damaged
+    ]
+
+
+def _print_damaged(damaged: list[tuple[str, float, float]]) -> None:
+    for p, a, d in damaged:
+        print(f"  damaged: {p}: readable to {a:.1f} s of {d:.1f} s (used up to there)")
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     """``avr status --index DIR``."""
-    with _open(args) as lib:
+    with _open(args, readonly=True) as lib:
         st = lib.status()
         folders = [str(f) for f in lib.folders]
         encoder = lib.encoder_name, lib.encoder_version
@@ -100,6 +116,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         "failed": st.failed,
         "pending": st.pending,
         "failures": [{"path": p, "reason": r} for p, r in st.failures],
+        "damaged": _damaged_payload(st.damaged),
         "folders": folders,
         "encoder": encoder[0],
         "encoder_version": encoder[1],
@@ -132,6 +149,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     print(f"  no person: {p}")
         for p, r in st.failures:
             print(f"  failed: {p}: {r}")
+        _print_damaged(st.damaged)
         if encoder[0] not in (None, "auto") and st.indexed:
             print(
                 f"note     this library compares every clip by {encoder[0]} features; for "
@@ -151,7 +169,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         raise InputError("--top and --candidates must be at least 1")
     show = not args.json and sys.stderr.isatty()
     trim = tuple(args.trim) if args.trim else None
-    with _open(args) as lib:
+    with _open(args, readonly=True) as lib:
         res = lib.query(
             args.video,
             trim=trim,

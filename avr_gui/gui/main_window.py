@@ -322,6 +322,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.player.in_point_requested.connect(qp.set_in)
         self.player.out_point_requested.connect(qp.set_out)
         self.player.error.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        # A damaged clip is said once per load ("query: damaged: plays to 5.3 s of 10 s").
+        self.player.notice.connect(lambda m: self.statusBar().showMessage(m, 10000))
 
         self._build_actions()
         self.status_jobs = QtWidgets.QLabel("")
@@ -478,7 +480,10 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self.library = lib
         self.encoder_name = lib.encoder_name or self.backend
-        self.first_run.set_can_add_folder(True)
+        if getattr(lib, "readonly", False):
+            self.first_run.set_can_add_folder(False, "This library is read-only here")
+        else:
+            self.first_run.set_can_add_folder(True)
         self._show_device(device)
         for key, text, level in notes:
             if key == "pose":
@@ -973,6 +978,20 @@ def _open(
             encoder = get_encoder(backend, weights=weights, on_fallback=fell_back)
         except AvrError as exc:
             failed = f"The {backend} encoder could not be loaded: {exc}"
+    readonly = (Path(index_dir) / "catalog.sqlite").is_file() and not os.access(index_dir, os.W_OK)
+    if readonly:
+        # A library on a read-only mount (a shared drive, an archive disc) can still be
+        # searched and played; indexing it is refused with a clear message.
+        lib = Library.open(index_dir, readonly=True)
+        notes.append(
+            (
+                "library",
+                "This library is read-only here: you can search, play and export, but not "
+                "index or add folders.",
+                "info",
+            )
+        )
+        return lib, _snapshot(lib), notes, None
     try:
         lib = Library.open(index_dir, encoder=encoder)
     except EncoderMismatchError:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from conftest import true_partner
 
+from avr_gui.core.library.scan import fingerprint
 from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
 
 
@@ -150,8 +151,10 @@ def test_a_map_for_other_files_is_refused_and_one_for_these_accepted(avr, clips,
     )  # fmt: skip
     assert r.code == 0, r.err
     doc = json.loads(tmap.read_text())
-    assert doc["query_fingerprint"].startswith(f"{clips['query'].stat().st_size}-")
-    assert doc["match_fingerprint"].startswith(f"{clips['warped'].stat().st_size}-")
+    # The whole-content BLAKE3 fingerprint, as the library catalog records it.
+    assert doc["query_fingerprint"] == fingerprint(clips["query"])
+    assert doc["match_fingerprint"] == fingerprint(clips["warped"])
+    assert doc["query_fingerprint"].startswith("b3:")
 
     # Other match (a clip the map's rows would even fit): refused, naming it.
     r = avr("export", clips["query"], clips["other"], "--out", tmp_path / "o.mp4", "--map", tmap)

@@ -86,6 +86,11 @@ def test_index_status_query(avr, folder: Path, tmp_path: Path) -> None:
 
 def test_cli_errors(avr, folder: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty index"
+    # A folder that is not a library: an error, and nothing is created there.
+    r = avr("query", folder / "clip 01 ä.mp4", "--index", empty, "--backend", "thumb16")
+    assert r.code == 2 and "not a library" in r.err and not empty.exists()
+    r = avr("index", "--index", empty, "--backend", "thumb16")  # a real, empty library
+    assert r.code == 0, r.err
     r = avr("query", folder / "clip 01 ä.mp4", "--index", empty, "--backend", "thumb16")
     assert r.code == 2 and "no indexed videos" in r.err
     r = avr("query", tmp_path / "nope.mp4", "--index", empty, "--backend", "thumb16")
@@ -97,6 +102,8 @@ def test_cli_errors(avr, folder: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     r = avr("status", "--index", blocker / "idx")
+    assert r.code == 2 and "not a library" in r.err
+    r = avr("index", folder, "--index", blocker / "idx")
     assert r.code == 2 and "cannot create" in r.err
 
 

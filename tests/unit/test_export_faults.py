@@ -141,7 +141,7 @@ def tiny_fs(tmp_path):
     try:
         yield folder
     finally:
-        subprocess.run(["umount", str(folder)], check=False)
+        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 def test_export_to_a_full_disk_says_so_and_leaves_nothing(clips, tiny_fs):

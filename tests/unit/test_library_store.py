@@ -16,6 +16,9 @@ from avr_gui.core.library.catalog import Catalog, Row
 from avr_gui.core.library.scan import fingerprint, walk
 from avr_gui.core.library.store import FeatureStore
 
+KEY = "v" + "ab" * 16
+KEEP, DROP, MISSING, BIG = ("v" + c * 32 for c in "0123")
+
 
 def _seq(t: int = 17, d: int = 8) -> FeatureSequence:
     f = np.random.default_rng(t).standard_normal((t, d)).astype(np.float32)
@@ -25,32 +28,32 @@ def _seq(t: int = 17, d: int = 8) -> FeatureSequence:
 def test_store_round_trip_memory_mapped(tmp_path: Path) -> None:
     store = FeatureStore(tmp_path / "features")
     seq = _seq()
-    store.write("vabc", seq)
-    back = store.read("vabc", "clip.mp4", "enc", "1")
+    store.write(KEY, seq)
+    back = store.read(KEY, "clip.mp4", "enc", "1")
     assert back.features.dtype == np.float16 and not back.features.flags.writeable
     np.testing.assert_allclose(back.features, seq.features, rtol=1e-3, atol=1e-3)
     np.testing.assert_array_equal(back.timestamps, seq.timestamps)
     np.testing.assert_array_equal(back.frame_indices, seq.frame_indices)
     assert (back.source, back.encoder, back.encoder_version) == ("clip.mp4", "enc", "1")
-    assert store.keys() == {"vabc"}
+    assert store.keys() == {KEY}
 
 
 def test_store_damage_and_garbage(tmp_path: Path) -> None:
     store = FeatureStore(tmp_path / "f")
-    store.write("vkeep", _seq())
-    store.write("vdrop", _seq(5))
-    feat = tmp_path / "f" / "vk" / "vkeep.f16.npy"
-    (feat.parent / ".vkeep.f16.npy.tmp123.npy").write_bytes(b"half a write")
-    assert store.collect_garbage({"vkeep"}) == 3  # two files of vdrop + the leftover
-    assert store.keys() == {"vkeep"}
+    store.write(KEEP, _seq())
+    store.write(DROP, _seq(5))
+    feat = tmp_path / "f" / KEEP[:2] / f"{KEEP}.f16.npy"
+    (feat.parent / f".{KEEP}.f16.npy.tmp123.npy").write_bytes(b"half a write")
+    assert store.collect_garbage({KEEP}) == 3  # two files of DROP + the leftover
+    assert store.keys() == {KEEP}
     feat.write_bytes(feat.read_bytes()[:100])  # truncated
     with pytest.raises(LibraryCorruptError):
-        store.read("vkeep")
+        store.read(KEEP)
     with pytest.raises(LibraryCorruptError):
-        store.read("vmissing")
+        store.read(MISSING)
     with pytest.raises(Exception, match="float16"):
         store.write(
-            "vbig",
+            BIG,
             FeatureSequence(
                 np.full((2, 2), 1e6, np.float32), np.zeros(2), np.zeros(2, np.int64), "x"
             ),
@@ -88,6 +91,11 @@ def test_fingerprint_and_walk(tmp_path: Path) -> None:
     data[-1] ^= 1  # a change in the last block
     b.write_bytes(bytes(data))
     assert fingerprint(a) != fingerprint(b)
+    data[-1] ^= 1
+    data[len(data) // 2] ^= 1  # a change in the middle, far from either end
+    b.write_bytes(bytes(data))
+    assert fingerprint(a) != fingerprint(b)
+    assert fingerprint(a).startswith("b3:") and len(fingerprint(a)) == 3 + 64
     (tmp_path / "c.txt").write_text("x")
     (tmp_path / ".d.mp4").write_text("x")
     found = sorted(Path(s.path).name for s in walk(str(tmp_path)))
@@ -123,3 +131,78 @@ def test_hnsw_chosen_past_the_limit_with_measured_recall(monkeypatch) -> None:
     assert index.kind == "hnsw"
     assert recall_vs_exact(index, v, v[:50], 20) >= 0.95
     assert ClipIndex.build(v[:1000]).kind == "exact"
+
+
+def _write_npy(path: Path, header: dict, payload: bytes = b"") -> None:
+    """A .npy file with a header of our choosing (what a damaged disk might leave)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        np.lib.format.write_array_header_1_0(fh, header)
+        fh.write(payload)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["garbled header", "terabytes claimed", "object dtype", "fortran order", "other dtype"],
+)
+def test_damaged_npy_files_are_one_line_corrupt_errors(tmp_path: Path, damage: str) -> None:
+    store = FeatureStore(tmp_path / "f")
+    store.write(KEY, _seq())
+    feat = tmp_path / "f" / KEY[:2] / f"{KEY}.f16.npy"
+    if damage == "garbled header":
+        data = bytearray(feat.read_bytes())
+        data[10:60] = b"{'descr': <f2', 'shape': (17,, 8)}".ljust(50, b"\xff")
+        feat.write_bytes(bytes(data))
+    elif damage == "terabytes claimed":
+        _write_npy(feat, {"descr": "<f2", "fortran_order": False, "shape": (10**12, 1280)}, b"x")
+    elif damage == "object dtype":
+        _write_npy(feat, {"descr": "|O", "fortran_order": False, "shape": (17, 8)}, b"\0" * 64)
+    elif damage == "fortran order":
+        with open(feat, "wb") as fh:
+            np.save(fh, np.asfortranarray(np.ones((17, 8), np.float16)))
+    else:
+        with open(feat, "wb") as fh:
+            np.save(fh, np.ones((17, 8), np.float32))
+    with pytest.raises(LibraryCorruptError) as err:
+        store.read(KEY, "clip.mp4")
+    message = str(err.value)
+    assert "\n" not in message and len(message) < 400 and "clip.mp4" in message
+    reason = store.verify(KEY)
+    assert reason is not None and "\n" not in reason
+
+
+def test_verify_is_none_for_intact_entries_and_names_the_damage(tmp_path: Path) -> None:
+    store = FeatureStore(tmp_path / "f")
+    store.write(KEY, _seq())
+    assert store.verify(KEY) is None
+    assert store.shape(KEY) == (17, 8)
+    assert store.verify(KEY, pose=True) == "the pose track is missing"
+    times = tmp_path / "f" / KEY[:2] / f"{KEY}.time.npy"
+    with open(times, "wb") as fh:
+        np.save(fh, np.zeros((16, 2)))  # one frame short of the features
+    assert "inconsistent" in (store.verify(KEY) or "")
+    times.unlink()
+    assert "missing" in (store.verify(KEY) or "")
+    assert store.verify(MISSING) is not None
+
+
+@pytest.mark.parametrize(
+    "key", ["../../etc/passwd", "", "v" + "g" * 32, "V" + "a" * 32, "v" + "a" * 31, "x" * 33]
+)
+def test_keys_that_are_not_store_keys_are_refused(tmp_path: Path, key: str) -> None:
+    store = FeatureStore(tmp_path / "f")
+    for call in (store.read, store.has, store.has_track, store.remove, store.read_track):
+        with pytest.raises(LibraryCorruptError, match="feature key"):
+            call(key)
+    with pytest.raises(LibraryCorruptError, match="feature key"):
+        store.write(key, _seq())
+    assert store.verify(key) is not None
+    assert list((tmp_path / "f").iterdir()) == []  # nothing written anywhere
+
+
+def test_copy_entry_makes_a_second_key_of_the_same_files(tmp_path: Path) -> None:
+    store = FeatureStore(tmp_path / "f")
+    store.write(KEY, _seq())
+    store.copy_entry(KEY, KEEP)
+    np.testing.assert_array_equal(store.read(KEEP).features, store.read(KEY).features)
+    assert store.verify(KEEP) is None

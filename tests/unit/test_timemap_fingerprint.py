@@ -43,7 +43,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
 def test_the_fingerprint_is_the_catalogs(files: dict[str, Path]) -> None:
     fp = file_fingerprint(files["query"])
     assert fp == fingerprint(files["query"])
-    assert fp.startswith("300000-")
+    assert fp.startswith("b3:")  # the whole content, not its ends only
     # Same size, other content: another fingerprint.
     assert file_fingerprint(files["match"]) != file_fingerprint(files["other"])
     with pytest.raises(TimeMapFileError, match="cannot read"):
@@ -153,3 +153,16 @@ def test_a_malformed_fingerprint_is_an_error(tmp_path: Path, fmap: FrameMap) -> 
     save_map(path, fmap, {"query_fingerprint": 12, "match_fingerprint": "1-ab"})
     with pytest.raises(TimeMapFileError, match="query_fingerprint"):
         read_map(path)
+
+
+def test_maps_with_the_older_partial_fingerprints_are_still_checked(
+    fmap: FrameMap, files: dict[str, Path]
+) -> None:
+    from avr_gui.core.library.scan import legacy_fingerprint
+
+    # Maps saved before whole-content fingerprints: checked in their own form.
+    old = StoredMap(fmap, legacy_fingerprint(files["query"]), legacy_fingerprint(files["match"]))
+    assert not old.query_fingerprint.startswith("b3:")
+    assert check_map_sources(old, files["query"], files["match"]) is True
+    with pytest.raises(TimeMapFileError, match="another match file"):
+        check_map_sources(old, files["query"], files["other"])

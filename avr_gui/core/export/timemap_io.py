@@ -5,8 +5,8 @@ Both formats hold one row per query frame with ``query_frame``, ``query_time``,
 each video stream's start). JSON is ``{"frames": [row, ...]}`` plus optional
 descriptive keys (``query``, ``match``) that readers may ignore.
 
-A map may also record the fingerprints of the two files it was made for (size plus a
-hash of the content, :func:`avr_gui.core.library.scan.fingerprint`, the library
+A map may also record the fingerprints of the two files it was made for (a hash of
+the whole content, :func:`avr_gui.core.library.scan.fingerprint`, the library
 catalog's): JSON keys ``query_fingerprint`` / ``match_fingerprint``; in CSV two more
 columns of those names, filled on the first row only (a ``#`` comment line would be
 taken for the header by plain CSV readers). :func:`check_map_sources` refuses such a map
@@ -69,8 +69,8 @@ def file_fingerprint(path: Source) -> str:
     Returns
     -------
     str
-        ``"<size>-<hash>"``: the size in bytes and a BLAKE2b hash of the first and last
-        64 KiB (:func:`avr_gui.core.library.scan.fingerprint`).
+        ``"b3:<size>-<hash>"``-style whole-content fingerprint
+        (:func:`avr_gui.core.library.scan.fingerprint`).
 
     Raises
     ------
@@ -81,6 +81,24 @@ def file_fingerprint(path: Source) -> str:
 
     try:
         return fingerprint(path)
+    except OSError as exc:
+        raise TimeMapFileError(
+            f"{path}: cannot read it to fingerprint ({exc.strerror or exc})"
+        ) from None
+
+
+def _current_fingerprint(path: Source, recorded: str) -> str:
+    """The file's fingerprint in the form ``recorded`` was made in.
+
+    Maps saved before whole-content fingerprints recorded the older partial form (size
+    plus the ends); they are checked in that form rather than refused as "another file".
+    """
+    if recorded.startswith("b3:"):
+        return file_fingerprint(path)
+    from avr_gui.core.library.scan import legacy_fingerprint
+
+    try:
+        return legacy_fingerprint(path)
     except OSError as exc:
         raise TimeMapFileError(
             f"{path}: cannot read it to fingerprint ({exc.strerror or exc})"
@@ -356,7 +374,7 @@ def check_map_sources(stored: StoredMap, query: Source, match: Source, *, name: 
     ):
         if recorded is None:
             complete = False
-        elif file_fingerprint(path) != recorded:
+        elif _current_fingerprint(path, recorded) != recorded:
             differs.append((role, Path(path).name))
     if differs:
         where = f"{name}: " if name else ""

@@ -7,6 +7,10 @@ Index folder layout (see docs/library.md)::
                      and pose tracks (landmarks) when the encoder is a pose encoder
     clips.faiss      saved HNSW graph (only for libraries past the exact-search limit)
     .lock            held while an index run writes (a second run is refused)
+
+A library opened ``readonly`` (what ``avr query`` and ``avr status`` do) creates and
+changes nothing: a folder that is not a library is an error, not a new library, and a
+library on a read-only mount can be queried.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from avr_gui.core.align import AlignmentOptions
@@ -78,6 +82,8 @@ class LibraryStatus:
     ----------
     videos, indexed, failed, pending : int
     failures : list of (path, reason)
+    damaged : list of (path, readable seconds, nominal seconds)
+        Indexed videos that decode only part of their length (used up to the damage).
     """
 
     videos: int
@@ -85,6 +91,7 @@ class LibraryStatus:
     failed: int
     pending: int
     failures: list[tuple[str, str]]
+    damaged: list[tuple[str, float, float]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,9 @@ class VideoEntry:
         Pose libraries: True when some frame shows a tracked person (a usable pose),
         False when none does. None when the library's encoder has no pose, and for
         clips not indexed (yet) or indexed before tracks were stored.
+    damaged_at : float or None
+        A damaged (e.g. truncated) video: the seconds it can be read to, where its
+        features, playback and export stop. None when intact.
     """
 
     path: str
@@ -116,15 +126,19 @@ class VideoEntry:
     height: int
     n_features: int
     has_person: bool | None = None
+    damaged_at: float | None = None
 
 
 class Library:
     """Open a library with :meth:`open`; close it (or use it as a context manager)."""
 
-    def __init__(self, root: Path, catalog: Catalog, encoder: Encoder | None) -> None:
+    def __init__(
+        self, root: Path, catalog: Catalog, encoder: Encoder | None, readonly: bool = False
+    ) -> None:
         self.root = root
+        self.readonly = readonly
         self._catalog = catalog
-        self._store = FeatureStore(root / "features")
+        self._store = FeatureStore(root / "features", create=not readonly)
         self._encoder = encoder
         self._search: SearchIndex | None = None
         self._pose_index: PoseIndex | None = None
@@ -140,13 +154,14 @@ class Library:
         *,
         encoder: Encoder | None = None,
         reindex: bool = False,
+        readonly: bool = False,
     ) -> Library:
         """Open (or create) the library whose index lives in ``index_dir``.
 
         Parameters
         ----------
         index_dir : path-like
-            Created if missing.
+            Created if missing (unless ``readonly``).
         encoder : Encoder, optional
             The encoder for videos. None: the one the index was built with (loaded
             only when a video must be encoded), or the default backend for a new index.
@@ -154,6 +169,9 @@ class Library:
             Accept an ``encoder`` other than the index's: every video goes back to
             ``pending`` (re-encoded by the next :meth:`index`) and added arrays are
             dropped.
+        readonly : bool
+            Read only: nothing is created or written (no folder, catalog change, saved
+            search graph or encoder identity); :meth:`index` and other writers raise.
 
         Raises
         ------
@@ -161,8 +179,12 @@ class Library:
             ``encoder`` differs from the index's and ``reindex`` is False.
         LibraryCorruptError
             ``index_dir`` holds something that is not a catalog.
+        LibraryError
+            ``readonly`` and ``index_dir`` is not a library.
         """
         root = Path(index_dir).expanduser()
+        if readonly:
+            return cls._open_readonly(root, encoder)
         if root.exists() and not root.is_dir():
             raise LibraryError(f"{root}: exists and is not a folder; choose an index folder")
         try:
@@ -180,6 +202,28 @@ class Library:
             catalog.close()
             raise
         return lib
+
+    @classmethod
+    def _open_readonly(cls, root: Path, encoder: Encoder | None) -> Library:
+        if not (root / "catalog.sqlite").is_file():
+            what = "no such folder" if not root.exists() else "no catalog.sqlite in it"
+            raise LibraryError(
+                f"{root}: not a library ({what}); create one with `avr index FOLDER... "
+                f"--index {root}`"
+            )
+        catalog = Catalog(root / "catalog.sqlite", readonly=True)
+        lib = cls(root, catalog, encoder, readonly=True)
+        try:
+            if encoder is not None:
+                lib._adopt_identity(encoder.name, encoder.version, reindex=False)
+        except BaseException:
+            catalog.close()
+            raise
+        return lib
+
+    def _writable(self, what: str) -> None:
+        if self.readonly:
+            raise LibraryError(f"{self.root}: opened read-only; cannot {what}")
 
     def close(self) -> None:
         """Close the catalog."""
@@ -205,8 +249,8 @@ class Library:
 
     def _adopt_identity(self, name: str, version: str, reindex: bool) -> None:
         cur = self.encoder_version
-        if cur == version:
-            return
+        if cur == version or (self.readonly and cur is None):
+            return  # read-only and empty: any encoder may query it, nothing to record
         if cur is not None and not reindex:
             raise EncoderMismatchError(
                 f"this library holds features of {self.encoder_name} ({cur}); mixing in "
@@ -257,6 +301,7 @@ class Library:
 
     def add_folder(self, folder: str | os.PathLike[str]) -> None:
         """Add a folder of videos (indexed by the next :meth:`index`)."""
+        self._writable("add a folder")
         p = normalize_folder(folder)
         if not os.path.isdir(p):
             raise InputError(f"{folder}: not a folder")
@@ -264,6 +309,7 @@ class Library:
 
     def remove_folder(self, folder: str | os.PathLike[str]) -> None:
         """Remove a folder; its videos leave the catalog at the next :meth:`index`."""
+        self._writable("remove a folder")
         self._catalog.remove_folder(normalize_folder(folder))
 
     @contextlib.contextmanager
@@ -298,6 +344,7 @@ class Library:
         -------
         IndexSummary
         """
+        self._writable("index")
         with self._writer_lock():
             summary = run_index(
                 self._catalog,
@@ -335,6 +382,7 @@ class Library:
         int
             Clips added or replaced.
         """
+        self._writable("add features")
         items = list(items)
         rows = []
         for k, (name, seq) in enumerate(items):
@@ -387,12 +435,18 @@ class Library:
         failures = [
             (r.path, r.reason or "unknown") for r in self._catalog.rows("status = 'failed'")
         ]
+        damaged = [
+            (r.path, float(r.damaged_at or 0.0), float(r.duration or 0.0))
+            for r in self._catalog.rows("status = 'indexed'")
+            if r.damaged_at is not None
+        ]
         return LibraryStatus(
             videos=sum(counts.values()),
             indexed=counts["indexed"],
             failed=counts["failed"],
             pending=counts["pending"],
             failures=failures,
+            damaged=damaged,
         )
 
     def entries(self) -> list[VideoEntry]:
@@ -409,6 +463,7 @@ class Library:
                 int(r.height or 0),
                 int(r.n_features),
                 r.has_person if pose and r.status == "indexed" else None,
+                r.damaged_at,
             )
             for r in self._catalog.rows()
         ]
@@ -475,7 +530,7 @@ class Library:
         """The retrieval index of the current catalog (rebuilt when it changed)."""
         with self._lock:
             if self._search is None or self._search.generation != self._catalog.generation:
-                self._search = SearchIndex.build(self._catalog, self.root)
+                self._search = SearchIndex.build(self._catalog, self.root, save=not self.readonly)
             return self._search
 
     def search(

@@ -57,7 +57,9 @@ class SearchIndex:
         return int(self.index.index.d) if self.paths else 0
 
     @classmethod
-    def build(cls, catalog: Catalog, folder: Path, kind: str = "auto") -> SearchIndex:
+    def build(
+        cls, catalog: Catalog, folder: Path, kind: str = "auto", *, save: bool = True
+    ) -> SearchIndex:
         """Index the catalog's descriptors (reusing a saved HNSW graph when current).
 
         Parameters
@@ -66,6 +68,9 @@ class SearchIndex:
         folder : pathlib.Path
             Where an HNSW graph is saved (``clips.faiss`` + ``clips.npz``).
         kind : {"auto", "exact", "hnsw"}
+        save : bool
+            Save a newly built HNSW graph (False for a read-only library: it is built
+            in memory for this session).
 
         Returns
         -------
@@ -82,7 +87,7 @@ class SearchIndex:
         if saved is not None and kind in ("auto", saved.kind):
             return cls(generation, paths, std, saved, mass)
         index = ClipIndex.build(vectors, kind)
-        if index.kind == "hnsw":
+        if index.kind == "hnsw" and save:
             index.save(folder / "clips.faiss")
             with atomic_path(folder / "clips.npz", suffix=".npz") as tmp, open(tmp, "wb") as fh:
                 np.savez(fh, generation=np.int64(generation), size=np.int64(len(paths)))

@@ -12,16 +12,28 @@ Clips encoded by a pose encoder also get ``<key[:2]>/<key>.pose.npz``: their
 :func:`~avr_gui.core.features.pose.save_pose_track`). It is written before the other
 two, so a features file of a pose clip always has its track beside it, and it goes
 with them (:meth:`FeatureStore.remove`, garbage collection).
+
+Nothing read from disk or from the catalog is trusted: a key must be ``"v"`` or ``"a"``
+and 32 hex digits (so a damaged catalog row cannot name a file outside the store), and
+a ``.npy`` header is checked (version, dtype, C order, shape against the bytes the
+file holds) before anything is mapped or allocated. Damage of either kind is a
+one-line :class:`~avr_gui.core.library.errors.LibraryCorruptError`;
+:meth:`FeatureStore.verify` answers the same question without raising, cheaply enough
+for the indexer to ask it of every row at every run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import mmap
 import os
+import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -45,26 +57,160 @@ def array_key(seq: FeatureSequence) -> str:
     return "a" + h.hexdigest()
 
 
-def _map_npy(path: Path) -> np.ndarray:
-    """A read-only memory map of a C-order ``.npy`` file.
+#: Store keys: "v" (a video's content under one encoder version, see
+#: :func:`~avr_gui.core.library.indexer.feature_key`) or "a" (:func:`array_key`) and
+#: 32 hex digits.
+_KEY = re.compile(r"[va][0-9a-f]{32}")
+#: Longest ``.npy`` header accepted (numpy's own default limit; ours are 128 bytes).
+_MAX_HEADER = 10_000
+#: Longest piece of a reason quoted in a message.
+_DETAIL = 160
+
+
+def check_key(key: object) -> str:
+    """``key`` if it is a store key, else :class:`LibraryCorruptError`.
+
+    Parameters
+    ----------
+    key : object
+        Usually a catalog row's ``feature_key``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    LibraryCorruptError
+        Not ``"v"``/``"a"`` plus 32 lower-case hex digits: a damaged catalog (the key
+        would otherwise become a path, perhaps outside the store).
+    """
+    if isinstance(key, str) and _KEY.fullmatch(key):
+        return key
+    shown = repr(key)[:60]
+    raise LibraryCorruptError(
+        f"the catalog names a feature key {shown} that is not one ('v' or 'a' and 32 hex "
+        "digits); run 'avr index' to repair it"
+    )
+
+
+def _short(text: object) -> str:
+    """One line of at most :data:`_DETAIL` characters."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= _DETAIL else line[: _DETAIL - 3] + "..."
+
+
+# The header ``numpy.save`` writes for a plain array, parsed without numpy's general
+# parser (tokenize + literal_eval: ~90 us a file, most of the cost of checking a large
+# library's files at every index run). Anything else takes the general path.
+_SAVED_HEADER = re.compile(
+    rb"\{'descr': '([^']{1,16})', 'fortran_order': (False|True), "
+    rb"'shape': \(((?:[0-9]{1,20}, ){0,31}(?:[0-9]{1,20},?)?)\), \} *\n"
+)
+_MAGIC = {b"\x93NUMPY\x01\x00": 2, b"\x93NUMPY\x02\x00": 4}
+
+
+def _fast_header(fh: BinaryIO) -> tuple[str, bool, tuple[int, ...], int] | None:
+    """``(descr, fortran, shape, data offset)`` of a header as numpy writes it, else None."""
+    head = fh.read(256)
+    width = _MAGIC.get(head[:8])
+    if width is None:
+        return None
+    start = 8 + width
+    end = start + int.from_bytes(head[8:start], "little")
+    m = _SAVED_HEADER.fullmatch(head, start, end) if end <= len(head) else None
+    if m is None:
+        return None
+    shape = tuple(int(x) for x in m[3].split(b",") if x.strip())
+    return m[1].decode("ascii"), m[2] == b"True", shape, end
+
+
+def _read_header(fh: BinaryIO, file_size: int, dtype: np.dtype) -> tuple[tuple[int, ...], int]:
+    """Parse and check the header of an open ``.npy`` file.
+
+    Parameters
+    ----------
+    fh : binary file at offset 0
+    file_size : int
+        Bytes in the file.
+    dtype : numpy.dtype
+        The only dtype accepted (the store writes float16 features, float64 times).
+
+    Returns
+    -------
+    shape : tuple of int
+    offset : int
+        Where the data starts; ``offset + prod(shape) * itemsize == file_size``.
+
+    Raises
+    ------
+    ValueError
+        A one-line reason: bad magic or version, unreadable header, other dtype,
+        object or Fortran-ordered array, or a size that disagrees with the file.
+    """
+    fast = _fast_header(fh)
+    if fast is not None and fast[0] == dtype.str:
+        _, fortran, shape, offset = fast
+        found = dtype
+    else:
+        fh.seek(0)
+        shape, fortran, found = _general_header(fh)
+        offset = fh.tell()
+    if found.hasobject:
+        raise ValueError("an array of objects")
+    if fortran:
+        raise ValueError("a Fortran-ordered array")
+    if found != dtype:
+        raise ValueError(f"dtype {found}, expected {dtype}")
+    if not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise ValueError(f"shape {_short(shape)}")
+    need = math.prod(shape) * dtype.itemsize
+    if offset + need != file_size:
+        # A header claiming terabytes ends here, before anything is allocated.
+        raise ValueError(
+            f"the header says {need} data bytes, the file holds {max(file_size - offset, 0)}"
+        )
+    return shape, offset
+
+
+def _general_header(fh: BinaryIO) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """numpy's own header parser, its many failure types turned into ValueError."""
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(fh)
+        if version == (1, 0):
+            return fmt.read_array_header_1_0(fh, max_header_size=_MAX_HEADER)
+        if version == (2, 0):
+            return fmt.read_array_header_2_0(fh, max_header_size=_MAX_HEADER)
+        raise ValueError(f"unsupported .npy version {version}")
+    except Exception as exc:  # numpy's parser meets garbage with many types (tokenize too)
+        raise ValueError(f"not a readable .npy header ({_short(exc)})") from None
+
+
+def _npy_shape(path: str, dtype: np.dtype) -> tuple[int, ...]:
+    """Shape of a checked ``.npy`` file (header only); OSError or ValueError."""
+    with open(path, "rb", buffering=0) as fh:
+        return _read_header(fh, os.fstat(fh.fileno()).st_size, dtype)[0]
+
+
+def _map_npy(path: Path, dtype: np.dtype) -> np.ndarray:
+    """A read-only memory map of a checked C-order ``.npy`` file of ``dtype``.
 
     ``np.load(mmap_mode="r")`` resolves paths and builds a ``numpy.memmap`` subclass,
     which measured ~2.5 ms per file here; re-ranking maps 50 files per query.
+    Raises OSError or ValueError (see :func:`_read_header`).
     """
     with open(path, "rb") as fh:
-        version = np.lib.format.read_magic(fh)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-        else:
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-        if fortran or dtype.hasobject:
-            raise ValueError(f"{path.name}: unexpected array layout")
-        offset = fh.tell()
-        count = int(np.prod(shape))
+        shape, offset = _read_header(fh, os.fstat(fh.fileno()).st_size, dtype)
+        count = math.prod(shape)
         if count == 0:
             return np.zeros(shape, dtype)
         mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     return np.frombuffer(mm, dtype=dtype, count=count, offset=offset).reshape(shape)
+
+
+_F16 = np.dtype("<f2")
+_F64 = np.dtype("<f8")
 
 
 class FeatureStore:
@@ -73,19 +219,25 @@ class FeatureStore:
     Parameters
     ----------
     root : path-like
-        Created if missing.
+        Created if missing (when ``create``).
+    create : bool
+        False for a read-only library: nothing is created (a missing folder reads as
+        an empty store).
     """
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], *, create: bool = True) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self._root = os.fspath(self.root)
+        if create:
+            self.root.mkdir(parents=True, exist_ok=True)
 
     def _paths(self, key: str) -> tuple[Path, Path]:
-        d = self.root / key[:2]
+        """Features and times files of ``key`` (checked: never outside the store)."""
+        d = self.root / check_key(key)[:2]
         return d / f"{key}{_FEAT}", d / f"{key}{_TIME}"
 
     def _track_path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}{_POSE}"
+        return self.root / check_key(key)[:2] / f"{key}{_POSE}"
 
     def has(self, key: str) -> bool:
         """Whether both files of ``key`` exist."""
@@ -152,18 +304,20 @@ class FeatureStore:
             :func:`~avr_gui.core.features.compact.from_storage` before aligning).
         """
         f, t = self._paths(key)
+        what = source or key
         try:
-            feats = _map_npy(f)
-            times = np.load(t, allow_pickle=False)
+            feats = _map_npy(f, _F16)
+            times = np.array(_map_npy(t, _F64))  # small: a copy frees the mapping
         except (OSError, ValueError) as exc:
+            reason = "a file is missing" if isinstance(exc, FileNotFoundError) else _short(exc)
             raise LibraryCorruptError(
-                f"stored features of {source or key} are missing or damaged ({exc}); "
-                "re-index the library"
-            ) from exc
+                f"stored features of {what} are missing or damaged ({reason}); "
+                "run 'avr index' to repair them"
+            ) from None
         if feats.ndim != 2 or times.shape != (feats.shape[0], 2):
             raise LibraryCorruptError(
-                f"stored features of {source or key} have inconsistent shapes "
-                f"{feats.shape} / {times.shape}; re-index the library"
+                f"stored features of {what} have inconsistent shapes "
+                f"{feats.shape} / {times.shape}; run 'avr index' to repair them"
             )
         return FeatureSequence(
             feats,
@@ -198,9 +352,83 @@ class FeatureStore:
         except UnsupportedFileError as exc:
             raise LibraryCorruptError(
                 f"the stored pose track of {source or key} is missing or damaged; "
-                "re-index the library"
+                "run 'avr index' to repair it"
             ) from exc
         return replace(track, source=source) if source else track
+
+    def verify(self, key: str, pose: bool = False) -> str | None:
+        """Cheap check of the stored files of ``key``: headers and sizes, no data read.
+
+        Parameters
+        ----------
+        key : str
+        pose : bool
+            Require the pose track file too (existence only).
+
+        Returns
+        -------
+        str or None
+            None when the files exist, their ``.npy`` headers parse (float16 ``[T, d]``
+            features, float64 ``[T, 2]`` times, C order), each file holds exactly the
+            bytes its header says and both have ``T`` frames; else a short reason.
+        """
+        try:
+            self.shape(key)
+        except LibraryCorruptError as exc:
+            return str(exc)
+        if pose and not self._track_path(key).is_file():
+            return "the pose track is missing"
+        return None
+
+    def shape(self, key: str) -> tuple[int, int]:
+        """``(T, d)`` of the stored features of ``key``, from the headers alone.
+
+        Raises
+        ------
+        LibraryCorruptError
+            ``key`` is not a store key, or a file is missing, damaged or disagrees with
+            the other (see :meth:`verify`); the message is one short line.
+        """
+        # Plain strings, not Paths: this runs for every clip at every index run.
+        folder = os.path.join(self._root, check_key(key)[:2], key)
+        shapes = []
+        for suffix, dtype in ((_FEAT, _F16), (_TIME, _F64)):
+            try:
+                shapes.append(_npy_shape(folder + suffix, dtype))
+            except FileNotFoundError:
+                raise LibraryCorruptError(f"{key}{suffix} is missing") from None
+            except (OSError, ValueError) as exc:
+                raise LibraryCorruptError(f"{key}{suffix}: {_short(exc)}") from None
+        feats, times = shapes
+        if len(feats) != 2 or times != (feats[0], 2):
+            raise LibraryCorruptError(f"{key}: inconsistent shapes {feats} / {times}")
+        return feats[0], feats[1]
+
+    def copy_entry(self, src: str, dst: str) -> None:
+        """Make the files of ``src`` available under ``dst`` too (hard links, else copies).
+
+        Each file is put in place atomically, the pose track first and the features
+        last (the order :meth:`write` keeps), so a killed copy leaves ``dst`` without
+        a features file rather than half an entry.
+
+        Raises
+        ------
+        LibraryCorruptError
+            A key is not a store key.
+        OSError
+            A file of ``src`` cannot be read or ``dst`` cannot be written.
+        """
+        (sf, st), (df, dt) = self._paths(src), self._paths(dst)
+        df.parent.mkdir(exist_ok=True)
+        for a, b in ((self._track_path(src), self._track_path(dst)), (st, dt), (sf, df)):
+            if not a.is_file():
+                continue
+            with atomic_path(b) as tmp:
+                tmp.unlink()
+                try:
+                    os.link(a, tmp)
+                except OSError:  # a file system without hard links
+                    shutil.copyfile(a, tmp)
 
     def remove(self, key: str) -> None:
         """Delete the files of ``key`` (missing files are fine)."""
@@ -210,6 +438,8 @@ class FeatureStore:
 
     def keys(self) -> set[str]:
         """Keys with a features file on disk."""
+        if not self.root.is_dir():
+            return set()
         return {
             p.name[: -len(_FEAT)]
             for d in self.root.iterdir()
@@ -227,6 +457,8 @@ class FeatureStore:
             Files removed.
         """
         removed = 0
+        if not self.root.is_dir():
+            return 0
         for d in self.root.iterdir():
             if not d.is_dir():
                 continue

@@ -1,0 +1,173 @@
+"""Fault injection on the library: a full disk and readers racing a writer.
+
+Each case asserts that nothing is lost (the catalog passes SQLite's integrity check and
+what it calls indexed is readable) and that the next run recovers to the catalog an
+undisturbed run writes. Kills during indexing are in ``test_cli_library.py``; kills and
+full disks during export in ``tests/unit/test_export_faults.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from avr_gui.core.library import Library
+from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
+
+pytestmark = pytest.mark.slow
+
+_CLI = [sys.executable, "-m", "avr_gui.cli"]
+
+
+def _clip(path: Path, action: int, n: int, seed: int) -> None:
+    frames = render_frames(action, speed_warp(n, (1.0,)), (96, 72), ClipStyle(seed=seed))
+    write_video(path, frames, 15)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("fault videos")
+    for k in range(10):
+        _clip(d / f"clip {k:02d}.mp4", k % 3, 40 + 4 * k, seed=k)
+    return d
+
+
+def _rows(index: Path) -> list[tuple]:
+    db = sqlite3.connect(index / "catalog.sqlite")
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        return db.execute("SELECT * FROM videos ORDER BY path").fetchall()
+    finally:
+        db.close()
+
+
+def _assert_readable(index: Path) -> None:
+    """What the catalog calls indexed can be read back (nothing half-written is served)."""
+    with Library.open(index, readonly=True) as lib:
+        for e in lib.entries():
+            if e.status == "indexed":
+                assert lib.features(e.path).features.shape[0] == e.n_features
+
+
+def _index(folder: Path, idx: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    cmd = [*_CLI, "index", str(folder), "--index", str(idx), "--backend", "thumb16", *extra]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+
+
+@contextlib.contextmanager
+def _tiny_fs(where: Path, size: str) -> Iterator[Path]:
+    """A size-limited tmpfs at ``where`` (root only; skips cleanly where not possible)."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root and mount(8)")
+    where.mkdir()
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+    )
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], capture_output=True)
+
+
+def _fill(path: Path, leave: int) -> None:
+    """Write a filler file that leaves about ``leave`` bytes free beside it."""
+    free = shutil.disk_usage(path.parent).free
+    with open(path, "wb") as fh:
+        fh.write(b"\0" * max(free - leave, 0))
+
+
+@pytest.mark.parametrize("leave_kb", [0, 24, 160])
+def test_disk_full_while_indexing_loses_nothing_and_recovers(
+    folder: Path, tmp_path: Path, leave_kb: int
+) -> None:
+    ref = tmp_path / "reference"
+    assert _index(folder, ref).returncode == 0
+    expected = _rows(ref)
+
+    with _tiny_fs(tmp_path / "tiny", "4m") as fs:
+        idx = fs / "idx"
+        if leave_kb:
+            # A library already started, then the disk fills up part-way through.
+            r = _index(folder, idx)
+            assert r.returncode == 0, r.stderr
+            shutil.rmtree(idx)
+        filler = fs / "filler"
+        _fill(filler, leave_kb * 1024)
+        r = _index(folder, idx)
+        assert r.returncode == 2, (r.stdout, r.stderr)
+        err = r.stderr.strip().splitlines()
+        assert len(err) == 1 and "disk full" in err[0], r.stderr
+        assert "Traceback" not in r.stderr and "move it away" not in r.stderr
+        if (idx / "catalog.sqlite").exists():
+            _rows(idx)  # intact
+            _assert_readable(idx)
+            with Library.open(idx, readonly=True) as lib:
+                # The full disk is not the videos' fault: none is marked failed for it.
+                assert lib.status().failed == 0
+        filler.unlink()
+        r = _index(folder, idx)
+        assert r.returncode == 0, r.stderr
+        assert _rows(idx) == expected
+        _assert_readable(idx)
+
+
+def test_readers_while_a_writer_indexes(folder: Path, tmp_path: Path) -> None:
+    idx = tmp_path / "idx"
+    # Create the (empty) library first so readers have something to open.
+    assert (
+        subprocess.run(
+            [*_CLI, "index", "--index", str(idx), "--backend", "thumb16"], capture_output=True
+        ).returncode
+        == 0
+    )
+    writer = subprocess.Popen(
+        [*_CLI, "index", str(folder), "--index", str(idx), "--backend", "thumb16"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    query = folder / "clip 00.mp4"
+    reads = seen_indexed = 0
+    second_tried = False
+    try:
+        deadline = time.monotonic() + 120
+        while writer.poll() is None and time.monotonic() < deadline:
+            with Library.open(idx, readonly=True) as lib:
+                st = lib.status()
+                assert st.videos == st.indexed + st.failed + st.pending
+                seen_indexed = max(seen_indexed, st.indexed)
+                for e in lib.entries():
+                    if e.status == "indexed":
+                        assert lib.features(e.path).features.shape[0] == e.n_features
+                if st.indexed >= 2:
+                    res = lib.query(query, top=3, candidates=5)
+                    assert all(m.path != str(query) for m in res.results)
+            reads += 1
+            # A second writer is refused while the first runs (one line, exit 2); tried
+            # once the first holds the library (its scan has listed the videos).
+            if st.videos and not second_tried:
+                second_tried = True
+                r = _index(folder, idx)
+                assert r.returncode in (0, 2), r.stderr
+                if r.returncode == 2:
+                    assert "another process" in r.stderr
+    finally:
+        _, err = writer.communicate(timeout=300)
+    assert writer.returncode == 0, err
+    assert reads >= 2
+    with Library.open(idx, readonly=True) as lib:
+        assert lib.status().indexed == 10
+    _assert_readable(idx)
