@@ -128,6 +128,7 @@ def cmd_align(args: argparse.Namespace) -> int:
 
 
 def cmd_features(args: argparse.Namespace) -> int:
+    from avr_gui.core.atomic import remove_stale_temps
     from avr_gui.core.features import BACKENDS, DEFAULT_BACKEND, encode_video, save_sequence
 
     if args.list:
@@ -149,7 +150,9 @@ def cmd_features(args: argparse.Namespace) -> int:
     if not args.video or not args.output:
         raise InputError("give a VIDEO and -o OUT.npz (or --list)")
     # Before the (long) encoding: a path that cannot be written fails at once.
-    _check_output_file(args.output)
+    target = _check_output_file(args.output)
+    # Temporaries of this target left by a killed earlier run go (only dead writers').
+    remove_stale_temps(target.parent, target.name)
     show = not args.json and sys.stderr.isatty()
     encoder = _encoder_for(args, [args.video])
     t0 = time.perf_counter()
