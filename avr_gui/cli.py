@@ -77,8 +77,9 @@ def _encoder_for(args: argparse.Namespace, paths: Sequence[str]):
     )
 
 
-def cmd_align(args: argparse.Namespace) -> int:
-    from avr_gui.core.align import AlignmentOptions, align
+def _load_and_align(args: argparse.Namespace):
+    """The two clips' features, the options and their alignment for ``avr align``."""
+    from avr_gui.core.align import AlignmentOptions, align_auto
     from avr_gui.core.features import load_sequence
 
     show = not args.json and sys.stderr.isatty()
@@ -98,14 +99,34 @@ def cmd_align(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
     )
-    result = align(q.features, c.features, opts)
+    # Long pairs (past MULTISCALE_CELLS) are aligned coarse to fine in bounded memory.
+    return q, c, opts, align_auto(q.features, c.features, opts)
+
+
+def cmd_align(args: argparse.Namespace) -> int:
+    from avr_gui.core.align import needs_multiscale
+    from avr_gui.core.errors import AlignmentTooLargeError
+
+    try:
+        q, c, opts, result = _load_and_align(args)
+    except MemoryError as exc:
+        # Long clips align in bounded memory (avr_gui.core.align.multiscale), but a
+        # machine can still run out (huge feature files, other programs): one line,
+        # no traceback.
+        raise AlignmentTooLargeError(
+            f"not enough memory to align {args.query} with {args.candidate}; close other "
+            "programs or align shorter clips"
+        ) from exc
+    # Past the switch the DRAQ baseline is always sampled (see align_auto).
+    long_pair = needs_multiscale(q.features.shape[0], c.features.shape[0])
     payload = _alignment_payload(q, c, result, args.keep)
     payload["options"] = {
         "context": opts.context,
         "band": opts.band,
         "subsequence": opts.subsequence,
-        "draq": opts.draq_method,
-        "draq_samples": opts.draq_samples if opts.draq_method == "sampled" else None,
+        "draq": "sampled" if long_pair else opts.draq_method,
+        "draq_samples": opts.draq_samples if long_pair or opts.draq_method == "sampled" else None,
+        "multiscale": long_pair and opts.band is None,
         "seed": opts.seed,
         "keep": args.keep,
     }

@@ -126,3 +126,7 @@ def _mb(n: int) -> str:
     """``n`` bytes in megabytes for a message ("0.4 MB", "12 MB")."""
     mb = n / 1e6
     return f"{mb:.1f} MB" if mb < 10 else f"{mb:.0f} MB"
+
+
+class AlignmentTooLargeError(InputError):
+    """Two sequences are too long to align within the documented memory limit."""

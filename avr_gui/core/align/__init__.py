@@ -10,6 +10,14 @@ from avr_gui.core.align.draq import (
     visit_probabilities,
 )
 from avr_gui.core.align.dtw import DTWResult, band_limits, dtw
+from avr_gui.core.align.multiscale import (
+    MAX_BAND_CELLS,
+    MULTISCALE_CELLS,
+    align_auto,
+    multiscale_dtw,
+    multiscale_dtw_cost,
+    needs_multiscale,
+)
 from avr_gui.core.align.pair import (
     Alignment,
     AlignmentOptions,
@@ -20,10 +28,13 @@ from avr_gui.core.align.pair import (
 from avr_gui.core.align.timemap import indices_to_seconds, time_map, time_map_table
 
 __all__ = [
+    "MAX_BAND_CELLS",
+    "MULTISCALE_CELLS",
     "Alignment",
     "AlignmentOptions",
     "DTWResult",
     "align",
+    "align_auto",
     "align_cost",
     "align_many",
     "band_limits",
@@ -34,6 +45,9 @@ __all__ = [
     "dtw",
     "expected_random_cost",
     "indices_to_seconds",
+    "multiscale_dtw",
+    "multiscale_dtw_cost",
+    "needs_multiscale",
     "random_cost",
     "random_path_costs",
     "time_map",

@@ -149,12 +149,193 @@ def dtw_full(C, open_begin, S):  # pragma: no cover - compiled
     return prev, tot
 
 
+@njit(inline="always")
+def _pad(prev, pa, pb, b):
+    # The next row reads prev[c - 1] and prev[c] for c in its window: make the cells
+    # just left of the previous window and right of it (up to column b) unreachable.
+    inf = np.float32(np.inf)
+    if pa > 0:
+        prev[pa - 1] = inf
+    for j in range(pb + 1, b + 1):
+        prev[j] = inf
+
+
+@njit(cache=True, nogil=True, fastmath=_FM)
+def dtw_window(cv, cb, lo, hi, S, sb, prev, nxt, i0, i1, open_begin):  # pragma: no cover
+    """Rows ``i0 .. i1-1`` of DTW restricted to columns ``lo[i] .. hi[i]`` of row i.
+
+    Costs are read as ``cv[cb[i] + j]`` and directions written to ``S[sb[i] + j]``, so
+    one kernel serves a dense matrix (``cb[i] = i * m``) and ragged band storage
+    (``cb[i] = offset[i] - lo[i]``). ``lo`` and ``hi`` must be non-decreasing with
+    ``lo[i] <= hi[i - 1] + 1``; row 0 starts at column 0 unless ``open_begin``.
+    ``prev`` (float32 [m]) holds row ``i0 - 1`` on its window (unused when i0 == 0).
+
+    Returns (buffer holding row i1-1, the other buffer, checksum of the costs read).
+
+    Like :func:`dtw_full`, four rows advance together on a skewed wavefront. Each row
+    computes only inside its window; outside it its registers hold +inf, so the row
+    below sees unreachable cells there without any per-neighbour test.
+    """
+    inf = np.float32(np.inf)
+    tot = 0.0
+    i = i0
+    if i == 0:
+        a = lo[0]
+        b = hi[0]
+        base = cb[0]
+        t = np.float32(0.0)
+        if open_begin:
+            for j in range(a, b + 1):
+                cc = cv[base + j]
+                prev[j] = cc
+                S[sb[0] + j] = 3
+                t += cc
+        else:
+            cc = cv[base]
+            prev[0] = cc
+            S[sb[0]] = 3
+            t += cc
+            for j in range(1, b + 1):
+                cc = cv[base + j]
+                prev[j] = prev[j - 1] + cc
+                S[sb[0] + j] = 2
+                t += cc
+        tot += np.float64(t)
+        i = 1
+    while i + 4 <= i1:
+        a0 = lo[i]
+        a1 = lo[i + 1]
+        a2 = lo[i + 2]
+        a3 = lo[i + 3]
+        w_0 = hi[i] - a0 + 1
+        u0 = np.uint64(w_0)
+        w_1 = hi[i + 1] - a1 + 1
+        u1 = np.uint64(w_1)
+        w_2 = hi[i + 2] - a2 + 1
+        u2 = np.uint64(w_2)
+        w_3 = hi[i + 3] - a3 + 1
+        u3 = np.uint64(w_3)
+        # Row views over each window, indexed from 0: with the explicit 0 <= e < w
+        # tests below, the compiler drops its negative-index handling.
+        c0 = cv[cb[i] + a0 : cb[i] + a0 + w_0]
+        c1 = cv[cb[i + 1] + a1 : cb[i + 1] + a1 + w_1]
+        c2 = cv[cb[i + 2] + a2 : cb[i + 2] + a2 + w_2]
+        c3 = cv[cb[i + 3] + a3 : cb[i + 3] + a3 + w_3]
+        s0 = S[sb[i] + a0 : sb[i] + a0 + w_0]
+        s1 = S[sb[i + 1] + a1 : sb[i + 1] + a1 + w_1]
+        s2 = S[sb[i + 2] + a2 : sb[i + 2] + a2 + w_2]
+        s3 = S[sb[i + 3] + a3 : sb[i + 3] + a3 + w_3]
+        _pad(prev, lo[i - 1], hi[i - 1], a0 + w_0 - 1)
+        p0 = prev[a0 : a0 + w_0]
+        n3 = nxt[a3 : a3 + w_3]
+        v0 = inf
+        v1 = inf
+        v2 = inf
+        v3 = inf
+        w0 = inf
+        w1 = inf
+        w2 = inf
+        pw = prev[a0 - 1] if a0 > 0 else inf
+        t0 = np.float32(0.0)
+        t1 = np.float32(0.0)
+        t2 = np.float32(0.0)
+        t3 = np.float32(0.0)
+        # Row r handles column j - r at step j (see dtw_full); rows run bottom-up
+        # within a step so each reads its upper neighbour's previous two values.
+        for j in range(0, hi[i + 3] - a0 + 4):
+            jj = np.uint64(j)
+            e = np.uint64(j + a0 - 3 - a3)
+            x = inf
+            if e < u3:
+                cc = c3[e]
+                x, s = _step(w2, v2, v3, cc)
+                s3[e] = s
+                n3[e] = x
+                t3 += cc
+            v3 = x
+            e = np.uint64(j + a0 - 2 - a2)
+            x = inf
+            if e < u2:
+                cc = c2[e]
+                x, s = _step(w1, v1, v2, cc)
+                s2[e] = s
+                t2 += cc
+            w2 = v2
+            v2 = x
+            e = np.uint64(j + a0 - 1 - a1)
+            x = inf
+            if e < u1:
+                cc = c1[e]
+                x, s = _step(w0, v0, v1, cc)
+                s1[e] = s
+                t1 += cc
+            w1 = v1
+            v1 = x
+            x = inf
+            if jj < u0:
+                cc = c0[jj]
+                pc = p0[jj]
+                x, s = _step(pw, pc, v0, cc)
+                pw = pc
+                s0[jj] = s
+                t0 += cc
+            w0 = v0
+            v0 = x
+        tot += np.float64(t0)
+        tot += np.float64(t1)
+        tot += np.float64(t2)
+        tot += np.float64(t3)
+        prev, nxt = nxt, prev
+        i += 4
+    while i < i1:
+        a = lo[i]
+        w = hi[i] - a + 1
+        ci = cv[cb[i] + a : cb[i] + a + w]
+        si = S[sb[i] + a : sb[i] + a + w]
+        _pad(prev, lo[i - 1], hi[i - 1], a + w - 1)
+        pi = prev[a : a + w]
+        ni = nxt[a : a + w]
+        pw = prev[a - 1] if a > 0 else inf
+        v = inf
+        t = np.float32(0.0)
+        for e in range(w):
+            cc = ci[e]
+            pc = pi[e]
+            x, s = _step(pw, pc, v, cc)
+            pw = pc
+            v = x
+            si[e] = s
+            ni[e] = x
+            t += cc
+        tot += np.float64(t)
+        prev, nxt = nxt, prev
+        i += 1
+    return prev, nxt, tot
+
+
+@njit(cache=True, nogil=True)
+def window_contract(lo, hi, m, pinned):  # pragma: no cover - compiled
+    """Whether windows meet the contract of :func:`dtw_window` for an n x m matrix."""
+    n = lo.shape[0]
+    if n == 0 or lo[0] < 0 or hi[n - 1] > m - 1:
+        return False
+    if pinned and (lo[0] != 0 or hi[n - 1] != m - 1):
+        return False
+    for i in range(n):
+        if lo[i] > hi[i]:
+            return False
+        if i > 0 and (lo[i] < lo[i - 1] or hi[i] < hi[i - 1] or lo[i] > hi[i - 1] + 1):
+            return False
+    return True
+
+
 @njit(cache=True, nogil=True, fastmath=_FM)
 def dtw_banded(C, lo, hi):  # pragma: no cover - compiled
-    """DTW restricted to columns lo[i]..hi[i] of each row i.
+    """DTW of a dense matrix restricted to columns lo[i]..hi[i] of each row i.
 
-    Returns (D(n-1, m-1), directions [n, W] uint8 stored relative to lo[i]).
-    Cells outside the band are +inf; an unreachable end gives +inf.
+    Returns (D(n-1, m-1), directions [n, W] uint8 stored relative to lo[i]), for
+    :func:`backtrack`. Windows meeting the contract of :func:`dtw_window` (every band
+    this package builds) run on it; any others on a plain row loop.
     """
     n, m = C.shape
     width = 0
@@ -163,14 +344,35 @@ def dtw_banded(C, lo, hi):  # pragma: no cover - compiled
         if w > width:
             width = w
     S = np.full((n, width), np.uint8(255))
+    if window_contract(lo, hi, m, True):
+        cb = np.empty(n, np.int64)
+        sb = np.empty(n, np.int64)
+        for i in range(n):
+            cb[i] = i * m
+            sb[i] = i * width - lo[i]
+        prev = np.empty(m, np.float32)
+        nxt = np.empty(m, np.float32)
+        last, _, _ = dtw_window(
+            C.reshape(-1), cb, lo, hi, S.reshape(-1), sb, prev, nxt, 0, n, False
+        )
+        return last[m - 1], S
+    return _dtw_banded_rows(C, lo, hi, S), S
+
+
+@njit(fastmath=_FM)
+def _dtw_banded_rows(C, lo, hi, S):  # pragma: no cover - compiled
+    # Any windows at all: one row at a time, each neighbour tested against its row's
+    # window (cells outside the band are +inf).
+    n, m = C.shape
     inf = np.float32(np.inf)
     prev = np.full(m, inf, np.float32)
     cur = np.full(m, inf, np.float32)
-    prev[0] = C[0, 0]
-    S[0, 0] = 3
-    for j in range(1, hi[0] + 1):
-        prev[j] = prev[j - 1] + C[0, j]
-        S[0, j] = 2
+    if lo[0] == 0:
+        prev[0] = C[0, 0]
+        S[0, 0] = 3
+        for j in range(1, hi[0] + 1):
+            prev[j] = prev[j - 1] + C[0, j]
+            S[0, j] = 2
     plo = lo[0]
     phi = hi[0]
     for i in range(1, n):
@@ -188,7 +390,101 @@ def dtw_banded(C, lo, hi):  # pragma: no cover - compiled
         prev, cur = cur, prev
         plo = a_lo
         phi = a_hi
-    return prev[m - 1], S
+    return prev[m - 1]
+
+
+@njit(cache=True, nogil=True)
+def backtrack_flat(S, sb, i, j):  # pragma: no cover - compiled
+    """:func:`backtrack` for directions stored flat: cell (i, j) at ``S[sb[i] + j]``."""
+    out = np.empty((i + j + 1, 2), np.int64)
+    k = 0
+    while True:
+        out[k, 0] = i
+        out[k, 1] = j
+        k += 1
+        s = S[sb[i] + j]
+        if s == 3:
+            break
+        if s == 0:
+            i -= 1
+            j -= 1
+        elif s == 1:
+            i -= 1
+        else:
+            j -= 1
+    return out[:k][::-1].copy()
+
+
+@njit(inline="always", fastmath=_FM | {"reassoc"})
+def _dot(p, q):
+    total = np.float32(0.0)
+    for k in range(p.shape[0]):
+        total += p[k] * q[k]
+    return total
+
+
+# Reassociation lets the dot products vectorise (the inlined helper takes the flags of
+# the kernel it is inlined into); each cost still has one fixed summation order.
+@njit(cache=True, nogil=True, fastmath=_FM | {"reassoc"})
+def band_costs_features(Q, F, lo, hi, i0, i1, out):  # pragma: no cover - compiled
+    """Cosine costs ``clip(1 - Q[i] . F[j], 0, 2)`` of the band rows i0..i1-1.
+
+    Written row after row into ``out`` (ragged: row i's window is contiguous).
+    With rows that are means of unit vectors this is the mean of the unit-row costs
+    over the pooled block (the dot product is bilinear).
+    """
+    k = 0
+    for i in range(i0, i1):
+        q = Q[i]
+        for j in range(lo[i], hi[i] + 1):
+            x = np.float32(1.0) - _dot(q, F[j])
+            out[k] = min(max(x, np.float32(0.0)), np.float32(2.0))
+            k += 1
+    return k
+
+
+@njit(cache=True, nogil=True, fastmath=_FM | {"reassoc"})
+def band_costs_pooled(C, fa, fb, lo, hi, i0, i1, out):  # pragma: no cover - compiled
+    """Mean of the ``fa x fb`` blocks of C for the band cells of rows i0..i1-1 (ragged)."""
+    n, m = C.shape
+    k = 0
+    for i in range(i0, i1):
+        r0 = i * fa
+        r1 = min(n, r0 + fa)
+        for j in range(lo[i], hi[i] + 1):
+            c0 = j * fb
+            c1 = min(m, c0 + fb)
+            total = 0.0
+            for r in range(r0, r1):
+                total += np.float64(_row_sum(C[r, c0:c1]))
+            out[k] = np.float32(total / ((r1 - r0) * (c1 - c0)))
+            k += 1
+    return k
+
+
+@njit(cache=True, nogil=True, fastmath=_FM | {"reassoc"})
+def random_path_costs_features(Q, F, k, seed):  # pragma: no cover - compiled
+    """:func:`random_path_costs` with cosine costs computed from unit rows on the fly.
+
+    Same walk law and seeds, so the same paths as on the dense matrix; only the cells
+    a path visits are ever computed (O(k (n + m) d) work, no n x m matrix).
+    """
+    n = Q.shape[0]
+    m = F.shape[0]
+    out = np.empty(k, np.float64)
+    for p in range(k):
+        s = _seed(seed, p)
+        i = n - 1
+        j = m - 1
+        t = 0.0
+        while True:
+            x = np.float32(1.0) - _dot(Q[i], F[j])
+            t += min(max(x, np.float32(0.0)), np.float32(2.0))
+            if i == 0 and j == 0:
+                break
+            s, i, j = _move(s, i, j)
+        out[p] = t
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -574,16 +870,18 @@ def unit_rows(F):  # pragma: no cover - compiled
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_FM | {"reassoc"})
 def all_finite(X):  # pragma: no cover - compiled
     """Whether every element of a 2-D float32 array is finite."""
     n, m = X.shape
+    zero = np.float32(0.0)
     for i in range(n):
         row = X[i]
-        bad = 0
+        acc = zero
         for j in range(m):
-            # x - x is 0 for finite x and NaN for NaN or +-inf.
-            bad += (row[j] - row[j]) != 0.0
-        if bad:
+            # x * 0 is +-0 for finite x and NaN for NaN or +-inf; NaN survives the sum.
+            # As a float sum (reassociation allowed) this vectorises, unlike a count.
+            acc += row[j] * zero
+        if acc != zero:
             return False
     return True
