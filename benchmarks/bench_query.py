@@ -3,9 +3,12 @@
 Keys (``--json PATH``):
 
 - ``query_ms_10k`` / ``query_ms_100k``: query features -> ranked top 10 after re-ranking
-  K = 50 by DRAQ (retrieval + loading 50 stored clips + contextualize + cost + DTW +
-  exact DRAQ), median over queries of distinct lengths, on libraries of 10,000 and
+  K = 50 by the shipped score (retrieval + loading 50 stored clips + contextualize +
+  cost + DTW; exact DRAQ and the partial alignment of the 10 shown), median over queries of distinct lengths, on libraries of 10,000 and
   100,000 clips of 100-600 frames with d = 256 (the PCA-256 storage size; thumb16's size).
+- ``query_cpu_ms_10k_all_cues``: the 10k queries computing every cue (DRAQ of every
+  candidate), as before cues the shipped score gives no weight were skipped, run in
+  turn with them; ``query_cpu_all_cues_over_used`` is the ratio of the CPU medians.
 - ``query_ms_10k_d1280``: the same at d = 1280 (raw EfficientNet-Lite0 features, what
   the library stores today for the default encoder).
 - ``reindex_unchanged_10k_s``: ``Library.index()`` over 10,000 unchanged video files
@@ -38,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from avr_gui.core.align.ranking import default_ranking
 from avr_gui.core.features import FeatureSequence, get_encoder
 from avr_gui.core.library import Library
 from avr_gui.core.library.ann import ClipIndex, recall_vs_exact
@@ -79,26 +83,44 @@ def build_library(root: Path, n_clips: int, d: int, pool: int, seed: int = 0) ->
     return arrays
 
 
-def time_queries(root: Path, arrays: list[np.ndarray], n_queries: int = 12) -> tuple[float, float]:
+def _all_cues(sim: np.ndarray, dq: np.ndarray, nc: np.ndarray) -> np.ndarray:
+    """The shipped score through a scorer of one's own: the query then computes every
+    cue (DRAQ of every candidate), as it did before unused cues were skipped."""
+    return default_ranking().score(sim, dq, nc, np.zeros_like(sim))
+
+
+def time_queries(
+    root: Path, arrays: list[np.ndarray], n_queries: int = 12, compare_all_cues: bool = False
+) -> tuple[float, float, float | None]:
     """Median wall and process-CPU milliseconds per query (CPU time shows the cost
-    when other work shares the machine)."""
+    when other work shares the machine); with ``compare_all_cues`` also the median
+    CPU milliseconds of the same queries computing every cue, each query run both
+    ways in turn (same result lists asserted)."""
     rng = np.random.default_rng(1)
     with Library.open(root) as lib:
         lib.search_index()  # built once per catalog change, not per query
         q0 = arrays[0][:300] + rng.standard_normal(arrays[0][:300].shape).astype(np.float32)
         lib.query(_seq(q0, "warmup"), top=10, candidates=50)  # compile kernels
-        times, cpu = [], []
+        times, cpu, cpu_all = [], [], []
         for k in range(n_queries):
             src = arrays[int(rng.integers(len(arrays)))]
             n = 150 + 23 * k  # distinct lengths: DRAQ's per-shape cache starts cold
             idx = np.linspace(0, len(src) - 1, n).round().astype(int)
             q = src[idx] + 0.5 * rng.standard_normal((n, src.shape[1])).astype(np.float32)
+            if compare_all_cues:
+                # First, so that its cold DRAQ caches are not warmed by the other run.
+                c0 = time.process_time()
+                ref = lib.query(_seq(q, f"q{k}"), top=10, candidates=50, scorer=_all_cues)
+                cpu_all.append(time.process_time() - c0)
             t0, c0 = time.perf_counter(), time.process_time()
             res = lib.query(_seq(q, f"q{k}"), top=10, candidates=50)
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
             assert len(res.results) == 10
-    return float(np.median(times) * 1000), float(np.median(cpu) * 1000)
+            if compare_all_cues:
+                assert [m.path for m in res.results] == [m.path for m in ref.results]
+    all_ms = float(np.median(cpu_all) * 1000) if compare_all_cues else None
+    return float(np.median(times) * 1000), float(np.median(cpu) * 1000), all_ms
 
 
 def _big_clip(path: Path) -> None:
@@ -178,16 +200,19 @@ def hnsw_recall(n: int = 20_000, dim: int = 512) -> tuple[float, float]:
 def _queries(tmp: Path, out: dict[str, float]) -> None:
     """The query keys (10k, 100k, 10k at d = 1280) into ``out``."""
     arrays = build_library(tmp / "lib10k", 10_000, 256, 500)
-    wall, cpu = time_queries(tmp / "lib10k", arrays)
+    wall, cpu, cpu_all = time_queries(tmp / "lib10k", arrays, compare_all_cues=True)
     out["query_ms_10k"], out["query_cpu_ms_10k"] = round(wall, 1), round(cpu, 1)
+    assert cpu_all is not None
+    out["query_cpu_ms_10k_all_cues"] = round(cpu_all, 1)
+    out["query_cpu_all_cues_over_used"] = round(cpu_all / cpu, 2)
     print("query_ms_10k", out["query_ms_10k"], flush=True)
     arrays = build_library(tmp / "lib100k", 100_000, 256, 500)
-    wall, cpu = time_queries(tmp / "lib100k", arrays)
+    wall, cpu, _ = time_queries(tmp / "lib100k", arrays)
     out["query_ms_100k"], out["query_cpu_ms_100k"] = round(wall, 1), round(cpu, 1)
     print("query_ms_100k", out["query_ms_100k"], flush=True)
     shutil.rmtree(tmp / "lib100k")
     arrays = build_library(tmp / "lib10k_d1280", 10_000, 1280, 200)
-    wall, cpu = time_queries(tmp / "lib10k_d1280", arrays)
+    wall, cpu, _ = time_queries(tmp / "lib10k_d1280", arrays)
     out["query_ms_10k_d1280"], out["query_cpu_ms_10k_d1280"] = round(wall, 1), round(cpu, 1)
     print("query_ms_10k_d1280", out["query_ms_10k_d1280"], flush=True)
 

@@ -275,3 +275,42 @@ def test_ranking_by_similarity_aligns_only_what_is_shown(monkeypatch) -> None:
     assert [m.score for m in got] == pytest.approx([-0.5, -0.4])
     for m in got:
         assert sorted(set(m.alignment.path[:, 0].tolist())) == list(range(len(base.features)))
+
+
+def test_the_shipped_score_ranks_the_same_without_computing_unused_cues() -> None:
+    """Issue 16: DRAQ and path tau weigh 0 in the shipped score, so ranking skips them;
+    the ranking and every reported number stay what computing all cues gives."""
+    from avr_gui.core.align import align_many
+    from avr_gui.core.align.ranking import default_ranking
+    from avr_gui.core.library.query import COARSE_MARGIN, rerank
+
+    ranking = default_ranking()
+    assert not ranking.uses("draq") and not ranking.uses("neg_tau")  # else nothing to test
+    items = _arrays(30, 16, 11)
+    base = items[0][1]
+    rng = np.random.default_rng(5)
+    cands = [
+        (p, float(rng.uniform(0.2, 0.8)), replace(s, features=s.features + 0.0))
+        for p, s in items[1:]
+    ]
+    assert len(cands) > 5 + COARSE_MARGIN  # the coarse pass runs
+
+    def all_cues(sim: np.ndarray, dq: np.ndarray, nc: np.ndarray) -> np.ndarray:
+        # The shipped score's one cue, through a scorer of one's own (which gets DRAQ).
+        assert np.isfinite(dq).all()
+        return ranking.score(sim, dq, nc, np.zeros_like(sim))
+
+    shipped = rerank(base, cands, top=5)
+    everything = rerank(base, cands, top=5, scorer=all_cues)
+    assert [m.path for m in shipped] == [m.path for m in everything]
+    for a, b in zip(shipped, everything, strict=True):
+        assert (a.score, a.draq, a.dtw_cost) == (b.score, b.draq, b.dtw_cost)
+        assert np.isfinite(a.draq)  # DRAQ is always shown
+        np.testing.assert_array_equal(a.alignment.path, b.alignment.path)
+    # Batch alignment without DRAQ: same paths and costs, DRAQ left out.
+    feats = [s.features for _, _, s in cands[:4]]
+    with_draq = align_many(base.features, feats)
+    without = align_many(base.features, feats, draq=False)
+    for a, b in zip(with_draq, without, strict=True):
+        assert a.dtw_cost == b.dtw_cost and np.isnan(b.draq) and np.isfinite(a.draq)
+        np.testing.assert_array_equal(a.path, b.path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -64,8 +65,14 @@ class Alignment:
         return self.dtw_cost / float(sum(self.shape))
 
 
-def _score(cost: np.ndarray, opts: AlignmentOptions, keep_cost: bool) -> Alignment:
+def _score(
+    cost: np.ndarray, opts: AlignmentOptions, keep_cost: bool, draq: bool = True
+) -> Alignment:
     res = _dtw(cost, opts.band, opts.subsequence)
+    if not draq:
+        # The caller ranks without DRAQ: its random-path baseline (about 3x the DTW's
+        # own cost for a new shape) is not paid for.
+        return Alignment(math.nan, res.cost, res.path, cost.shape, cost if keep_cost else None)
     baseline_cost = cost
     if opts.subsequence:
         # The random baseline covers the candidate frames the path actually spans.
@@ -128,6 +135,7 @@ def align_many(
     options: AlignmentOptions | None = None,
     *,
     keep_cost: bool = False,
+    draq: bool = True,
     workers: int | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
@@ -144,6 +152,8 @@ def align_many(
     options : AlignmentOptions, optional
     keep_cost : bool
         Keep each cost matrix in its result (memory grows with n * sum(m_k)).
+    draq : bool
+        Compute DRAQ; False leaves ``draq`` NaN (for a ranking that does not use it).
     workers : int, optional
         Threads for DTW/DRAQ; default: the CPU count, at most 8.
     progress : callable
@@ -172,6 +182,6 @@ def align_many(
                 # The kernel releases the GIL: contextualize the block on all cores.
                 block = list(pool.map(lambda c: contextualize(c, unit=True), block))
             costs = cost_matrices(q, block, device=opts.device, unit=opts.context)
-            results.extend(pool.map(lambda c: _score(c, opts, keep_cost), costs))
+            results.extend(pool.map(lambda c: _score(c, opts, keep_cost, draq), costs))
             progress(len(results), total, "aligning candidates")
     return results

@@ -136,6 +136,10 @@ class RankingScore:
         if unknown:
             raise InputError(f"unknown ranking cues {sorted(unknown)}; known: {list(CUES)}")
 
+    def uses(self, cue: str) -> bool:
+        """Whether ``cue`` (one of :data:`CUES`) has a non-zero weight."""
+        return float(self.weights.get(cue, 0.0)) != 0.0
+
     @property
     def vector(self) -> np.ndarray:
         """The weights in the order of :data:`CUES`, shape (4,)."""

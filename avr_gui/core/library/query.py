@@ -206,6 +206,13 @@ def _coarse_stride(query: np.ndarray, feats: Sequence[np.ndarray]) -> int:
     return 1
 
 
+def _needs_draq(scorer: Scorer | None) -> bool:
+    """Whether ranking with ``scorer`` reads DRAQ (a scorer of one's own may)."""
+    if scorer is None:
+        return default_ranking().uses("draq")
+    return scorer not in (dtw_score, similarity_score)
+
+
 def _score(
     res: Sequence[Alignment],
     sim: np.ndarray,
@@ -216,8 +223,16 @@ def _score(
     if nc is None:
         nc = np.array([r.normalized_cost for r in res], np.float64)
     if scorer is None:
-        tau = np.array([path_tau(r.path) for r in res], np.float64)
-        score = default_ranking().score(sim, dq, nc, tau)
+        ranking = default_ranking()
+        # Cues the shipped score gives no weight are not computed (their column is
+        # zeros, which the weight ignores).
+        if ranking.uses("neg_tau"):
+            tau = np.array([path_tau(r.path) for r in res], np.float64)
+        else:
+            tau = np.zeros(len(res))
+        if not ranking.uses("draq"):
+            dq = np.zeros(len(res))
+        score = ranking.score(sim, dq, nc, tau)
     else:
         score = np.asarray(scorer(sim, dq, nc), np.float64)
     if score.shape != sim.shape:
@@ -294,8 +309,12 @@ def rerank(
         sim = sim[keep]
         coarse = False
     stride = _coarse_stride(q, feats) if coarse else 1
+    # DRAQ is computed where the score reads it; the matches shown get theirs below.
+    draq = _needs_draq(scorer)
     if stride > 1 and len(candidates) > top + COARSE_MARGIN:
-        res = align_many(q[::stride], [f[::stride] for f in feats], options, cancel=cancel)
+        res = align_many(
+            q[::stride], [f[::stride] for f in feats], options, draq=draq, cancel=cancel
+        )
         progress(0, 1, "coarse pass done")
         keep = np.lexsort((-sim, _score(res, sim, scorer)))[: top + COARSE_MARGIN]
         candidates = [candidates[i] for i in keep]
@@ -310,7 +329,8 @@ def rerank(
         dq = np.zeros(len(feats))
         score = -sim
     else:
-        res = align_many(q, feats, options, keep_cost=True, progress=progress, cancel=cancel)
+        # No cost matrices kept: every match returned is aligned again below.
+        res = align_many(q, feats, options, draq=draq, progress=progress, cancel=cancel)
         nc = np.array([r.normalized_cost for r in res], np.float64)
         dq = np.array([r.draq for r in res], np.float64)
         score = _score(res, sim, scorer, nc)
