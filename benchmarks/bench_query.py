@@ -4,8 +4,9 @@ Keys (``--json PATH``):
 
 - ``query_ms_10k`` / ``query_ms_100k``: query features -> ranked top 10 after re-ranking
   K = 50 by the shipped score (retrieval + loading 50 stored clips + contextualize +
-  cost + DTW; exact DRAQ and the partial alignment of the 10 shown), median over queries of distinct lengths, on libraries of 10,000 and
-  100,000 clips of 100-600 frames with d = 256 (the PCA-256 storage size; thumb16's size).
+  cost + DTW; exact DRAQ and the partial alignment of the 10 shown), median over
+  queries of distinct lengths, on libraries of 10,000 and 100,000 clips of 100-600
+  frames with d = 256 (the PCA-256 storage size; thumb16's size).
 - ``query_cpu_ms_10k_all_cues``: the 10k queries computing every cue (DRAQ of every
   candidate), as before cues the shipped score gives no weight were skipped, run in
   turn with them; ``query_cpu_all_cues_over_used`` is the ratio of the CPU medians.
