@@ -314,3 +314,31 @@ def test_the_shipped_score_ranks_the_same_without_computing_unused_cues() -> Non
     for a, b in zip(with_draq, without, strict=True):
         assert a.dtw_cost == b.dtw_cost and np.isnan(b.draq) and np.isfinite(a.draq)
         np.testing.assert_array_equal(a.path, b.path)
+
+
+def test_shown_alignments_in_one_batch_equal_one_call_each() -> None:
+    """The shown matches are aligned as a batch; each result is what a call alone gives
+    (trimmed queries, warped copies and unrelated clips: every mode and both branches)."""
+    from avr_gui.core.align.shown import shown_alignment, shown_alignments
+
+    rng = np.random.default_rng(12)
+    walk = np.cumsum(rng.standard_normal((120, 16)), axis=0).astype(np.float32)
+    query = walk[30:80]
+    cands = [
+        walk,  # the query is a part of it
+        walk[20:100:2],  # a faster copy of the neighbourhood
+        walk[40:70],  # a part of the query
+        walk[55:120],  # overlaps the query's end
+        np.cumsum(rng.standard_normal((70, 16)), axis=0).astype(np.float32),  # unrelated
+        walk[30:80] + rng.normal(0, 0.5, (50, 16)).astype(np.float32),  # a noisy copy
+    ]
+    batch = shown_alignments(query, cands)
+    modes = set()
+    for c, b in zip(cands, batch, strict=True):
+        one = shown_alignment(query, c)
+        modes.add(b.mode)
+        assert (b.mode, b.query_span, b.match_span) == (one.mode, one.query_span, one.match_span)
+        assert b.alignment.draq == pytest.approx(one.alignment.draq, rel=1e-6)
+        assert b.normalized_cost == pytest.approx(one.normalized_cost, rel=1e-6)
+        np.testing.assert_array_equal(b.alignment.path, one.alignment.path)
+    assert len(modes) >= 3  # the cases really differ

@@ -17,12 +17,14 @@ frames, against 0.33 for the whole-clip alignment).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from avr_gui.core.align.pair import Alignment, AlignmentOptions, align
-from avr_gui.core.align.partial import PartialAlignment, align_partial
+from avr_gui.core.align.pair import Alignment, AlignmentOptions, align_many
+from avr_gui.core.align.partial import PartialAlignment, align_partial_many
+from avr_gui.core.jobs import CancelToken
 
 
 @dataclass(frozen=True)
@@ -107,20 +109,62 @@ def shown_alignment(
     -------
     ShownAlignment
     """
+    return shown_alignments(query, [candidate], options, keep_cost=keep_cost)[0]
+
+
+def shown_alignments(
+    query: np.ndarray,
+    candidates: Sequence[np.ndarray],
+    options: AlignmentOptions | None = None,
+    *,
+    keep_cost: bool = True,
+    cancel: CancelToken | None = None,
+) -> list[ShownAlignment]:
+    """:func:`shown_alignment` of one query with many candidates, in one batch.
+
+    The same results as one call per candidate, but the cost matrices are built a block
+    at a time and the pairs aligned on one thread pool: the matches a query shows are
+    aligned on every core instead of one after the other.
+
+    Parameters
+    ----------
+    query : numpy.ndarray, shape (n, d)
+    candidates : sequence of numpy.ndarray, each shape (m_k, d)
+    options : AlignmentOptions, optional
+    keep_cost : bool
+        Keep each pair's cost matrix (for display).
+    cancel : CancelToken, optional
+
+    Returns
+    -------
+    list of ShownAlignment
+        In the order of ``candidates``.
+    """
     opts = options if options is not None else AlignmentOptions()
     if opts.band is not None or opts.subsequence:
         opts = replace(opts, band=None, subsequence=False)
-    pa = align_partial(query, candidate, opts, keep_cost=keep_cost)
-    if pa.mode in ("full", "query_in_match"):
-        # Every query frame is aligned: the query is (a part of) the match.
-        return from_partial(pa)
-    full = align(query, candidate, opts, keep_cost=True)
-    if not _partial_explains_better(pa, full):
+    partial = align_partial_many(query, candidates, opts, keep_cost=keep_cost, cancel=cancel)
+    # Where every query frame is aligned (the query is the match, or a part of it) the
+    # partial alignment is shown as it is; elsewhere it is weighed against the whole
+    # clips' alignment.
+    weigh = [k for k, pa in enumerate(partial) if pa.mode not in ("full", "query_in_match")]
+    wholes = (
+        align_many(query, [candidates[k] for k in weigh], opts, keep_cost=True, cancel=cancel)
+        if weigh
+        else []
+    )
+    full_of = dict(zip(weigh, wholes, strict=True))
+    out = []
+    for k, pa in enumerate(partial):
+        full = full_of.get(k)
+        if full is None or _partial_explains_better(pa, full):
+            out.append(from_partial(pa))
+            continue
         cost = full.cost if keep_cost else None
         whole = Alignment(full.draq, full.dtw_cost, full.path, full.shape, cost)
         n, m = full.shape
-        return ShownAlignment(whole, "full", (0, n - 1), (0, m - 1), full.normalized_cost)
-    return from_partial(pa)
+        out.append(ShownAlignment(whole, "full", (0, n - 1), (0, m - 1), full.normalized_cost))
+    return out
 
 
 def _partial_explains_better(pa: PartialAlignment, full: Alignment) -> bool:

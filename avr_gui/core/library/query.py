@@ -18,7 +18,7 @@ import numpy as np
 
 from avr_gui.core.align import Alignment, AlignmentOptions, align_many
 from avr_gui.core.align.ranking import default_ranking, path_tau
-from avr_gui.core.align.shown import ShownAlignment, shown_alignment
+from avr_gui.core.align.shown import ShownAlignment, shown_alignments
 from avr_gui.core.errors import EmptySequenceError, InputError
 from avr_gui.core.features.compact import from_storage
 from avr_gui.core.features.layout import alignment_view
@@ -339,10 +339,11 @@ def rerank(
     # trimmed query inside a longer clip), on the alignment columns (appearance for
     # pose libraries). DRAQ and the DTW cost shown are those of that alignment.
     qv = alignment_view(q, align_columns)
-    shown: dict[int, ShownAlignment] = {}
+    check(cancel)
+    views = [alignment_view(feats[i], align_columns) for i in order]
+    batch = shown_alignments(qv, views, options, cancel=cancel)
+    shown: dict[int, ShownAlignment] = {int(i): s for i, s in zip(order, batch, strict=True)}
     for i in order:
-        check(cancel)
-        shown[int(i)] = shown_alignment(qv, alignment_view(feats[i], align_columns), options)
         res[i] = shown[int(i)].alignment
         dq[i] = shown[int(i)].alignment.draq
         nc[i] = shown[int(i)].normalized_cost
