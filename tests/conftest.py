@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,3 +27,64 @@ def pose_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     except ModelInstallError as exc:
         pytest.skip(f"BlazePose models could not be installed (offline?): {exc}")
     return folder
+
+
+def _mount(args: list[str]) -> str | None:
+    """Run mount(8); None when it worked, else why not (for a clean skip)."""
+    if shutil.which("mount") is None:
+        return "mount(8) is not installed"
+    done = subprocess.run(["mount", *args], capture_output=True)
+    return None if done.returncode == 0 else done.stderr.decode(errors="replace").strip()
+
+
+@pytest.fixture
+def mount_tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Factory: ``mount_tmpfs("1m")`` is a fresh size-limited tmpfs (a disk that fills up).
+
+    Root only; the test is skipped cleanly where mounting is not allowed (CI runners,
+    containers). Unmounted (lazily, so an open file cannot block it) after the test.
+    """
+    mounted: list[Path] = []
+
+    def make(size: str) -> Path:
+        if not hasattr(os, "geteuid") or os.geteuid() != 0:
+            pytest.skip("mounting a small tmpfs needs root")
+        where = tmp_path / f"tmpfs{len(mounted)}"
+        where.mkdir()
+        why = _mount(["-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)])
+        if why is not None:
+            pytest.skip(f"cannot mount a tmpfs here: {why}")
+        mounted.append(where)
+        return where
+
+    yield make
+    for where in mounted:
+        subprocess.run(["umount", "-l", str(where)], capture_output=True)
+
+
+@pytest.fixture
+def mount_readonly(tmp_path: Path) -> Iterator[Callable[[Path], Path]]:
+    """Factory: ``mount_readonly(folder)`` is a read-only bind mount of ``folder``.
+
+    Really read-only, even for root (a permission bit is not). Root only; skipped
+    cleanly where mounting is not allowed; unmounted lazily after the test.
+    """
+    mounted: list[Path] = []
+
+    def make(src: Path) -> Path:
+        if not hasattr(os, "geteuid") or os.geteuid() != 0:
+            pytest.skip("a read-only bind mount needs root")
+        where = tmp_path / f"readonly{len(mounted)}"
+        where.mkdir()
+        why = _mount(["--bind", str(src), str(where)])
+        if why is not None:
+            pytest.skip(f"cannot bind-mount here: {why}")
+        mounted.append(where)
+        why = _mount(["-o", "remount,ro,bind", str(where)])
+        if why is not None:
+            pytest.skip(f"cannot remount read-only here: {why}")
+        return where
+
+    yield make
+    for where in mounted:
+        subprocess.run(["umount", "-l", str(where)], capture_output=True)

@@ -7,12 +7,8 @@ not be queried or even statused.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -101,26 +97,8 @@ def test_query_with_another_encoder_is_refused_without_writing(
     assert _snapshot(idx) == before
 
 
-@contextlib.contextmanager
-def _readonly_mount(src: Path, dst: Path) -> Iterator[None]:
-    """``dst``: a read-only bind mount of ``src`` (root only; skips where not possible)."""
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("a read-only bind mount needs root and mount(8)")
-    dst.mkdir()
-    ok = subprocess.run(["mount", "--bind", str(src), str(dst)], capture_output=True)
-    if ok.returncode != 0:
-        pytest.skip(f"cannot bind-mount here: {ok.stderr.decode().strip()}")
-    try:
-        ro = subprocess.run(["mount", "-o", "remount,ro,bind", str(dst)], capture_output=True)
-        if ro.returncode != 0:
-            pytest.skip(f"cannot remount read-only here: {ro.stderr.decode().strip()}")
-        yield
-    finally:
-        subprocess.run(["umount", "-l", str(dst)], capture_output=True)
-
-
 def test_library_on_a_read_only_mount_can_be_queried(
-    avr, library: tuple[Path, Path], tmp_path: Path
+    avr, library: tuple[Path, Path], tmp_path: Path, mount_readonly
 ) -> None:
     folder, idx = library
     ref_status = avr("status", "--index", idx, "--json")
@@ -129,19 +107,18 @@ def test_library_on_a_read_only_mount_can_be_queried(
     # A copy without SQLite's side files, as a cleanly closed library leaves it.
     src = tmp_path / "copy"
     shutil.copytree(idx, src, ignore=shutil.ignore_patterns(*_SQLITE_SIDE))
-    mnt = tmp_path / "mounted"
-    with _readonly_mount(src, mnt):
-        with pytest.raises(OSError):
-            (mnt / "probe").write_text("x")  # really read-only, even for root
-        st = avr("status", "--index", mnt, "--json")
-        assert st.code == 0, st.err
-        assert {k: st.json()[k] for k in ("videos", "indexed", "encoder")} == {
-            k: ref_status.json()[k] for k in ("videos", "indexed", "encoder")
-        }
-        q = avr("query", folder / "clip 1.mp4", "--index", mnt, "--top", "3", "--json")
-        assert q.code == 0, q.err
-        assert [x["path"] for x in q.json()["results"]] == [
-            x["path"] for x in ref_query.json()["results"]
-        ]
-        r = avr("index", "--index", mnt)
-        assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err
+    mnt = mount_readonly(src)
+    with pytest.raises(OSError):
+        (mnt / "probe").write_text("x")  # really read-only, even for root
+    st = avr("status", "--index", mnt, "--json")
+    assert st.code == 0, st.err
+    assert {k: st.json()[k] for k in ("videos", "indexed", "encoder")} == {
+        k: ref_status.json()[k] for k in ("videos", "indexed", "encoder")
+    }
+    q = avr("query", folder / "clip 1.mp4", "--index", mnt, "--top", "3", "--json")
+    assert q.code == 0, q.err
+    assert [x["path"] for x in q.json()["results"]] == [
+        x["path"] for x in ref_query.json()["results"]
+    ]
+    r = avr("index", "--index", mnt)
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err

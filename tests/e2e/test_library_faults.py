@@ -8,14 +8,11 @@ full disks during export in ``tests/unit/test_export_faults.py``.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,25 +60,6 @@ def _index(folder: Path, idx: Path, *extra: str) -> subprocess.CompletedProcess[
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
 
-@contextlib.contextmanager
-def _tiny_fs(where: Path, size: str) -> Iterator[Path]:
-    """A size-limited tmpfs at ``where`` (root only; skips cleanly where not possible)."""
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a small tmpfs needs root and mount(8)")
-    where.mkdir()
-    r = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-        capture_output=True,
-        text=True,
-    )
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], capture_output=True)
-
-
 def _fill(path: Path, leave: int) -> None:
     """Write a filler file that leaves about ``leave`` bytes free beside it."""
     free = shutil.disk_usage(path.parent).free
@@ -91,37 +69,37 @@ def _fill(path: Path, leave: int) -> None:
 
 @pytest.mark.parametrize("leave_kb", [0, 24, 160])
 def test_disk_full_while_indexing_loses_nothing_and_recovers(
-    folder: Path, tmp_path: Path, leave_kb: int
+    folder: Path, tmp_path: Path, leave_kb: int, mount_tmpfs
 ) -> None:
     ref = tmp_path / "reference"
     assert _index(folder, ref).returncode == 0
     expected = _rows(ref)
 
-    with _tiny_fs(tmp_path / "tiny", "4m") as fs:
-        idx = fs / "idx"
-        if leave_kb:
-            # A library already started, then the disk fills up part-way through.
-            r = _index(folder, idx)
-            assert r.returncode == 0, r.stderr
-            shutil.rmtree(idx)
-        filler = fs / "filler"
-        _fill(filler, leave_kb * 1024)
-        r = _index(folder, idx)
-        assert r.returncode == 2, (r.stdout, r.stderr)
-        err = r.stderr.strip().splitlines()
-        assert len(err) == 1 and "disk full" in err[0], r.stderr
-        assert "Traceback" not in r.stderr and "move it away" not in r.stderr
-        if (idx / "catalog.sqlite").exists():
-            _rows(idx)  # intact
-            _assert_readable(idx)
-            with Library.open(idx, readonly=True) as lib:
-                # The full disk is not the videos' fault: none is marked failed for it.
-                assert lib.status().failed == 0
-        filler.unlink()
+    fs = mount_tmpfs("4m")
+    idx = fs / "idx"
+    if leave_kb:
+        # A library already started, then the disk fills up part-way through.
         r = _index(folder, idx)
         assert r.returncode == 0, r.stderr
-        assert _rows(idx) == expected
+        shutil.rmtree(idx)
+    filler = fs / "filler"
+    _fill(filler, leave_kb * 1024)
+    r = _index(folder, idx)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1 and "disk full" in err[0], r.stderr
+    assert "Traceback" not in r.stderr and "move it away" not in r.stderr
+    if (idx / "catalog.sqlite").exists():
+        _rows(idx)  # intact
         _assert_readable(idx)
+        with Library.open(idx, readonly=True) as lib:
+            # The full disk is not the videos' fault: none is marked failed for it.
+            assert lib.status().failed == 0
+    filler.unlink()
+    r = _index(folder, idx)
+    assert r.returncode == 0, r.stderr
+    assert _rows(idx) == expected
+    _assert_readable(idx)
 
 
 def test_readers_while_a_writer_indexes(folder: Path, tmp_path: Path) -> None:

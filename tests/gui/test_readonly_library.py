@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,26 +12,13 @@ from avr_gui.gui.main_window import MainWindow
 
 
 @pytest.fixture
-def readonly_index(tmp_path: Path, library_folder: Path):
+def readonly_index(tmp_path: Path, library_folder: Path, mount_readonly) -> Path:
     """An index of the GUI test clips, bind-mounted read-only (root only; else skipped)."""
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("a read-only bind mount needs root and mount(8)")
     src = tmp_path / "index"
-    assert avr_main(
-        ["index", str(library_folder), "--index", str(src), "--backend", "thumb16"]
-    ) in (0,)
-    mnt = tmp_path / "mounted"
-    mnt.mkdir()
-    if subprocess.run(["mount", "--bind", str(src), str(mnt)], capture_output=True).returncode:
-        pytest.skip("cannot bind-mount here")
-    try:
-        if subprocess.run(
-            ["mount", "-o", "remount,ro,bind", str(mnt)], capture_output=True
-        ).returncode:
-            pytest.skip("cannot remount read-only here")
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+    assert (
+        avr_main(["index", str(library_folder), "--index", str(src), "--backend", "thumb16"]) == 0
+    )
+    return mount_readonly(src)
 
 
 def test_read_only_library_is_searchable(app, qtbot, settings, library_folder, readonly_index):

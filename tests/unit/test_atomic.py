@@ -110,21 +110,9 @@ def test_a_long_target_name_still_gets_a_temporary_that_is_found(tmp_path):
 
 
 @pytest.fixture
-def tiny_fs(tmp_path):
+def tiny_fs(mount_tmpfs):
     """A 1 MB tmpfs (root only; skipped where mounting is not allowed)."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        pytest.skip("mounting a tiny tmpfs needs root")
-    folder = tmp_path / "tiny"
-    folder.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=False)
+    return mount_tmpfs("1m")
 
 
 def test_numpy_short_write_on_a_full_disk_names_the_file(tiny_fs):

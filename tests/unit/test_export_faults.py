@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import subprocess
 import sys
@@ -127,21 +126,9 @@ def test_other_hidden_files_survive_the_cleanup(clips, tmp_path):
 
 
 @pytest.fixture
-def tiny_fs(tmp_path):
+def tiny_fs(mount_tmpfs):
     """A 1 MB tmpfs (root only; skipped where mounting is not allowed)."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        pytest.skip("mounting a tiny tmpfs needs root")
-    folder = tmp_path / "tiny"
-    folder.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
+    return mount_tmpfs("1m")
 
 
 def test_export_to_a_full_disk_says_so_and_leaves_nothing(clips, tiny_fs):
