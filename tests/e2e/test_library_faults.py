@@ -179,6 +179,12 @@ def test_a_truncated_video_is_damaged_everywhere_and_used_to_the_damage(tmp_path
     assert status["indexed"] == 3 and status["failed"] == 0
     (dmg,) = status["damaged"]
     assert dmg["path"] == str(cut.resolve()) and 0 < dmg["readable_s"] < 0.5 * dmg["duration_s"]
+    # The library and the player say the same (one rule, the video layer's): the
+    # library's end is its last sampled frame's, within a sampling step of the player's.
+    from avr_gui.core.video import readable_duration
+
+    assert readable_duration(cut).damaged
+    assert dmg["readable_s"] == pytest.approx(readable_duration(cut).readable_s, abs=0.15)
     text = subprocess.run([*_CLI, "status", "--index", str(idx)], capture_output=True, text=True)
     assert f"damaged: {cut.resolve()}: readable to" in text.stdout
     with Library.open(idx, readonly=True) as lib:

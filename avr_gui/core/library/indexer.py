@@ -75,6 +75,7 @@ from avr_gui.core.library.errors import LibraryCorruptError
 from avr_gui.core.library.query import retrieval_features
 from avr_gui.core.library.scan import FileStat, hash_file, is_legacy, walk
 from avr_gui.core.library.store import FeatureStore
+from avr_gui.core.video.damage import is_damaged
 from avr_gui.core.video.probe import VideoInfo, probe
 
 # Files between progress reports while scanning (a report per file would dominate the
@@ -98,13 +99,6 @@ _OLD_READ_ERRORS = (
     "OSError",
     "TimeoutError",
 )
-
-#: A video is damaged when its decoded end falls short of the nominal duration by more
-#: than this many seconds, or by more than :data:`DAMAGE_FRACTION` of it (whichever is
-#: larger): headers round durations, the last frames of a sampled clip fall between
-#: samples, and a container may end a frame or two after the stream.
-DAMAGE_SLACK_S = 0.5
-DAMAGE_FRACTION = 0.05
 
 
 def _has_person(track: PoseTrack, encoder_name: str) -> bool:
@@ -192,8 +186,9 @@ def damage_note(info: VideoInfo, times: np.ndarray) -> tuple[float | None, str |
     -------
     damaged_at : float or None
         Seconds readable (last decoded time plus one source frame), or None when the
-        decoded end is within ``max(DAMAGE_SLACK_S, DAMAGE_FRACTION * duration)`` of
-        the nominal duration (or the duration is unknown).
+        video is not cut short by :func:`~avr_gui.core.video.damage.is_damaged`'s rule
+        (the one playback and export use, so the library and the player agree), or
+        the duration is unknown.
     note : str or None
         ``"damaged: readable to 4.1 s of 10.0 s"``, or None.
     """
@@ -202,7 +197,7 @@ def damage_note(info: VideoInfo, times: np.ndarray) -> tuple[float | None, str |
         return None, None
     frame = 1.0 / info.fps if info.fps > 0 else 0.0
     end = float(times[-1]) + frame
-    if end >= nominal - max(DAMAGE_SLACK_S, DAMAGE_FRACTION * nominal):
+    if not is_damaged(end, nominal, float(info.fps)):
         return None, None
     end = round(end, 3)
     return end, f"damaged: readable to {end:.1f} s of {nominal:.1f} s"
