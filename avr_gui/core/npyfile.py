@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import stat
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -25,12 +24,11 @@ import numpy as np
 
 from avr_gui.core.errors import (
     AvrError,
-    EmptyFileError,
     MissingFileError,
-    NotAFileError,
     UnreadableFileError,
     UnsupportedFileError,
 )
+from avr_gui.core.files import check_input_file
 
 __all__ = ["load_npy", "load_npz", "npz_names"]
 
@@ -168,20 +166,7 @@ def _check_declared_size(info: zipfile.ZipInfo, where: str) -> None:
 
 def _check_file(path: _Path) -> Path:
     """``path`` as a Path once it is known to name a readable, non-empty file."""
-    p = Path(os.fsdecode(path) if isinstance(path, bytes) else path)
-    try:
-        st = p.stat()
-    except FileNotFoundError:
-        raise MissingFileError(f"{p}: no such file") from None
-    except OSError as exc:
-        raise UnreadableFileError(f"{p}: cannot be read ({exc.strerror or exc})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise NotAFileError(f"{p}: is a folder, not a NumPy file")
-    if not stat.S_ISREG(st.st_mode):
-        raise NotAFileError(f"{p}: is not a regular file")
-    if st.st_size == 0:
-        raise EmptyFileError(f"{p}: the file is empty (0 bytes)")
-    return p
+    return check_input_file(path, "NumPy")
 
 
 def _read_array(fh: BinaryIO, total: int, where: str) -> np.ndarray:

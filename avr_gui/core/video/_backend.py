@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -21,14 +20,12 @@ import numpy as np
 
 from avr_gui.core.errors import (
     CorruptVideoError,
-    EmptyFileError,
     InputError,
-    MissingFileError,
-    NotAFileError,
     NotAVideoError,
     UnreadableFileError,
     VideoError,
 )
+from avr_gui.core.files import check_input_file
 
 try:
     import av
@@ -69,28 +66,7 @@ def check_path(path: str | os.PathLike[str]) -> Path:
     ------
     MissingFileError, NotAFileError, EmptyFileError, UnreadableFileError
     """
-    if isinstance(path, bytes):
-        path = os.fsdecode(path)
-    if not isinstance(path, str | os.PathLike):
-        raise InputError(f"a video path must be a string or path, got {type(path).__name__}")
-    p = Path(path)
-    try:
-        st = p.stat()
-    except FileNotFoundError:
-        raise MissingFileError(f"{p}: no such file") from None
-    except PermissionError:
-        raise UnreadableFileError(f"{p}: permission denied") from None
-    except OSError as exc:
-        raise UnreadableFileError(f"{p}: cannot be read ({exc.strerror or exc})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise NotAFileError(f"{p}: is a folder, not a video file")
-    if not stat.S_ISREG(st.st_mode):
-        raise NotAFileError(f"{p}: is not a regular file")
-    if st.st_size == 0:
-        raise EmptyFileError(f"{p}: the file is empty (0 bytes)")
-    if not os.access(p, os.R_OK):
-        raise UnreadableFileError(f"{p}: permission denied")
-    return p
+    return check_input_file(path, "video")
 
 
 # --------------------------------------------------------------------------- geometry
