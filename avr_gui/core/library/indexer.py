@@ -48,6 +48,7 @@ an uninterrupted run would have written.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import time
 from collections import Counter
@@ -77,6 +78,8 @@ from avr_gui.core.library.scan import FileStat, hash_file, is_legacy, walk
 from avr_gui.core.library.store import FeatureStore
 from avr_gui.core.video.damage import is_damaged
 from avr_gui.core.video.probe import VideoInfo, probe
+
+log = logging.getLogger(__name__)
 
 # Files between progress reports while scanning (a report per file would dominate the
 # cost of re-checking an unchanged library).
@@ -163,6 +166,15 @@ def _reason(exc: BaseException, path: str) -> str:
     if isinstance(exc, (OSError, MissingFileError, UnreadableFileError)):
         return READ_ERROR + out
     return out
+
+
+def _expected_failure(exc: BaseException) -> bool:
+    """Whether a per-file failure is about the file (bad input, I/O), not about the code.
+
+    Decoders report bad data as ``ValueError``/``OSError`` subclasses (PyAV's
+    ``InvalidDataError`` is both), and our own layers raise :class:`AvrError`.
+    """
+    return isinstance(exc, (AvrError, OSError, ValueError, EOFError))
 
 
 def is_read_failure(reason: str | None) -> bool:
@@ -436,8 +448,16 @@ def _encode_one(
             )
     except Cancelled:
         raise
-    except Exception as exc:  # any per-file failure is recorded; the run goes on
-        return replace(base, status="failed", reason=_reason(exc, row.path)), True
+    except Exception as exc:  # one bad file must not stop the run: recorded, and logged
+        reason = _reason(exc, row.path)
+        if _expected_failure(exc):
+            log.warning("not indexed: %s: %s", row.path, reason)
+        else:
+            # Not a property of the file but of our code (or a library's): the row says
+            # so, and the traceback goes to the log instead of vanishing into a reason.
+            log.exception("internal error while indexing %s", row.path)
+            reason = f"internal error ({reason}); see the log"
+        return replace(base, status="failed", reason=reason), True
     if _changed_since_hashed(row):
         # The features may not be those of the hashed content: never store them under
         # its key (a copy of the old content would reuse them). Tried again next run.
