@@ -13,6 +13,29 @@ import pytest
 from avr_gui.core.features.pose.models import ModelInstallError, download_wheel, install_pose_models
 
 
+@pytest.fixture(autouse=True)
+def _no_user_config(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Isolate every test from the developer's own config file and ``AVR_*`` settings.
+
+    A test that wants a setting passes it (``AVR_CONFIG`` to a file of its own, or the
+    variable); subprocesses inherit this environment, so the CLI tests are isolated too.
+    """
+    monkeypatch.setenv("AVR_CONFIG", str(tmp_path_factory.getbasetemp() / "no-user-config.toml"))
+    for name in (
+        "AVR_FEATURES_ENCODER",
+        "AVR_FEATURES_FPS",
+        "AVR_FEATURES_SIZE",
+        "AVR_QUERY_TOP",
+        "AVR_QUERY_CANDIDATES",
+        "AVR_VERDICT_ALIGNABLE",
+        "AVR_VERDICT_UNLIKELY",
+        "AVR_LOG_LEVEL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def pose_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """BlazePose models installed from the real wheel into a test-session folder."""

@@ -1,8 +1,6 @@
-"""Headless core of AVR Studio. Nothing under this package may import Qt."""
+"""Headless core of AVR Studio. Nothing under this package may import Qt.
 
-import os as _os
-
-# FFmpeg (inside OpenCV) prints its own complaints about broken files straight to
-# stderr; our typed errors already say what went wrong, once. Users can still opt in.
-_os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
-_os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+Importing the core has no side effects: OpenCV's log settings are made where OpenCV is
+imported (:func:`avr_gui.core.video._cv2.import_cv2`), settings are read on request
+(:mod:`avr_gui.core.config`).
+"""

@@ -1,7 +1,8 @@
 """The one place that decides which compute device the core uses.
 
 ``auto`` means CUDA when torch sees a GPU, else the CPU. The user can force a choice
-with the ``AVR_DEVICE`` environment variable (``cpu``, ``cuda``, ``cuda:1``) or by passing
+with the ``device`` setting (``cpu``, ``cuda``, ``cuda:1``: the user's config file or the
+``AVR_DEVICE`` environment variable, see :mod:`avr_gui.core.config`) or by passing
 ``device=`` explicitly. torch is imported lazily: CPU-only numeric paths never pay for it.
 """
 
@@ -11,7 +12,16 @@ import functools
 import os
 import sys
 
+from avr_gui.core.config import Config, ConfigError, load_config
 from avr_gui.core.errors import DeviceError
+
+
+class DeviceConfigError(DeviceError, ConfigError):
+    """The ``device`` setting could not be read (a bad value, or a broken config file).
+
+    Both a :class:`DeviceError`, which callers of :func:`resolve_device` already handle,
+    and a :class:`ConfigError`, which says what to fix in which file or variable.
+    """
 
 
 def _no_nvidia_driver() -> bool:
@@ -31,14 +41,18 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def resolve_device(device: str | None = None) -> str:
+def resolve_device(device: str | None = None, *, config: Config | None = None) -> str:
     """Turn a device request into a concrete device name.
 
     Parameters
     ----------
     device : str or None
-        ``None`` or ``"auto"`` (use ``AVR_DEVICE`` if set, else CUDA when present, else
-        CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; ``None`` or ``"auto"`` defer to the
+        ``device`` setting (whose own ``"auto"`` means CUDA when present, else CPU).
+    config : Config, optional
+        Settings to take ``device`` from (e.g. with the command line's options already
+        applied); default :func:`~avr_gui.core.config.load_config` now, so a change of
+        ``AVR_DEVICE`` or of the user's file takes effect at once.
 
     Returns
     -------
@@ -49,8 +63,17 @@ def resolve_device(device: str | None = None) -> str:
     ------
     DeviceError
         If CUDA is requested but not available, or the name is unknown.
+        :class:`DeviceConfigError` (also a :class:`ConfigError`) when the setting has to
+        be read and cannot be: a bad ``AVR_DEVICE`` or a broken config file.
     """
-    request = (device or os.environ.get("AVR_DEVICE") or "auto").strip().lower()
+    request = (device or "auto").strip().lower()
+    if request == "auto":
+        if config is None:
+            try:
+                config = load_config()
+            except ConfigError as exc:
+                raise DeviceConfigError(str(exc), exc.key, exc.where) from exc
+        request = config.get_str("device")
     if request == "auto":
         return "cuda" if _cuda_available() else "cpu"
     if request == "cpu":
