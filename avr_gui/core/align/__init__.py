@@ -1,5 +1,6 @@
 """Alignment engine: contextualized features, cosine costs, DTW, DRAQ and time maps."""
 
+from avr_gui.core.align.auto import align_auto
 from avr_gui.core.align.context import contextualize
 from avr_gui.core.align.cost import cost_matrices, cost_matrix
 from avr_gui.core.align.draq import (
@@ -13,7 +14,6 @@ from avr_gui.core.align.dtw import DTWResult, band_limits, dtw
 from avr_gui.core.align.multiscale import (
     MAX_BAND_CELLS,
     MULTISCALE_CELLS,
-    align_auto,
     multiscale_dtw,
     multiscale_dtw_cost,
     needs_multiscale,

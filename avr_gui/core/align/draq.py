@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from avr_gui.core.align import _kernels as K
+import avr_gui.core.align._kernels as K
 from avr_gui.core.align._validate import as_cost, check_finite
 from avr_gui.core.errors import InputError
 

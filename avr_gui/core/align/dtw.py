@@ -5,72 +5,19 @@ from __future__ import annotations
 import functools
 import math
 import threading
-import types
-from dataclasses import dataclass
 
 import numpy as np
 
-from avr_gui.core.align import _kernels as K
+import avr_gui.core.align._kernels as K
+import avr_gui.core.align.multiscale as _ms
 from avr_gui.core.align._validate import as_cost, check_finite
+
+# Defined below this module so that multiscale DTW can build them without importing it;
+# re-exported here, where callers have always found them.
+from avr_gui.core.align.dtw_base import DTWResult, band_limits
 from avr_gui.core.errors import InputError, NoPathError
 
-
-@dataclass(frozen=True)
-class DTWResult:
-    """The optimal alignment of the rows (query) and columns (candidate) of a cost matrix.
-
-    Attributes
-    ----------
-    cost : float
-        Accumulated cost of the optimal path: D(n, m), or for subsequence alignment
-        the smallest D(n, j) over end columns j.
-    path : numpy.ndarray, shape (L, 2), int64
-        Cells ``[i, j]`` from the start to the end, moves (0,1), (1,0), (1,1) only.
-    shape : tuple of int
-        ``(n, m)`` of the cost matrix.
-    subsequence : bool
-        Whether the path may start and end anywhere along the candidate.
-    """
-
-    cost: float
-    path: np.ndarray
-    shape: tuple[int, int]
-    subsequence: bool = False
-
-    @property
-    def span(self) -> tuple[int, int]:
-        """First and last candidate column the path touches (inclusive)."""
-        return int(self.path[0, 1]), int(self.path[-1, 1])
-
-
-def band_limits(n: int, m: int, radius: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per-row column limits of a Sakoe-Chiba band around the matrix diagonal.
-
-    Parameters
-    ----------
-    n, m : int
-        Matrix shape.
-    radius : float
-        Half-width as a fraction of ``max(n, m)``, in (0, 1]. It is widened where
-        needed so that consecutive rows overlap and a monotone path always exists.
-
-    Returns
-    -------
-    lo, hi : numpy.ndarray, shape (n,), int64
-        Inclusive first and last column allowed in each row.
-    """
-    if not (0.0 < radius <= 1.0) or math.isnan(radius):
-        raise InputError(
-            f"band radius must be in (0, 1] as a fraction of the longer clip, got {radius}"
-        )
-    slope = (m - 1) / (n - 1) if n > 1 else 0.0
-    r = max(radius * max(n, m), math.ceil(slope), 1.0)
-    centre = np.arange(n, dtype=np.float64) * slope
-    lo = np.clip(np.floor(centre - r), 0, m - 1).astype(np.int64)
-    hi = np.clip(np.ceil(centre + r), 0, m - 1).astype(np.int64)
-    lo[0] = 0
-    hi[-1] = m - 1
-    return lo, hi
+__all__ = ["DTWResult", "band_limits", "dtw"]
 
 
 def dtw(cost: np.ndarray, *, band: float | None = None, subsequence: bool = False) -> DTWResult:
@@ -169,20 +116,6 @@ def _banded(C: np.ndarray, band: float) -> DTWResult:
     return DTWResult(float(end_cost), path, (n, m), False)
 
 
-_MULTISCALE: types.ModuleType | None = None
-
-
-def _multiscale() -> types.ModuleType:
-    # Imported on first use (it imports this module); kept, since an import statement
-    # per call cost ~1.6 us, 1-2 % of a small re-ranking DTW.
-    global _MULTISCALE
-    if _MULTISCALE is None:
-        from avr_gui.core.align import multiscale
-
-        _MULTISCALE = multiscale
-    return _MULTISCALE
-
-
 def _dtw(C: np.ndarray, band: float | None, subsequence: bool) -> DTWResult:
     """:func:`dtw` on a float32 C-contiguous matrix of checked shape."""
     n, m = C.shape
@@ -190,9 +123,9 @@ def _dtw(C: np.ndarray, band: float | None, subsequence: bool) -> DTWResult:
         raise InputError("a band and subsequence alignment cannot be combined")
     if band is not None:
         return _banded(C, band)
-    ms = _multiscale()
-    if ms.needs_multiscale(n, m):
-        return ms._multiscale_matrix(C, subsequence)[0]
+    # Looked up on the module at each call, so a test patching it is seen here too.
+    if _ms.needs_multiscale(n, m):
+        return _ms._multiscale_matrix(C, subsequence)[0]
     S = _directions(n, m)
     last, checksum = K.dtw_full(C, subsequence, S)
     if not math.isfinite(checksum):

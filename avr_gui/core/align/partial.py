@@ -101,8 +101,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from avr_gui.core.align import _kernels as K
-from avr_gui.core.align import _partial_kernels as PK
+import avr_gui.core.align._kernels as K
+import avr_gui.core.align._partial_kernels as PK
 from avr_gui.core.align._validate import as_cost, as_sequence
 from avr_gui.core.align.context import contextualize
 from avr_gui.core.align.cost import cost_matrices

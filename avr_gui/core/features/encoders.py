@@ -1,4 +1,4 @@
-"""Frame encoders behind one interface, and the registry that names them.
+"""The appearance frame encoders, and the factories the registry builds them with.
 
 An encoder turns a batch of BGR uint8 frames into float32 feature vectors ``[T, d]``.
 Backends:
@@ -11,70 +11,64 @@ Backends:
 - ``torchscript`` / ``onnx``: the user's own model file. It receives RGB float32 in
   [0, 1], shape ``[B, 3, S, S]``; its output is ``[B, d]``, or ``[B, C, h, w]`` which is
   average-pooled to ``[B, C]``.
+
+The registry itself (:data:`BACKENDS`, :func:`get_encoder`, ...) lives in
+:mod:`~avr_gui.core.features.registry` and the interface in
+:mod:`~avr_gui.core.features.base`; both are re-exported here, where callers have
+always found them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from avr_gui.core.device import resolve_device
-from avr_gui.core.errors import AvrError, InputError
+from avr_gui.core.errors import InputError
+from avr_gui.core.features.base import Encoder, WeightsError, file_digest
+from avr_gui.core.features.registry import (
+    APPEARANCE_BACKEND,
+    BACKENDS,
+    DEFAULT_BACKEND,
+    Backend,
+    default_backend,
+    get_encoder,
+)
 from avr_gui.core.features.thumbnail import thumbnail_features
+from avr_gui.core.video._cv2 import import_cv2
+
+cv2 = import_cv2()
+
+__all__ = [
+    "APPEARANCE_BACKEND",
+    "BACKENDS",
+    "DEFAULT_BACKEND",
+    "DEFAULT_SIZE",
+    "Backend",
+    "EfficientNetEncoder",
+    "Encoder",
+    "OnnxEncoder",
+    "ThumbnailEncoder",
+    "TorchScriptEncoder",
+    "WeightsError",
+    "check_efficientnet",
+    "check_onnx",
+    "check_torchscript",
+    "default_backend",
+    "get_encoder",
+    "make_efficientnet",
+    "make_onnx",
+    "make_thumbnail",
+    "make_torchscript",
+    "packaged_lite0_weights",
+]
 
 # Chosen by measurement (docs/RESULTS.md, E1): 224 px with average pooling recovers the
 # known warps of the real clips best; 160 px is 2.4x faster and ~0.1 frame worse.
 DEFAULT_SIZE = 224
-
-
-class WeightsError(AvrError):
-    """A weights or model file could not be loaded; the message says why."""
-
-
-class Encoder(ABC):
-    """Batch frame encoder.
-
-    Attributes
-    ----------
-    name : str
-        Registry name of the backend.
-    version : str
-        Changes whenever the features would change (weights, size, pooling), so a
-        library never mixes features of two versions.
-    dim : int
-        Length of each feature vector.
-    device : str
-        Where it runs.
-    """
-
-    name: str
-    version: str
-    dim: int
-    device: str = "cpu"
-    batch_size: int = 32
-    #: Longest side frames need when decoded for this encoder (None: full size).
-    #: Decoding straight to it is much cheaper than resizing full frames later.
-    decode_side: int | None = None
-
-    @abstractmethod
-    def encode(self, frames: Sequence[np.ndarray]) -> np.ndarray:
-        """Encode frames.
-
-        Parameters
-        ----------
-        frames : sequence of numpy.ndarray, each shape (H, W, 3), uint8 BGR
-
-        Returns
-        -------
-        numpy.ndarray, shape (T, dim), float32
-        """
 
 
 class ThumbnailEncoder(Encoder):
@@ -100,14 +94,6 @@ def _rgb_batch(frames: Sequence[np.ndarray], size: int) -> np.ndarray:
         out[k] = cv2.cvtColor(small, cv2.COLOR_BGR2RGB).transpose(2, 0, 1)
     out *= 1.0 / 255.0
     return out
-
-
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:12]
 
 
 def packaged_lite0_weights() -> Path:
@@ -171,7 +157,7 @@ class EfficientNetEncoder(Encoder):
         self.decode_side = 2 * size
         self.pooling = pooling
         self.dim = 1280 * (2 if pooling == "avgmax" else 1)
-        self.version = f"effnet-lite0-{_file_digest(path)}-{size}-{pooling}"
+        self.version = f"effnet-lite0-{file_digest(path)}-{size}-{pooling}"
         self._half = self.device.startswith("cuda")
         net.eval().to(self.device, memory_format=torch.channels_last)
         if self._half:
@@ -216,7 +202,7 @@ class TorchScriptEncoder(Encoder):
         self.size = size
         self.decode_side = 2 * size
         self.dim = int(self.encode([np.zeros((size, size, 3), np.uint8)]).shape[1])
-        self.version = f"torchscript-{_file_digest(p)}-{size}"
+        self.version = f"torchscript-{file_digest(p)}-{size}"
 
     def encode(self, frames: Sequence[np.ndarray]) -> np.ndarray:
         torch = self._torch
@@ -254,7 +240,7 @@ class OnnxEncoder(Encoder):
         self.size = size
         self.decode_side = 2 * size
         self.dim = int(self.encode([np.zeros((size, size, 3), np.uint8)]).shape[1])
-        self.version = f"onnx-{_file_digest(p)}-{size}"
+        self.version = f"onnx-{file_digest(p)}-{size}"
 
     def encode(self, frames: Sequence[np.ndarray]) -> np.ndarray:
         x = _rgb_batch(frames, self.size)
@@ -272,149 +258,57 @@ def _pool_output(out: np.ndarray, what: str) -> np.ndarray:
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
-@dataclass(frozen=True)
-class Backend:
-    """A registry entry: how to build an encoder and whether it can run here."""
-
-    name: str
-    description: str
-    factory: Callable[..., Encoder]
-    needs_file: bool = False
-
-    def availability(self) -> tuple[bool, str]:
-        """``(usable, reason)`` on this machine."""
-        try:
-            if self.name == "effnet-lite0":
-                import torch
-
-                packaged_lite0_weights()
-            elif self.name == "torchscript":
-                import torch  # noqa: F401
-            elif self.name == "onnx":
-                import onnxruntime  # noqa: F401
-        except (ImportError, WeightsError) as exc:
-            return False, str(exc)
-        return True, "needs a model file (--weights)" if self.needs_file else "ready"
+# ----------------------------------------------------------- registry factories
+# The registry (avr_gui.core.features.registry) names these as "module:function" strings.
 
 
-BACKENDS: dict[str, Backend] = {
-    b.name: b
-    for b in (
-        Backend(
-            "thumb16",
-            "16x16 grey thumbnail, no weights (fast fallback)",
-            lambda **kw: ThumbnailEncoder(),
-        ),
-        Backend(
-            "effnet-lite0",
-            "EfficientNet-Lite0, ImageNet weights (packaged), global average pooling",
-            lambda weights=None, device=None, size=DEFAULT_SIZE, pooling="avg": EfficientNetEncoder(
-                size=size, pooling=pooling, weights=weights, device=device
-            ),
-        ),
-        Backend(
-            "torchscript",
-            "your TorchScript model file",
-            lambda weights=None, device=None, size=224: TorchScriptEncoder(
-                _need(weights), size, device
-            ),
-            needs_file=True,
-        ),
-        Backend(
-            "onnx",
-            "your ONNX model file (onnxruntime)",
-            lambda weights=None, device=None, size=224: OnnxEncoder(_need(weights), size, device),
-            needs_file=True,
-        ),
-    )
-}
-
-# The pose backends (issue 9) live in their own package, which builds on Backend and
-# WeightsError above; importing it only now keeps that import free of cycles.
-from avr_gui.core.features.pose.backends import POSE_BACKENDS  # noqa: E402
-
-BACKENDS.update({b.name: b for b in POSE_BACKENDS})
-
-#: The encoder of new libraries: ``auto`` (pose where a person performs, appearance
-#: elsewhere) when the pose models are installed, else :data:`APPEARANCE_BACKEND`
-#: (:func:`default_backend` decides).
-DEFAULT_BACKEND = "auto"
-#: Appearance-only features: the fallback without pose models.
-APPEARANCE_BACKEND = "effnet-lite0"
+def make_thumbnail(**_options: object) -> Encoder:
+    """The ``thumb16`` encoder (it takes no options; any given are ignored)."""
+    return ThumbnailEncoder()
 
 
-def default_backend(on_fallback: Callable[[str], None] | None = None) -> str:
-    """The encoder a new library gets on this machine.
+def make_efficientnet(
+    weights: str | os.PathLike[str] | None = None,
+    device: str | None = None,
+    size: int = DEFAULT_SIZE,
+    pooling: str = "avg",
+) -> Encoder:
+    """The ``effnet-lite0`` encoder (see :class:`EfficientNetEncoder`)."""
+    return EfficientNetEncoder(size=size, pooling=pooling, weights=weights, device=device)
 
-    Parameters
-    ----------
-    on_fallback : callable, optional
-        Told, in one line, why ``auto`` is not usable and what to do about it.
 
-    Returns
-    -------
-    str
-        ``"auto"``, or ``"effnet-lite0"`` when the pose models (or their runtime) are
-        missing.
-    """
-    ok, why = BACKENDS[DEFAULT_BACKEND].availability()  # type: ignore[attr-defined]
-    if ok:
-        return DEFAULT_BACKEND
-    if on_fallback is not None:
-        on_fallback(
-            f"body pose is off ({why}); using appearance features. "
-            "Run `avr models install pose` and re-index for pose-aware search"
-        )
-    return APPEARANCE_BACKEND
+def make_torchscript(
+    weights: str | os.PathLike[str] | None = None, device: str | None = None, size: int = 224
+) -> Encoder:
+    """The ``torchscript`` encoder: the user's model file, given as ``weights``."""
+    return TorchScriptEncoder(_need(weights), size, device)
+
+
+def make_onnx(
+    weights: str | os.PathLike[str] | None = None, device: str | None = None, size: int = 224
+) -> Encoder:
+    """The ``onnx`` encoder: the user's model file, given as ``weights``."""
+    return OnnxEncoder(_need(weights), size, device)
+
+
+def check_efficientnet() -> None:
+    """Raise ImportError or :class:`WeightsError` unless ``effnet-lite0`` can run here."""
+    import torch  # noqa: F401
+
+    packaged_lite0_weights()
+
+
+def check_torchscript() -> None:
+    """Raise ImportError unless torch, which runs TorchScript models, is installed."""
+    import torch  # noqa: F401
+
+
+def check_onnx() -> None:
+    """Raise ImportError unless onnxruntime is installed."""
+    import onnxruntime  # noqa: F401
 
 
 def _need(weights: str | os.PathLike[str] | None) -> str | os.PathLike[str]:
     if weights is None:
         raise InputError("this backend runs your own model: pass its file with --weights")
     return weights
-
-
-def get_encoder(
-    name: str | None = None,
-    *,
-    weights: str | os.PathLike[str] | None = None,
-    device: str | None = None,
-    on_fallback: Callable[[str], None] | None = None,
-    **options: object,
-) -> Encoder:
-    """Build an encoder by registry name.
-
-    Parameters
-    ----------
-    name : str, optional
-        A key of :data:`BACKENDS`; None: :func:`default_backend`.
-    weights : path-like, optional
-        Model or state-dict file for backends that take one.
-    device : str, optional
-    on_fallback : callable, optional
-        If given and ``weights`` fails to load for ``effnet-lite0``, it is called with
-        the reason and the packaged weights are used instead; otherwise the error is
-        raised.
-    **options
-        Backend options (``size``, ``pooling``).
-
-    Returns
-    -------
-    Encoder
-    """
-    if name is None:
-        name = default_backend()
-    backend = BACKENDS.get(name)
-    if backend is None:
-        raise InputError(f"unknown feature backend {name!r}: choose one of {', '.join(BACKENDS)}")
-    kwargs: dict[str, object] = dict(options)
-    if backend.name != "thumb16":
-        kwargs.update(weights=weights, device=device)
-    try:
-        return backend.factory(**kwargs)
-    except WeightsError as exc:
-        if on_fallback is None or weights is None or backend.name != "effnet-lite0":
-            raise
-        on_fallback(f"{exc}; using the packaged ImageNet weights instead")
-        kwargs["weights"] = None
-        return backend.factory(**kwargs)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import cv2
 import numpy as np
+
+from avr_gui.core.video._cv2 import import_cv2
+
+cv2 = import_cv2()
 
 NAME = "thumb16"
 SIDE = 16

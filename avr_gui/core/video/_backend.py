@@ -15,7 +15,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-import cv2
 import numpy as np
 
 from avr_gui.core.errors import (
@@ -26,6 +25,9 @@ from avr_gui.core.errors import (
     VideoError,
 )
 from avr_gui.core.files import check_input_file
+from avr_gui.core.video._cv2 import import_cv2
+
+cv2 = import_cv2()
 
 try:
     import av

@@ -27,13 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
+import avr_gui.core.video._backend as B
 from avr_gui.core.errors import DecodeWarning, InputError, NoFramesError
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
-from avr_gui.core.video import _backend as B
+from avr_gui.core.video._cv2 import import_cv2
 from avr_gui.core.video.prefetch import prefetch as _prefetch
+
+cv2 = import_cv2()
 
 #: ``on_warning(message)``: receives each one-line decode warning.
 WarningCallback = Callable[[str], None]

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
+import avr_gui.core.video._backend as B
 from avr_gui.core.errors import NoFramesError
-from avr_gui.core.video import _backend as B
+from avr_gui.core.video._cv2 import import_cv2
+
+cv2 = import_cv2()
 
 #: Frames whose timestamps decide whether the frame rate is variable.
 VFR_WINDOW = 300

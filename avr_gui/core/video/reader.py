@@ -24,9 +24,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import cv2
 import numpy as np
 
+import avr_gui.core.video._backend as B
 from avr_gui.core.errors import (
     CorruptVideoError,
     DecodeWarning,
@@ -34,10 +34,12 @@ from avr_gui.core.errors import (
     InputError,
     NoFramesError,
 )
-from avr_gui.core.video import _backend as B
+from avr_gui.core.video._cv2 import import_cv2
 from avr_gui.core.video.damage import is_damaged
 from avr_gui.core.video.decode import WarningCallback
 from avr_gui.core.video.probe import VideoInfo, probe
+
+cv2 = import_cv2()
 
 # Decoding this many frames costs about as much as one seek plus decoder restart.
 _SEEK_COST_FRAMES = 2

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from avr_gui.core.features.encoders import WeightsError
+from avr_gui.core.features.base import WeightsError
 
 
 def default_threads() -> int:

@@ -1,6 +1,8 @@
-"""Registry entries of the pose backends (added to ``encoders.BACKENDS``).
+"""Factories and availability checks of the pose backends.
 
-Building an encoder imports the pose pipeline lazily, so listing backends stays cheap.
+The registry (:mod:`~avr_gui.core.features.registry`) names these functions as
+``"module:function"`` strings and imports this module only to build or check a pose
+encoder; building one imports the pose pipeline, lazily again, from inside the factory.
 """
 
 from __future__ import annotations
@@ -8,44 +10,36 @@ from __future__ import annotations
 import os
 
 from avr_gui.core.errors import InputError
+from avr_gui.core.features.base import Encoder, WeightsError
 from avr_gui.core.features.encoders import (
     DEFAULT_SIZE,
-    Backend,
     EfficientNetEncoder,
-    Encoder,
-    WeightsError,
-    packaged_lite0_weights,
+    check_efficientnet,
 )
 from avr_gui.core.features.pose.models import blazepose_model_paths
+from avr_gui.core.features.registry import BACKENDS, POSE_BACKEND_NAMES, Backend
 
 PathLike = str | os.PathLike[str]
 
 
-def _litert() -> None:
+def check_litert() -> None:
+    """Raise :class:`WeightsError` unless ai-edge-litert, which runs the models, is here."""
     try:
         import ai_edge_litert.interpreter  # noqa: F401
     except ImportError as exc:
         raise WeightsError("ai-edge-litert is not installed (pip install ai-edge-litert)") from exc
 
 
-class PoseBackend(Backend):
-    """A pose backend: usable when ai-edge-litert and its models are present."""
+def check_blazepose() -> None:
+    """Raise :class:`WeightsError` unless BlazePose can run here (runtime and models)."""
+    check_litert()
+    blazepose_model_paths()
 
-    def availability(self) -> tuple[bool, str]:
-        """``(usable, reason)`` on this machine."""
-        try:
-            _litert()
-            if self.name in ("pose-blazepose", "pose-fused", "auto"):
-                blazepose_model_paths()
-            if self.name in ("pose-fused", "auto"):
-                import torch  # noqa: F401
 
-                packaged_lite0_weights()
-        except (ImportError, WeightsError) as exc:
-            return False, str(exc)
-        if self.needs_file:
-            return True, "needs a MoveNet SinglePose .tflite (--weights)"
-        return True, "ready"
+def check_fused() -> None:
+    """Raise ImportError or :class:`WeightsError` unless pose + appearance can run here."""
+    check_blazepose()
+    check_efficientnet()
 
 
 def make_blazepose(
@@ -114,26 +108,5 @@ def make_auto(
     return AutoEncoder(pose, EfficientNetEncoder(size=size, device=device))  # type: ignore[arg-type]
 
 
-POSE_BACKENDS: tuple[PoseBackend, ...] = (
-    PoseBackend(
-        "auto",
-        "automatic (default): body pose where a person performs, appearance for the rest",
-        make_auto,
-    ),
-    PoseBackend(
-        "pose-blazepose",
-        "BlazePose body pose (33 landmarks), appearance-free; `avr models install pose`",
-        make_blazepose,
-    ),
-    PoseBackend(
-        "pose-movenet",
-        "your MoveNet SinglePose .tflite (17 keypoints), appearance-free",
-        make_movenet,
-        needs_file=True,
-    ),
-    PoseBackend(
-        "pose-fused",
-        "BlazePose pose + EfficientNet-Lite0 appearance, weighted cosine fusion",
-        make_fused,
-    ),
-)
+#: The registry entries of the pose backends.
+POSE_BACKENDS: tuple[Backend, ...] = tuple(BACKENDS[name] for name in POSE_BACKEND_NAMES)

@@ -22,16 +22,18 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
+import avr_gui.core.features.pose.detector as det
 from avr_gui.core.errors import InputError
-from avr_gui.core.features.encoders import WeightsError
-from avr_gui.core.features.pose import detector as det
+from avr_gui.core.features.base import WeightsError
 from avr_gui.core.features.pose._litert import TfliteModel
 from avr_gui.core.features.pose.models import blazepose_model_paths
 from avr_gui.core.features.pose.roi import Roi, crop, crop_to_image, letterbox, roi_from_keypoints
 from avr_gui.core.features.pose.skeleton import NUM_LANDMARKS
+from avr_gui.core.video._cv2 import import_cv2
+
+cv2 = import_cv2()
 
 LANDMARK_INPUT = 256
 _RAW_POINTS = 39  # 33 landmarks + 6 auxiliary ones

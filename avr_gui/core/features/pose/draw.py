@@ -13,12 +13,14 @@ frame's landmarks into a BGR image, in place. The export uses it; the GUI may to
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from avr_gui.core.errors import InputError, ShapeError
 from avr_gui.core.features.pose.encoder import PoseTrack
 from avr_gui.core.features.pose.skeleton import NUM_LANDMARKS, skeleton_edges
+from avr_gui.core.video._cv2 import import_cv2
+
+cv2 = import_cv2()
 
 #: Default colours (BGR): the query's skeleton and the match's, apart in hue and tone.
 QUERY_COLOUR: tuple[int, int, int] = (0, 170, 255)

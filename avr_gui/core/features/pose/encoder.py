@@ -28,7 +28,7 @@ import numpy as np
 
 from avr_gui.core.atomic import atomic_path
 from avr_gui.core.errors import InputError, ShapeError, UnsupportedFileError
-from avr_gui.core.features.encoders import Encoder, _file_digest
+from avr_gui.core.features.base import Encoder, file_digest
 from avr_gui.core.features.pose.blazepose import PoseBatch
 from avr_gui.core.features.pose.normalize import (
     HAS_POSE_COLUMN,
@@ -99,7 +99,7 @@ class PoseEncoder(Encoder):
         self.vis_threshold = vis_threshold
         self.name = f"pose-{estimator.name}"
         self.dim = POSE_DIM
-        digest = "-".join(_file_digest(Path(f)) for f in estimator.files)
+        digest = "-".join(file_digest(Path(f)) for f in estimator.files)
         self.version = f"{self.name}-{digest}-v1{'-mirror' if mirror else ''}"
         self.device = "cpu"
         self.last_batch: PoseBatch | None = None

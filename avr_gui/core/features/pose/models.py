@@ -8,9 +8,10 @@ digests and written atomically into the model folder.
 
 Where the models are looked for (first folder holding both files wins):
 
-1. ``$AVR_MODELS_DIR`` when set, else the user folder ``~/.local/share/avr-studio/models``
-   (``$XDG_DATA_HOME`` honoured). This is also where ``avr models install pose`` writes,
-   so the fix every message suggests always takes effect.
+1. the ``models.dir`` setting (``$AVR_MODELS_DIR`` or the config file), else the user
+   folder ``~/.local/share/avr-studio/models`` (``$XDG_DATA_HOME`` honoured).
+   This is also where ``avr models install pose`` writes, so the fix every message
+   suggests always takes effect.
 2. The folder shipped inside the app bundle (``<bundle>/_internal/avr-models``), so the
    bundled app has body pose with no download.
 
@@ -32,11 +33,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from avr_gui.core.atomic import write_bytes
+from avr_gui.core.config import KEYS, load_config
 from avr_gui.core.errors import MissingFileError
-from avr_gui.core.features.encoders import WeightsError
+from avr_gui.core.features.base import WeightsError
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 
-MODELS_ENV = "AVR_MODELS_DIR"
+MODELS_ENV = KEYS["models.dir"].env  # "AVR_MODELS_DIR"
 MEDIAPIPE_REQUIREMENT = "mediapipe==0.10.21"
 
 
@@ -97,15 +99,23 @@ def user_model_dir() -> Path:
 
 
 def default_model_dir() -> Path:
-    """The model folder installs write to: ``$AVR_MODELS_DIR``, else the user's folder.
+    """The model folder installs write to: the ``models.dir`` setting, else the user's folder.
+
+    ``models.dir`` comes from ``$AVR_MODELS_DIR`` or the user's config file (see
+    :mod:`avr_gui.core.config`); empty means :func:`user_model_dir`.
 
     Returns
     -------
     pathlib.Path
+
+    Raises
+    ------
+    ConfigError
+        The settings cannot be read (a bad config file or variable).
     """
-    env = os.environ.get(MODELS_ENV)
-    if env:
-        return Path(env).expanduser()
+    folder = load_config().get_str("models.dir")
+    if folder:
+        return Path(folder).expanduser()
     return user_model_dir()
 
 

@@ -13,15 +13,17 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-import cv2
 import numpy as np
 
 from avr_gui.core.errors import InputError
-from avr_gui.core.features.encoders import WeightsError
+from avr_gui.core.features.base import WeightsError
 from avr_gui.core.features.pose._litert import TfliteModel
 from avr_gui.core.features.pose.blazepose import SCENE_CUT, PoseBatch
 from avr_gui.core.features.pose.roi import Roi, crop, crop_to_image
 from avr_gui.core.features.pose.skeleton import NUM_LANDMARKS, coco17_to_blazepose
+from avr_gui.core.video._cv2 import import_cv2
+
+cv2 = import_cv2()
 
 NUM_KEYPOINTS = 17
 # A keypoint this confident counts for presence and for the next crop.

@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from avr_gui.core.errors import ShapeError
+from avr_gui.core.video._cv2 import import_cv2
+
+cv2 = import_cv2()
 
 
 @dataclass(frozen=True)
