@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 
-import cv2
 import numpy as np
 
 from avr_gui.core.atomic import write_bytes
 from avr_gui.core.errors import AvrError
+from avr_gui.core.video._cv2 import import_cv2
+
+cv2 = import_cv2()
 
 
 def cost_matrix_image(cost: np.ndarray, path: np.ndarray, scale: int = 12) -> np.ndarray:

@@ -13,11 +13,13 @@ import os
 from dataclasses import dataclass
 from fractions import Fraction
 
-import cv2
 import numpy as np
 
 from avr_gui.core.atomic import atomic_path
 from avr_gui.core.errors import VideoError
+from avr_gui.core.video._cv2 import import_cv2
+
+cv2 = import_cv2()
 
 CODE_BITS = 12
 CODE_BLOCK = 8  # pixels per bit block

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
+
+from avr_gui.core.video._cv2 import import_cv2
+
+cv2 = import_cv2()
 
 # Key poses: (hip drop, left upper arm, left forearm, right upper arm, right forearm,
 # left thigh, left shin, right thigh, right shin); limb angles in degrees from straight

@@ -14,14 +14,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from avr_gui.core.align import AlignmentOptions, align, time_map
 from avr_gui.core.align.shown import shown_alignment
 from avr_gui.core.features.encoders import Encoder
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
+from avr_gui.core.video._cv2 import import_cv2
 from avr_gui.core.video.decode import sample_frames
+
+cv2 = import_cv2()
 
 FPS = 10.0
 MAX_SIDE = 640  # frames are kept at most this large: the encoders resize further anyway

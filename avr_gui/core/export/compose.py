@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from avr_gui.core.errors import InputError
@@ -21,6 +20,9 @@ from avr_gui.core.features.pose.draw import (
     default_thickness,
     draw_skeleton,
 )
+from avr_gui.core.video._cv2 import import_cv2
+
+cv2 = import_cv2()
 
 LAYOUTS = ("side-by-side", "overlay")
 

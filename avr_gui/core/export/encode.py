@@ -17,10 +17,12 @@ from types import TracebackType
 from typing import Any
 
 import av
-import cv2
 import numpy as np
 
 from avr_gui.core.export.errors import EncoderUnavailableError, OutputPathError
+from avr_gui.core.video._cv2 import import_cv2
+
+cv2 = import_cv2()
 
 #: Video encoders in order of preference (the first one that opens is used).
 VIDEO_ENCODERS = ("libx264", "libopenh264", "mpeg4")
