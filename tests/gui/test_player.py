@@ -7,6 +7,7 @@ import pytest
 from guiutil import settle, wait_for
 from PySide6 import QtCore
 
+from avr_gui.core.export import frame_map, frame_times
 from avr_gui.core.synth import read_code
 from avr_gui.gui.frame_source import qimage_to_bgr
 from avr_gui.gui.player import SyncedPlayer, TimeMap, ViewMode
@@ -140,6 +141,37 @@ def test_reverse_playback_moves_backwards(player, qtbot):
     settle(qtbot, 0.4)
     player.pause()
     assert 0.9 < player.position < 1.4
+
+
+def test_player_shows_the_export_pair_at_the_ends(app, qtbot, coded_clips):
+    """First and last query frames: the player shows the match frame the export writes."""
+    query, match = str(coded_clips["query"]), str(coded_clips["match"])
+    qt, mt = frame_times(query), frame_times(match)
+    # A partial alignment on 10 fps samples: query samples 3..17 <-> match samples 4..25,
+    # so the first and last query frames lie outside it.
+    n = 21
+    path = np.array([(3 + round(k * 14 / n), 4 + round(k * 21 / n)) for k in range(n + 1)])
+    tmap = TimeMap.from_path(path, qt[::2], mt[::2])
+    fmap = frame_map(tmap, qt, mt)
+    assert (fmap.match_frame[0], fmap.match_frame[-1]) == (2, 55)  # played on, not held
+    p = SyncedPlayer()
+    qtbot.addWidget(p)
+    p.resize(900, 420)
+    p.show()
+    p.load(query, match, tmap, span=(0.0, 2.0))
+    wait_for(qtbot, lambda: p.ready and None not in p.shown_indices())
+    for i in (0, len(qt) - 1):
+        p.seek(float(qt[i]))
+        settle_on(qtbot, p, i, int(fmap.match_frame[i]))
+        assert shown_codes(p) == (i, fmap.match_frame[i])
+    # The player's own span (the map's): its first and last frames agree too.
+    p.load(query, match, tmap)
+    wait_for(qtbot, lambda: p.ready)
+    for t in (p.start, p.end):
+        p.seek(t)
+        q = int(p.query.index_at(t if t < p.end else p.end - 1e-6))
+        settle_on(qtbot, p, q, int(fmap.match_frame[q]))
+    p.close_sources()
 
 
 def _canvas_pixels(p: SyncedPlayer) -> np.ndarray:

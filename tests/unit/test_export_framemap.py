@@ -25,10 +25,12 @@ def test_nearest_frames_picks_the_closest_timestamp():
     assert got.tolist() == [0, 0, 0, 1, 1, 3]  # 0.06 is a tie: the earlier frame
 
 
-def test_curve_interpolates_and_extrapolates_with_its_overall_slope():
+def test_curve_interpolates_and_extrapolates_at_unit_rate():
+    # Outside its points the one time map plays on in real time (not at its overall
+    # slope, the export's former rule, nor held still, the player's former rule).
     c = WarpCurve(np.array([0.0, 1.0, 2.0]), np.array([0.0, 0.5, 3.0]))
     assert c.slope == pytest.approx(1.5)
-    np.testing.assert_allclose(c(np.array([0.5, 1.5, -1.0, 3.0])), [0.25, 1.75, -1.5, 4.5])
+    np.testing.assert_allclose(c(np.array([0.5, 1.5, -1.0, 3.0])), [0.25, 1.75, -1.0, 4.0])
 
 
 def test_strict_merges_holds_and_inverse_maps_back():

@@ -2,7 +2,7 @@
 
 The GUI and the CLI call :func:`export_video` with a :class:`FrameMap` (from
 :func:`align_for_export`, from a stored map via :func:`load_map`, or built with
-:func:`frame_map` from any :class:`WarpCurve`).
+:func:`frame_map` from any :class:`TimeMap`, formerly ``WarpCurve``).
 """
 
 from avr_gui.core.export.audio import fit_audio, load_audio, retime_audio
@@ -16,6 +16,7 @@ from avr_gui.core.export.errors import (
 )
 from avr_gui.core.export.framemap import (
     FrameMap,
+    TimeMap,
     WarpCurve,
     curve_from_path,
     frame_map,
@@ -45,6 +46,7 @@ __all__ = [
     "FrameMap",
     "Layout",
     "OutputPathError",
+    "TimeMap",
     "TimeMapFileError",
     "VideoSink",
     "WarpCurve",

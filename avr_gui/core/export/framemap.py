@@ -1,10 +1,16 @@
 """From an alignment on sampled frames to one match frame for every frame of the query.
 
 The alignment runs on frames sampled at about 10 fps; an export needs a partner for
-*every* frame of the kept clip at its own rate. A :class:`WarpCurve` is the monotone,
+*every* frame of the kept clip at its own rate. A :class:`TimeMap` is the monotone,
 piecewise-linear map from query seconds to match seconds through the sampled pairs; a
 :class:`FrameMap` samples it at each query frame's real timestamp and names the match
 frame (in the match file's own numbering) whose timestamp is nearest.
+
+:class:`TimeMap` is the one time-map type of the program: the synced player
+(:mod:`avr_gui.core.playback`), the export, the CLI and the time-map files all use it,
+with one rule at the ends and one rule for picking a frame, so that the player and an
+export show the same match frame beside every query frame. ``WarpCurve`` is its older
+name, kept as an alias.
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ def _as_times(values: np.ndarray, name: str) -> np.ndarray:
 def nearest_frames(times: np.ndarray, frame_times: np.ndarray) -> np.ndarray:
     """Index of the frame whose timestamp is nearest to each time (ties: the earlier frame).
 
+    This is the one rule by which a time becomes a match frame: the export's
+    :func:`frame_map` and the player's clock (:mod:`avr_gui.core.playback`) both use it.
+
     Parameters
     ----------
     times : array_like, shape (K,)
@@ -49,14 +58,20 @@ def nearest_frames(times: np.ndarray, frame_times: np.ndarray) -> np.ndarray:
     t = np.asarray(times, dtype=np.float64)
     right = np.clip(np.searchsorted(ft, t, side="left"), 0, ft.size - 1)
     left = np.clip(right - 1, 0, ft.size - 1)
-    # Ties go to the earlier frame so that exactly-between times stay monotone.
-    take_left = np.abs(t - ft[left]) <= np.abs(ft[right] - t)
+    # Ties go to the earlier frame so that exactly-between times stay monotone. A tie
+    # is judged within a nanosecond: a time computed as "half a frame past frame k"
+    # (1.05 s x 1.5 = 1.5750000000000002) must not land on k + 1 by rounding, or two
+    # computations of the same instant could pick different frames.
+    take_left = np.abs(t - ft[left]) <= np.abs(ft[right] - t) + _TIME_EPS
     return np.where(take_left, left, right).astype(np.int64)
 
 
 @dataclass(frozen=True)
-class WarpCurve:
+class TimeMap:
     """Monotone piecewise-linear map from seconds of one clip to seconds of the other.
+
+    Usually query seconds to match seconds (:meth:`from_path`); :meth:`inverse` gives
+    the map back.
 
     Attributes
     ----------
@@ -67,47 +82,106 @@ class WarpCurve:
 
     Notes
     -----
-    Outside ``[x[0], x[-1]]`` the curve continues with its end-to-end slope (1 when it
-    has a single point), so the few frames after the last sampled frame keep moving.
+    **The end rule.** Outside ``[x[0], x[-1]]`` the map continues at unit rate:
+    ``y[0] + (t - x[0])`` before the first point, ``y[-1] + (t - x[-1])`` after the
+    last. Both clips simply play on in real time where the alignment says nothing:
+
+    * Every alignment ends there: its last sampled frame (10 fps) is up to a sampling
+      step before the query's last frame (2 frames at 30 fps, 5 at 60). Holding the
+      match still there (clamping) would freeze the end of every export and player
+      clip, and never show the match's own last frames even when the two clips end
+      together; continuing lets the match run out with the query.
+    * Before or after a partial alignment the data hold no speed to keep: the overall
+      slope of the aligned part (the previous rule) could fast-forward or crawl through
+      seconds of unaligned lead-in, while real time is what playing the files shows.
+    * Nothing is invented past the match file's ends: a time before its first frame or
+      after its last picks that first or last frame (:func:`nearest_frames`).
+    * The rule is its own inverse, so :meth:`inverse` maps back to where it came from.
     """
 
     x: np.ndarray
     y: np.ndarray
 
     def __post_init__(self) -> None:
-        x = _as_times(self.x, "warp curve x")
-        y = _as_times(self.y, "warp curve y")
+        x = _as_times(self.x, "time map x")
+        y = _as_times(self.y, "time map y")
         if x.shape != y.shape:
-            raise ShapeError(f"warp curve x and y differ in length: {x.size} vs {y.size}")
+            raise ShapeError(f"time map x and y differ in length: {x.size} vs {y.size}")
         if (np.diff(x) <= 0).any():
-            raise InputError("warp curve x must be strictly increasing")
+            raise InputError("time map x must be strictly increasing")
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "y", y)
 
+    @classmethod
+    def from_path(
+        cls, path: np.ndarray, query_sample_times: np.ndarray, match_sample_times: np.ndarray
+    ) -> TimeMap:
+        """The query -> match time map of a DTW path on sampled frames.
+
+        Each sampled query frame is paired with the mean of its partners on the path
+        (the query stays unwarped), in seconds of the match file.
+
+        Parameters
+        ----------
+        path : array_like, shape (L, 2)
+            ``[query_index, match_index]`` cells in sampled-frame indices
+            (``Alignment.path``); it may start and end anywhere (a partial alignment).
+        query_sample_times : array_like, shape (n,)
+            Source time of each sampled query frame (``FeatureSequence.timestamps``).
+        match_sample_times : array_like, shape (m,)
+            Source time of each sampled match frame.
+
+        Returns
+        -------
+        TimeMap
+            One point per sampled query frame from the path's first to its last.
+        """
+        table = time_map_table(path, query_sample_times, match_sample_times, keep="query")
+        return cls(table["query_time"], table["match_time"])
+
     @property
     def slope(self) -> float:
-        """End-to-end speed (target seconds per source second); 1 for a single point."""
+        """End-to-end speed (target seconds per source second); 1 for a single point.
+
+        Descriptive only: outside its points the map runs at unit rate (see Notes).
+        """
         span = self.x[-1] - self.x[0]
         return float((self.y[-1] - self.y[0]) / span) if span > 0 else 1.0
 
-    def __call__(self, t: np.ndarray) -> np.ndarray:
+    def __call__(self, t: np.ndarray | float) -> np.ndarray:
         """Target time of each source time.
 
         Parameters
         ----------
-        t : array_like, shape (K,)
+        t : float or array_like, shape (K,)
 
         Returns
         -------
-        numpy.ndarray, shape (K,), float64
+        numpy.ndarray, shape (K,) (0-d for a float), float64
         """
         tt = np.asarray(t, dtype=np.float64)
         out = np.interp(tt, self.x, self.y)
-        s = self.slope
-        out = np.where(tt < self.x[0], self.y[0] + s * (tt - self.x[0]), out)
-        return np.where(tt > self.x[-1], self.y[-1] + s * (tt - self.x[-1]), out)
+        out = np.where(tt < self.x[0], self.y[0] + (tt - self.x[0]), out)
+        return np.where(tt > self.x[-1], self.y[-1] + (tt - self.x[-1]), out)
 
-    def strict(self) -> WarpCurve:
+    def target_frames(self, t: np.ndarray, target_frame_times: np.ndarray) -> np.ndarray:
+        """The target-clip frame shown at each source time: the nearest to its image.
+
+        Parameters
+        ----------
+        t : array_like, shape (K,)
+            Source seconds (e.g. the query's frame timestamps).
+        target_frame_times : array_like, shape (M,)
+            Presentation time of every target frame, increasing.
+
+        Returns
+        -------
+        numpy.ndarray, shape (K,), int64
+            In ``0 .. M-1``; non-decreasing where ``t`` is.
+        """
+        return nearest_frames(self(t), target_frame_times)
+
+    def strict(self) -> TimeMap:
         """The curve with each run of equal ``y`` merged into one point at its mean ``x``.
 
         The result is strictly increasing in both coordinates: invertible, and smooth
@@ -118,12 +192,16 @@ class WarpCurve:
         starts = np.flatnonzero(np.r_[True, np.diff(self.y) > _TIME_EPS])
         counts = np.diff(np.r_[starts, self.y.size])
         x = np.add.reduceat(self.x, starts) / counts
-        return WarpCurve(x, self.y[starts])
+        return TimeMap(x, self.y[starts])
 
-    def inverse(self) -> WarpCurve:
+    def inverse(self) -> TimeMap:
         """The map from target seconds back to source seconds (of :meth:`strict`)."""
         s = self.strict()
-        return WarpCurve(s.y, s.x)
+        return TimeMap(s.y, s.x)
+
+
+#: The older name of :class:`TimeMap` (the same class).
+WarpCurve = TimeMap
 
 
 @dataclass(frozen=True)
@@ -158,9 +236,9 @@ class FrameMap:
     def __len__(self) -> int:
         return len(self.query_frame)
 
-    def curve(self) -> WarpCurve:
-        """A smooth query-seconds -> match-seconds curve through the rows (for audio)."""
-        return WarpCurve(self.query_time, self.match_time).strict()
+    def curve(self) -> TimeMap:
+        """A smooth query-seconds -> match-seconds map through the rows (for audio)."""
+        return TimeMap(self.query_time, self.match_time).strict()
 
     def check_fits(self, query_count: int, match_count: int, what: str = "time map") -> None:
         """Raise :class:`InputError` unless the map fits clips of these frame counts."""
@@ -176,12 +254,12 @@ class FrameMap:
             )
 
 
-def frame_map(curve: WarpCurve, query_times: np.ndarray, match_times: np.ndarray) -> FrameMap:
-    """Sample a warp curve at every query frame and name the nearest match frame.
+def frame_map(curve: TimeMap, query_times: np.ndarray, match_times: np.ndarray) -> FrameMap:
+    """Sample a time map at every query frame and name the nearest match frame.
 
     Parameters
     ----------
-    curve : WarpCurve
+    curve : TimeMap
         Query seconds -> match seconds.
     query_times : array_like, shape (N,)
         Presentation time of every query frame (e.g. ``FrameReader.times``).
@@ -195,44 +273,37 @@ def frame_map(curve: WarpCurve, query_times: np.ndarray, match_times: np.ndarray
     """
     qt = _as_times(query_times, "query frame times")
     mt = _as_times(match_times, "match frame times")
-    mf = nearest_frames(curve(qt), mt)
+    mf = curve.target_frames(qt, mt)
     return FrameMap(np.arange(qt.size, dtype=np.int64), qt, mf, mt[mf])
 
 
 def curve_from_path(
     path: np.ndarray, query_sample_times: np.ndarray, match_sample_times: np.ndarray
-) -> WarpCurve:
-    """The query -> match warp curve of a DTW path on sampled frames.
+) -> TimeMap:
+    """The query -> match time map of a DTW path on sampled frames.
 
-    Each sampled query frame is paired with the mean of its partners on the path (the
-    query stays unwarped), in seconds of the match file.
+    The same as :meth:`TimeMap.from_path`.
 
     Parameters
     ----------
     path : array_like, shape (L, 2)
-        ``[query_index, match_index]`` cells in sampled-frame indices
-        (``Alignment.path``).
+        ``[query_index, match_index]`` cells in sampled-frame indices.
     query_sample_times : array_like, shape (n,)
-        Source time of each sampled query frame (``FeatureSequence.timestamps``).
     match_sample_times : array_like, shape (m,)
-        Source time of each sampled match frame.
 
     Returns
     -------
-    WarpCurve
+    TimeMap
     """
-    table = time_map_table(path, query_sample_times, match_sample_times, keep="query")
-    return WarpCurve(table["query_time"], table["match_time"])
+    return TimeMap.from_path(path, query_sample_times, match_sample_times)
 
 
-def reverse_frames(
-    curve: WarpCurve, query_times: np.ndarray, match_times: np.ndarray
-) -> np.ndarray:
+def reverse_frames(curve: TimeMap, query_times: np.ndarray, match_times: np.ndarray) -> np.ndarray:
     """For every match frame, the query frame that plays with it (the match unwarped).
 
     Parameters
     ----------
-    curve : WarpCurve
+    curve : TimeMap
         Query seconds -> match seconds.
     query_times : array_like, shape (N,)
     match_times : array_like, shape (M,)

@@ -9,7 +9,7 @@ import numpy as np
 
 from avr_gui.core.align import Alignment, AlignmentOptions
 from avr_gui.core.align.shown import shown_alignment
-from avr_gui.core.export.framemap import FrameMap, WarpCurve, curve_from_path, frame_map
+from avr_gui.core.export.framemap import FrameMap, TimeMap, frame_map
 from avr_gui.core.features.encoders import Encoder
 from avr_gui.core.features.layout import alignment_columns, alignment_view
 from avr_gui.core.features.sequence import FeatureSequence, encode_video
@@ -39,7 +39,7 @@ def align_for_export(
     on_warning: Callable[[str], None] | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
-) -> tuple[FrameMap, WarpCurve, Alignment]:
+) -> tuple[FrameMap, TimeMap, Alignment]:
     """Align ``match`` to ``query`` and map every query frame to a match frame.
 
     Parameters
@@ -57,9 +57,9 @@ def align_for_export(
 
     Returns
     -------
-    (FrameMap, WarpCurve, Alignment)
-        The per-frame map (one row per query frame), the query -> match curve on the
-        sampled frames, and the alignment itself (DRAQ, path on sampled frames).
+    (FrameMap, TimeMap, Alignment)
+        The per-frame map (one row per query frame), the query -> match time map
+        on the sampled frames, and the alignment itself (DRAQ, path on sampled frames).
     """
     q = encode_video(
         query, encoder, fps=fps, on_warning=on_warning, progress=progress, cancel=cancel
@@ -86,7 +86,7 @@ def align_features_for_export(
     *,
     options: AlignmentOptions | None = None,
     on_warning: Callable[[str], None] | None = None,
-) -> tuple[FrameMap, WarpCurve, Alignment]:
+) -> tuple[FrameMap, TimeMap, Alignment]:
     """:func:`align_for_export` on features already at hand (e.g. a library's).
 
     Parameters
@@ -103,7 +103,7 @@ def align_features_for_export(
 
     Returns
     -------
-    (FrameMap, WarpCurve, Alignment)
+    (FrameMap, TimeMap, Alignment)
         As :func:`align_for_export`.
     """
     q, m = query_features, match_features
@@ -114,7 +114,7 @@ def align_features_for_export(
     result = shown_alignment(
         alignment_view(q.features, cols), alignment_view(m.features, cols), options, keep_cost=False
     ).alignment
-    curve = curve_from_path(result.path, q.timestamps, m.timestamps)
+    curve = TimeMap.from_path(result.path, q.timestamps, m.timestamps)
     with (
         FrameReader(query, on_warning=on_warning) as qr,
         FrameReader(match, on_warning=on_warning) as mr,

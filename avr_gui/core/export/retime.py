@@ -45,7 +45,7 @@ from avr_gui.core.export.audio import fit_audio, load_audio, retime_audio
 from avr_gui.core.export.compose import compose, label, layout, timecode
 from avr_gui.core.export.encode import AudioTrack, EncodeOptions, VideoSink, container_format
 from avr_gui.core.export.errors import ExportError, OutputPathError
-from avr_gui.core.export.framemap import FrameMap, WarpCurve, reverse_frames
+from avr_gui.core.export.framemap import FrameMap, TimeMap, reverse_frames
 from avr_gui.core.features.pose.draw import (
     MATCH_COLOUR,
     QUERY_COLOUR,
@@ -139,7 +139,7 @@ def _audio_for(
     timeline_path: Path,
     other_path: Path,
     kept_is_query: bool,
-    curve_kept_to_other: WarpCurve,
+    curve_kept_to_other: TimeMap,
     t0: float,
     duration: float,
     cancel: CancelToken | None,
@@ -252,7 +252,7 @@ def export_video(
     mode: str = "retimed",
     audio: str = "query",
     burn_in: bool = False,
-    curve: WarpCurve | None = None,
+    curve: TimeMap | None = None,
     options: EncodeOptions | None = None,
     skeleton: bool = False,
     query_pose: PoseTrack | None = None,
@@ -278,7 +278,7 @@ def export_video(
         the other clip's is retimed by varispeed (see :mod:`.audio`).
     burn_in : bool
         Burn the timecode and frame number of each clip into the picture.
-    curve : WarpCurve, optional
+    curve : TimeMap, optional
         Query seconds -> match seconds, for audio and ``reverse``; default: a smooth
         curve through ``fmap``.
     options : EncodeOptions, optional

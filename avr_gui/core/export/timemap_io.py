@@ -13,7 +13,9 @@ taken for the header by plain CSV readers). :func:`check_map_sources` refuses su
 for other files; a map without them loads but cannot be verified.
 
 :func:`load_map` also accepts the output of ``avr align --json`` (its ``time_map`` on
-sampled frames), which it returns as a :class:`WarpCurve` to be sampled per frame.
+sampled frames), which it returns as a :class:`TimeMap` to be sampled per frame by
+:func:`~avr_gui.core.export.framemap.frame_map`, with the end and frame rules the export
+and the player share.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import numpy as np
 
 from avr_gui.core.atomic import remove_stale_temps, write_text
 from avr_gui.core.export.errors import TimeMapFileError
-from avr_gui.core.export.framemap import FrameMap, WarpCurve
+from avr_gui.core.export.framemap import FrameMap, TimeMap
 
 COLUMNS = ("query_frame", "query_time", "match_frame", "match_time")
 #: Optional columns (CSV, first row) and keys (JSON): the files the map was made for.
@@ -47,14 +49,14 @@ class StoredMap:
 
     Attributes
     ----------
-    map : FrameMap or WarpCurve
+    map : FrameMap or TimeMap
         What :func:`load_map` returns.
     query_fingerprint, match_fingerprint : str or None
         :func:`file_fingerprint` of the query and match files at the time the map was
         written; None in maps written without them (older versions, ``avr align``).
     """
 
-    map: FrameMap | WarpCurve
+    map: FrameMap | TimeMap
     query_fingerprint: str | None = None
     match_fingerprint: str | None = None
 
@@ -252,16 +254,16 @@ def _from_rows(rows: list[Any], source: str) -> FrameMap:
     return FrameMap(qf, qt, mf, mt)
 
 
-def _curve_from_align_json(rows: list[Any], source: str) -> WarpCurve:
+def _curve_from_align_json(rows: list[Any], source: str) -> TimeMap:
     try:
         x = np.asarray([float(r["query_time"]) for r in rows], np.float64)
         y = np.asarray([float(r["match_time"]) for r in rows], np.float64)
-        return WarpCurve(x, y)
+        return TimeMap(x, y)
     except (KeyError, TypeError, ValueError) as exc:
         raise TimeMapFileError(f"{source}: not a usable `avr align` time map ({exc})") from None
 
 
-def load_map(path: Source) -> FrameMap | WarpCurve:
+def load_map(path: Source) -> FrameMap | TimeMap:
     """Read a stored time map.
 
     Parameters
@@ -272,8 +274,8 @@ def load_map(path: Source) -> FrameMap | WarpCurve:
 
     Returns
     -------
-    FrameMap or WarpCurve
-        A :class:`FrameMap` for a per-frame map; a :class:`WarpCurve` (seconds to
+    FrameMap or TimeMap
+        A :class:`FrameMap` for a per-frame map; a :class:`TimeMap` (seconds to
         seconds, on sampled frames) for ``avr align`` output.
 
     Raises

@@ -1,0 +1,146 @@
+"""The synced player's controls: transport, speed, loop, view mode, per-side nudges."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from avr_gui.gui.player.canvas import VideoCanvas, ViewMode
+from avr_gui.gui.theme import resource
+
+if TYPE_CHECKING:
+    from avr_gui.gui.player.widget import SyncedPlayer
+
+SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0, 4.0)
+
+
+def tool_button(icon: str, tip: str, slot: Callable[[], object]) -> QtWidgets.QToolButton:
+    """A flat button with an SVG icon from the resources (``*.svg``) or a text glyph."""
+    b = QtWidgets.QToolButton()
+    if icon.endswith(".svg"):
+        b.setIcon(QtGui.QIcon(resource(icon)))
+        b.setIconSize(QtCore.QSize(20, 20))
+    else:
+        b.setText(icon)
+    b.setToolTip(tip)
+    b.setAutoRaise(True)
+    b.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+    b.clicked.connect(slot)
+    return b
+
+
+def nudge_box(player: SyncedPlayer, side: str) -> QtWidgets.QDoubleSpinBox:
+    """The millisecond nudge of one side (``"query"`` or ``"match"``)."""
+    box = QtWidgets.QDoubleSpinBox()
+    box.setRange(-60000, 60000)
+    box.setDecimals(0)
+    box.setSingleStep(10)
+    box.setSuffix(" ms")
+    box.setToolTip(f"Nudge: shift the {side} against the other side (milliseconds)")
+    box.valueChanged.connect(lambda v, s=side: player._set_offset(s, v / 1000, from_box=True))
+    return box
+
+
+def build_controls(player: SyncedPlayer) -> None:
+    """Create the player's canvas and controls as its attributes and lay them out.
+
+    The widgets (``canvas``, ``play_button``, ``scrubber``, ``time_label``, ``speed``,
+    ``loop_box``, ``mode_box``, ``blend_slider``, ``skeleton_box``, ``query_nudge``,
+    ``match_nudge``, ``status``) are wired to the player's slots.
+    """
+    player.canvas = VideoCanvas()
+    player.canvas.resized.connect(player._update_target_size)
+    player.play_button = tool_button("play.svg", "Play / pause (Space, K)", player.toggle_play)
+    player.scrubber = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+    player.scrubber.setRange(0, 0)
+    player.scrubber.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+    player.scrubber.sliderMoved.connect(lambda v: player.seek(player.start + v / 1000))
+    player.scrubber.sliderPressed.connect(player.pause)
+    player.time_label = QtWidgets.QLabel("00:00.000 / 00:00.000")
+    player.time_label.setObjectName("timecode")
+    player.speed = QtWidgets.QComboBox()
+    for s in SPEEDS:
+        player.speed.addItem(f"{s:g}×", s)
+    player.speed.setCurrentIndex(SPEEDS.index(1.0))
+    player.speed.setToolTip("Playback speed (J/K/L: reverse, pause, forward; again: faster)")
+    player.speed.currentIndexChanged.connect(lambda _: player.set_rate(player.speed.currentData()))
+    player.speed.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+    player.loop_box = QtWidgets.QCheckBox("Loop")
+    player.loop_box.setChecked(True)
+    player.loop_box.toggled.connect(lambda on: setattr(player, "loop", on))
+    player.loop_box.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+    player.mode_box = QtWidgets.QComboBox()
+    for m in ViewMode:
+        player.mode_box.addItem(m.value, m)
+    player.mode_box.setToolTip("How the query and the match share the view")
+    player.mode_box.currentIndexChanged.connect(
+        lambda _: player.set_mode(player.mode_box.currentData())
+    )
+    player.mode_box.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+    player.blend_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+    player.blend_slider.setRange(0, 100)
+    player.blend_slider.setValue(50)
+    player.blend_slider.setMinimumWidth(60)
+    player.blend_slider.setMaximumWidth(80)
+    player.blend_slider.setToolTip("Opacity of the match over the query")
+    player.blend_slider.valueChanged.connect(player._set_blend)
+    player.blend_slider.setVisible(False)
+    player.blend_slider.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+    player.skeleton_box = QtWidgets.QCheckBox("Skeleton")
+    player.skeleton_box.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+    player.skeleton_box.toggled.connect(player._set_skeleton)
+    player._update_skeleton_box()
+
+    transport = QtWidgets.QHBoxLayout()
+    transport.addWidget(
+        tool_button("to-start.svg", "Go to start (Home)", lambda: player.seek(player.start))
+    )
+    transport.addWidget(
+        tool_button("step-back.svg", "Step back one frame (←)", lambda: player.step(-1))
+    )
+    transport.addWidget(player.play_button)
+    transport.addWidget(
+        tool_button("step-forward.svg", "Step one frame (→)", lambda: player.step(1))
+    )
+    transport.addWidget(player.scrubber, 1)
+    transport.addWidget(player.time_label)
+
+    sides = QtWidgets.QHBoxLayout()
+    player.query_nudge = nudge_box(player, "query")
+    player.match_nudge = nudge_box(player, "match")
+    sides.addWidget(QtWidgets.QLabel("Query"))
+    sides.addWidget(
+        tool_button(
+            "◂", "Step the query alone back (Ctrl+←)", lambda: player.step_side("query", -1)
+        )
+    )
+    sides.addWidget(
+        tool_button("▸", "Step the query alone (Ctrl+→)", lambda: player.step_side("query", 1))
+    )
+    sides.addWidget(player.query_nudge)
+    sides.addStretch(1)
+    sides.addWidget(player.speed)
+    sides.addWidget(player.loop_box)
+    sides.addWidget(player.mode_box)
+    sides.addWidget(player.blend_slider)
+    sides.addWidget(player.skeleton_box)
+    sides.addStretch(1)
+    sides.addWidget(QtWidgets.QLabel("Match"))
+    sides.addWidget(
+        tool_button(
+            "◂", "Step the match alone back (Shift+←)", lambda: player.step_side("match", -1)
+        )
+    )
+    sides.addWidget(
+        tool_button("▸", "Step the match alone (Shift+→)", lambda: player.step_side("match", 1))
+    )
+    sides.addWidget(player.match_nudge)
+    player.status = QtWidgets.QLabel("")  # last decoder message (also on the canvas)
+
+    layout = QtWidgets.QVBoxLayout(player)
+    layout.setContentsMargins(4, 4, 4, 4)
+    layout.addWidget(player.canvas, 1)
+    layout.addLayout(transport)
+    layout.addLayout(sides)
