@@ -14,12 +14,14 @@ import threading
 import warnings
 from collections import OrderedDict
 
-import cv2
 import numpy as np
 from PySide6 import QtCore, QtGui
 
 from avr_gui.core.errors import AvrError
 from avr_gui.core.video import FrameReader
+from avr_gui.core.video._cv2 import import_cv2
+
+cv2 = import_cv2()
 
 # Frames kept beyond the scheduled ones (recently shown, for stepping back cheaply).
 _KEEP_EXTRA = 12
