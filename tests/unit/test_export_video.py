@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -21,6 +25,7 @@ from avr_gui.core.export import (
     frame_map,
 )
 from avr_gui.core.export import encode as encode_module
+from avr_gui.core.export.retime import check_output
 from avr_gui.core.jobs import Cancelled, CancelToken
 from avr_gui.core.synth import (
     ClipStyle,
@@ -320,17 +325,44 @@ def test_unwritable_targets_give_clear_errors(clips, tmp_path):
             export_video(clips["query"], clips["match"], target, fmap, audio="none")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores folder permissions")
-def test_read_only_folder_is_refused(clips, tmp_path):
-    fmap, _ = _map(clips["query"], clips["match"])
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o500)
+@contextlib.contextmanager
+def _folder_permissions_apply() -> Iterator[None]:
+    """Make folder permission bits count for this process, even as root.
+
+    The kernel ignores them for uid 0. :func:`os.access`, which the export's check uses,
+    asks for the *real* uid, so as root the real uid becomes ``nobody`` for the block
+    while the effective uid (reading the clips) stays root.
+    """
+    if os.geteuid() != 0:
+        yield
+        return
+    os.setreuid(65534, -1)
     try:
-        with pytest.raises(OutputPathError, match="permission"):
-            export_video(clips["query"], clips["match"], ro / "o.mp4", fmap)
+        yield
+    finally:
+        os.setreuid(0, -1)
+
+
+def test_read_only_folder_is_refused(clips):
+    fmap, _ = _map(clips["query"], clips["match"])
+    # Under the system temp folder, not tmp_path: an unprivileged uid must be able to
+    # walk to the folders, so that only their own permission bits decide.
+    base = Path(tempfile.mkdtemp(prefix="avr-perm-"))
+    try:
+        base.chmod(0o755)
+        ro, rw = base / "ro", base / "rw"
+        ro.mkdir()
+        rw.mkdir()
+        rw.chmod(0o777)
+        ro.chmod(0o555 if os.geteuid() == 0 else 0o500)
+        with _folder_permissions_apply():
+            assert check_output(rw / "o.mp4") == rw / "o.mp4"  # the control: walkable
+            with pytest.raises(OutputPathError, match="permission"):
+                export_video(clips["query"], clips["match"], ro / "o.mp4", fmap)
+        assert not any(ro.iterdir())
     finally:
         ro.chmod(0o700)
+        shutil.rmtree(base)
 
 
 def test_every_mode_is_covered():
