@@ -63,3 +63,34 @@ def first_time(settings: QtCore.QSettings, key: str) -> bool:
     settings.setValue(name, True)
     settings.sync()
     return True
+
+
+def player_state(player) -> dict[str, object]:
+    """The player's view settings to store with the window (:func:`save_window`)."""
+    return {
+        "mode": player.canvas.mode.value,
+        "loop": player.loop_box.isChecked(),
+        "speed_index": player.speed.currentIndex(),
+        "skeleton": player.skeleton_box.isChecked(),
+    }
+
+
+def restore_player(settings: QtCore.QSettings, player, modes) -> None:
+    """Give ``player`` the view settings :func:`player_state` stored.
+
+    Parameters
+    ----------
+    settings : QSettings
+    player : SyncedPlayer
+    modes : iterable of ViewMode
+        The player's view modes (the stored one is matched by value).
+    """
+    mode = ui_value(settings, "mode", "", str)
+    for m in modes:
+        if m.value == mode:
+            player.set_mode(m)
+    player.loop_box.setChecked(bool(ui_value(settings, "loop", True, bool)))
+    speed = int(ui_value(settings, "speed_index", player.speed.currentIndex(), int))  # type: ignore[call-overload]
+    if 0 <= speed < player.speed.count():
+        player.speed.setCurrentIndex(speed)
+    player.skeleton_box.setChecked(bool(ui_value(settings, "skeleton", True, bool)))

@@ -8,9 +8,9 @@ like a hang, so the app shows a splash and keeps it painted while a thread warms
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-import traceback
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -20,6 +20,8 @@ from avr_gui.gui.theme import resource
 
 #: After this long the splash says why the start takes a while (seconds).
 SLOW_START_S = 1.5
+
+log = logging.getLogger(__name__)
 
 
 def splash_pixmap(icon: str = "avr-studio.svg") -> QtGui.QPixmap:
@@ -50,7 +52,7 @@ def splash_pixmap(icon: str = "avr-studio.svg") -> QtGui.QPixmap:
 def warm_up_with_splash(app: QtWidgets.QApplication) -> float:
     """Run :func:`warm_up` on a thread behind a splash that keeps painting.
 
-    A warm-up failure is printed and ignored: the kernels then load on first use.
+    A warm-up failure is logged and otherwise ignored: the kernels then load on first use.
 
     Returns
     -------
@@ -71,7 +73,7 @@ def warm_up_with_splash(app: QtWidgets.QApplication) -> float:
         try:
             warm_up()
         except Exception:  # the app still works; kernels compile when first used
-            traceback.print_exc()
+            log.exception("warming up the alignment kernels failed; they load on first use")
         finally:
             done.set()
 

@@ -13,6 +13,7 @@ to the thread that opened it) happens on the same thread, one at a time.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -23,6 +24,8 @@ from typing import Any
 from PySide6 import QtCore
 
 from avr_gui.core.jobs import Cancelled, CancelToken, ProgressCallback
+
+log = logging.getLogger(__name__)
 
 #: A job: ``fn(progress, cancel) -> result``.
 JobFn = Callable[[ProgressCallback, CancelToken], Any]
@@ -158,6 +161,8 @@ class _Runnable(QtCore.QRunnable):
         except Cancelled:
             bridge.cancelled.emit()
         except Exception as exc:  # reported to the GUI, which shows it to the user
+            # Debug only: the GUI logs what it shows (a bug's traceback as an error).
+            log.debug("job failed: %s: %s", type(exc).__name__, exc)
             bridge.failed.emit(exc, traceback.format_exc())
         else:
             bridge.finished.emit(result)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from avr_gui.core.align import dtw, expected_random_cost
-from avr_gui.gui.anchors import AnchorError, align_through, check_anchors, random_paths
+from avr_gui.core.workspace.anchors import AnchorError, align_through, check_anchors, random_paths
 
 
 def _through_cost(C: np.ndarray, i: int, j: int) -> float:

@@ -17,9 +17,9 @@ from avr_gui.core.align.verdict import verdict_label
 from avr_gui.core.features.pose.models import pose_models_status
 from avr_gui.core.synth import write_video
 from avr_gui.core.synth_library import generate_library
-from avr_gui.gui import candidates as C
-from avr_gui.gui import library_panel as L
 from avr_gui.gui.main_window import MainWindow
+from avr_gui.gui.panels import candidates as C
+from avr_gui.gui.panels import library_panel as L
 
 pytestmark = pytest.mark.skipif(not pose_models_status()[0], reason=pose_models_status()[1])
 

@@ -14,10 +14,15 @@ from PySide6 import QtCore, QtGui
 from avr_gui.core.align.pair import Alignment
 from avr_gui.core.features.sequence import FeatureSequence
 from avr_gui.core.library.query import Match
-from avr_gui.gui import candidates as C
-from avr_gui.gui.library_panel import PERSON_COLUMN as PANEL_PERSON
-from avr_gui.gui.library_panel import LibraryPanel
-from avr_gui.gui.main_window import match_title, pose_notice, query_message, ranking_caption
+from avr_gui.core.workspace.labels import (
+    match_title,
+    pose_notice,
+    query_message,
+    ranking_caption,
+)
+from avr_gui.gui.panels import candidates as C
+from avr_gui.gui.panels.library_panel import PERSON_COLUMN as PANEL_PERSON
+from avr_gui.gui.panels.library_panel import LibraryPanel
 
 
 def _match(rank: int, **fields) -> Match:
@@ -180,7 +185,7 @@ def test_an_appearance_comparison_and_a_library_without_auto(view):
 
 def test_the_query_line_says_what_it_was_matched_by(app, qtbot):
     from avr_gui.core.library.query import QueryResult
-    from avr_gui.gui.query_panel import QueryPanel
+    from avr_gui.gui.panels.query_panel import QueryPanel
 
     seq = _match(1).features
     by_pose = QueryResult("/q.mp4", seq, [_match(1)], query_performer=True)

@@ -103,7 +103,7 @@ def test_intact_clip_gives_no_notice(player, qtbot, clips):
 
 def test_library_panel_marks_damaged_clips(app, qtbot):
     from avr_gui.core.library.library import LibraryStatus, VideoEntry
-    from avr_gui.gui.library_panel import DAMAGED_MARK, DAMAGED_ROLE, LibraryPanel
+    from avr_gui.gui.panels.library_panel import DAMAGED_MARK, DAMAGED_ROLE, LibraryPanel
 
     entries = [
         VideoEntry("/v/cut.mp4", "indexed", None, 10.0, 10.0, 160, 120, 40, None, 4.1),

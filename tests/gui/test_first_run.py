@@ -12,10 +12,10 @@ from PySide6 import QtWidgets
 from avr_gui import __version__
 from avr_gui.core.features import default_backend
 from avr_gui.core.features.pose.models import pose_models_status
-from avr_gui.gui.candidates import PERSON_COLUMN as TABLE_PERSON
-from avr_gui.gui.first_run import DEMO_QUERY, demo_ready, demo_step
-from avr_gui.gui.library_panel import PERSON_COLUMN as PANEL_PERSON
 from avr_gui.gui.main_window import CPU_NOTICE, MainWindow
+from avr_gui.gui.panels.candidates import PERSON_COLUMN as TABLE_PERSON
+from avr_gui.gui.panels.first_run import DEMO_QUERY, demo_ready, demo_step
+from avr_gui.gui.panels.library_panel import PERSON_COLUMN as PANEL_PERSON
 
 pytest.importorskip("avr_gui.core.library")
 
@@ -196,7 +196,9 @@ def test_missing_pose_models_are_announced_once(
     assert note.startswith(status[:1].upper() + status[1:])  # the models' own line
     assert "appearance features (effnet-lite0)" in note
     # Shown whole, install command included, without a dialog in the way.
-    frame, label = win.notices._rows["pose"]
+    row = win.notices.row("pose")
+    assert row is not None
+    frame, label = row
     assert "avr models install pose" in label.text() and str(empty) in label.text()
     wait_for(qtbot, frame.isVisible, 5)
     assert win.first_run_visible  # above the first-run panel

@@ -14,14 +14,14 @@ from PySide6 import QtCore
 from avr_gui import __version__
 from avr_gui.core.video import probe
 from avr_gui.gui.about import about_text
-from avr_gui.gui.candidates import (
+from avr_gui.gui.main_window import MainWindow
+from avr_gui.gui.panels.candidates import (
     BADGE_KIND_ROLE,
     BADGE_ROLE,
     COMPARED_COLUMN,
     DRAQ_COLUMN,
     VERDICT_COLUMN,
 )
-from avr_gui.gui.main_window import MainWindow
 from avr_gui.gui.player import ViewMode
 
 pytest.importorskip("avr_gui.core.library")
@@ -59,8 +59,7 @@ def test_index_shows_videos_failures_and_filter(indexed, qtbot, library_folder):
     assert sorted(panel.visible_names()) == ["query take.mp4", "warped take ü.mp4"]
     panel.filter.setText("")
     # Thumbnails of the indexed videos arrive from a worker; failed files get none.
-    indexed_paths = [e.path for e in win.entries if e.status == "indexed"]
-    wait_for(qtbot, lambda: all(p in panel._thumbs for p in indexed_paths), 20)
+    wait_for(qtbot, lambda: not panel.missing_thumbnails(win.entries), 20)
     icons = [
         panel.model.item(r, 0).data(QtCore.Qt.ItemDataRole.DecorationRole)
         for r in range(panel.model.rowCount())
@@ -253,3 +252,36 @@ def test_dropping_a_file_sets_the_query(window, qtbot, library_folder):
     wait_for(qtbot, lambda: panel.duration > 0, 10)
     assert panel.out_box.value() == pytest.approx(panel.duration, abs=0.01)
     assert np.isfinite(panel.duration)
+
+
+def test_settings_reach_the_window_and_a_new_query_clears_the_matches(
+    app, qtbot, tmp_path, settings, library_folder
+):
+    from avr_gui.core.config import load_config
+
+    config = load_config(
+        user_file=tmp_path / "no config.toml",
+        environ={},
+        overrides={"query.top": 2, "verdict.alignable": 0.9, "verdict.unlikely": 0.6},
+    )
+    win = MainWindow(
+        index_dir=str(tmp_path / "i"), backend="thumb16", settings=settings, config=config
+    )
+    qtbot.addWidget(win)
+    win.show()
+    wait_for(qtbot, lambda: win.library is not None)
+    assert win.ws.config is config and win.candidates.model.thresholds.alignable == 0.9
+    win.add_folder(str(library_folder))
+    wait_for(qtbot, lambda: win.index_job is not None and win.index_job.done, 60)
+    _query(win, qtbot, library_folder / "query take.mp4")
+    assert win.candidates.model.rowCount() == 2  # query.top
+    wait_for(qtbot, lambda: win.match is not None, 10)
+    # Moving the out point: the matches stay, said to be for another In/Out.
+    win.query_panel.set_out(1.0)
+    assert win.ws.stale and "find matches again" in win.candidates.caption.text()
+    # Another query: the matches of the last one go, and so does the selected pair.
+    win.set_query(str(library_folder / "bounce.mp4"))
+    assert win.candidates.model.rowCount() == 0 and win.match is None
+    assert win.alignment.cost is None and win.result is None
+    assert not win.export_actions["map"].isEnabled()
+    win.close()

@@ -17,10 +17,11 @@ from PySide6 import QtCore
 from avr_gui.core.synth import write_video
 from avr_gui.core.synth_library import generate_library
 from avr_gui.core.video import FrameReader
-from avr_gui.gui import candidates as C
-from avr_gui.gui import library_panel as L
+from avr_gui.core.workspace.opening import open_library
 from avr_gui.gui.frame_source import qimage_to_bgr
-from avr_gui.gui.main_window import MainWindow, _open
+from avr_gui.gui.main_window import MainWindow
+from avr_gui.gui.panels import candidates as C
+from avr_gui.gui.panels import library_panel as L
 from avr_gui.gui.skeleton_overlay import MATCH_COLOUR, QUERY_COLOUR
 
 MOVENET = Path(os.environ.get("AVR_MOVENET", "/work/shared/models/movenet_lightning_int8_4.tflite"))
@@ -130,17 +131,18 @@ def test_an_indexed_library_keeps_its_encoder_and_says_so(tmp_path, people):
     with Library.open(index, encoder=get_encoder("thumb16")) as lib:
         lib.add_folder(one)
         lib.index()
-    lib, _, notes, _ = _open(str(index), "pose-movenet", str(MOVENET))
+    opened = open_library(str(index), "pose-movenet", str(MOVENET))
+    lib, notes = opened.library, opened.notices
     try:
         assert lib.encoder_name == "thumb16"
-        assert any("keeps that encoder" in text and "--reindex" in text for _, text, _ in notes)
+        assert any("keeps that encoder" in n.text and "--reindex" in n.text for n in notes)
     finally:
         lib.close()
     # An index with nothing indexed takes the encoder asked for, silently.
-    lib, _, notes, _ = _open(str(tmp_path / "empty"), "thumb16", None)
-    lib.close()
-    lib, _, notes, _ = _open(str(tmp_path / "empty"), "pose-movenet", str(MOVENET))
+    open_library(str(tmp_path / "empty"), "thumb16", None).library.close()
+    opened = open_library(str(tmp_path / "empty"), "pose-movenet", str(MOVENET))
+    lib, notes = opened.library, opened.notices
     try:
-        assert lib.encoder_name == "pose-movenet" and not [n for n in notes if n[0] == "encoder"]
+        assert lib.encoder_name == "pose-movenet" and not [n for n in notes if n.key == "encoder"]
     finally:
         lib.close()

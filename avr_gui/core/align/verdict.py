@@ -125,12 +125,20 @@ def alignable_probability(kind: str | None, x: float) -> float | None:
     return None if model is None else model.probability(x)
 
 
-def verdict_label(p: float | None) -> str:
+def verdict_label(
+    p: float | None, *, alignable: float = ALIGNABLE, unlikely: float = UNLIKELY
+) -> str:
     """A word for a probability: ``alignable``, ``possible``, ``unlikely`` or ``-``.
 
     Parameters
     ----------
     p : float or None
+    alignable : float
+        Probability from which the word is ``alignable`` (the ``verdict.alignable``
+        setting; default :data:`ALIGNABLE`).
+    unlikely : float
+        Probability under which the word is ``unlikely`` (``verdict.unlikely``; default
+        :data:`UNLIKELY`).
 
     Returns
     -------
@@ -138,6 +146,6 @@ def verdict_label(p: float | None) -> str:
     """
     if p is None or not math.isfinite(p):
         return "-"
-    if p >= ALIGNABLE:
+    if p >= alignable:
         return "alignable"
-    return "possible" if p >= UNLIKELY else "unlikely"
+    return "possible" if p >= unlikely else "unlikely"

@@ -1,7 +1,8 @@
 """Alignments forced through user-pinned cells, and random paths to draw.
 
-Pure NumPy on top of :mod:`avr_gui.core.align` (no Qt), so it is tested like core code.
-It lives with the GUI because only the alignment view uses it.
+Pure NumPy on top of :mod:`avr_gui.core.align`: the workspace model
+(:meth:`~avr_gui.core.workspace.model.Workspace.pin`) and the alignment view pin cells
+through it.
 """
 
 from __future__ import annotations

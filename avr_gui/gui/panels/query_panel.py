@@ -52,10 +52,13 @@ class QueryPanel(QtWidgets.QWidget):
         A new query file was chosen (opened, dropped or picked from the library).
     run_requested(path, trim)
         ``trim`` is ``(in_s, out_s)`` or ``None`` for the whole clip.
+    trim_changed(trim)
+        The in or out point moved (``trim`` as above).
     cancel_requested()
     """
 
     query_chosen = QtCore.Signal(str)
+    trim_changed = QtCore.Signal(object)
     run_requested = QtCore.Signal(str, object)
     cancel_requested = QtCore.Signal()
 
@@ -71,9 +74,11 @@ class QueryPanel(QtWidgets.QWidget):
         self.matched_by.setVisible(False)
         self.open_button = QtWidgets.QPushButton("Open…")
         self.open_button.setToolTip("Open a query video (Ctrl+O)")
-        self.open_button.clicked.connect(self._open)
+        self.open_button.clicked.connect(self.choose_file)
         self.in_box = self._time_box("In point (press I in the player to set it there)")
         self.out_box = self._time_box("Out point (press O in the player to set it there)")
+        for box in (self.in_box, self.out_box):
+            box.valueChanged.connect(lambda _: self.trim_changed.emit(self.trim()))
         self.whole = QtWidgets.QPushButton("Whole clip")
         self.whole.setToolTip("Reset the in and out points to the whole clip")
         self.whole.clicked.connect(self.reset_trim)
@@ -81,7 +86,7 @@ class QueryPanel(QtWidgets.QWidget):
         self.run_button.setObjectName("primary")
         self.run_button.setEnabled(False)
         self.run_button.setToolTip("Search the library for clips that align with the query")
-        self.run_button.clicked.connect(self._run)
+        self.run_button.clicked.connect(self.request_run)
         self.cancel_button = QtWidgets.QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_requested)
@@ -131,7 +136,8 @@ class QueryPanel(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ choosing
 
-    def _open(self) -> None:
+    def choose_file(self) -> None:
+        """Ask for a query video (a file dialog); choosing one emits :attr:`query_chosen`."""
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
             self, "Open a query video", "", VIDEO_FILTER
         )
@@ -158,6 +164,10 @@ class QueryPanel(QtWidgets.QWidget):
         self.message.setText("")
         self.set_matched_by(None)
         self.set_duration(0.0)
+
+    def show_message(self, text: str) -> None:
+        """The line under the query (what the last query did, or why it failed)."""
+        self.message.setText(text)
 
     def set_matched_by(self, performer: bool | None) -> None:
         """Say whether the query was matched by body pose or appearance (None: hide it).
@@ -207,7 +217,8 @@ class QueryPanel(QtWidgets.QWidget):
             return None
         return (a, b)
 
-    def _run(self) -> None:
+    def request_run(self) -> None:
+        """Emit :attr:`run_requested` for the query and trim (unless the trim is empty)."""
         if not self.path:
             return
         a, b = self.in_box.value(), self.out_box.value()

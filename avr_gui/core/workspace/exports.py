@@ -1,7 +1,7 @@
 """Export jobs for the selected pair, on top of :mod:`avr_gui.core.export` when present.
 
-The export core arrived separately; when it is missing (an older install) the actions
-stay disabled and their tooltip says why (:func:`export_unavailable_reason`).
+The export core arrived separately; when it is missing (an older install) the export
+actions stay disabled and their tooltip says why (:func:`export_unavailable_reason`).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,55 @@ KINDS = (
     ("Export side by side…", "side-by-side", "Video (*.mp4 *.mov *.mkv)"),
     ("Save time map…", "map", "Time map (*.json *.csv)"),
 )
+
+
+#: The export kind the "draw skeletons" option applies to (the two clips side by side).
+COMPARISON = "side-by-side"
+
+
+def default_export_path(match_path: str, kind: str) -> str:
+    """Where an export of ``kind`` is offered to go: beside the match, named after it.
+
+    Parameters
+    ----------
+    match_path : str
+        The match's video file.
+    kind : str
+        An export mode or ``"map"``.
+
+    Returns
+    -------
+    str
+        ``<folder>/<match stem>_<kind>.mp4`` (``.json`` for a time map).
+    """
+    suffix = ".json" if kind == "map" else ".mp4"
+    p = Path(match_path)
+    return str(p.with_name(f"{p.stem}_{kind}{suffix}"))
+
+
+def skeleton_reason(supported: bool, selected: bool, query_pose: Any, match_pose: Any) -> str:
+    """Why skeletons cannot be drawn in the side-by-side export ("" when they can).
+
+    Parameters
+    ----------
+    supported : bool
+        :func:`skeleton_export_supported`.
+    selected : bool
+        Whether a match is selected.
+    query_pose, match_pose : PoseTrack or None
+        The two clips' landmark tracks.
+
+    Returns
+    -------
+    str
+    """
+    if not supported:
+        return "This build's export cannot draw skeletons yet"
+    if not selected:
+        return "Select a match first"
+    if query_pose is None or match_pose is None:
+        return "Both clips need a tracked person (a library indexed with a pose encoder)"
+    return ""
 
 
 def export_unavailable_reason() -> str | None:

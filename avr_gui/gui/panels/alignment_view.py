@@ -4,7 +4,7 @@ Rows are query frames (top to bottom), columns match frames (left to right), sho
 a row-major ``ImageItem`` with a colour bar. Hovering names the two frames' times;
 clicking a cell asks both players to show that pair; Ctrl+click (or "Pin") fixes the
 cell as an anchor and the path is recomputed through every anchor
-(:func:`avr_gui.gui.anchors.align_through`).
+(:func:`avr_gui.core.workspace.anchors.align_through`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from avr_gui.core.errors import AvrError
-from avr_gui.gui.anchors import AnchoredAlignment, align_through, random_paths
+from avr_gui.core.workspace.anchors import AnchoredAlignment, align_through, random_paths
 
 _RANDOM_PATHS = 5
 #: Shortest interval between two moves of the playback cursor (ms).

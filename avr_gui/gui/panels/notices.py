@@ -80,6 +80,10 @@ class NoticeBar(QtWidgets.QWidget):
             row[0].deleteLater()
         self.setVisible(bool(self._rows))
 
+    def row(self, key: str) -> tuple[QtWidgets.QFrame, QtWidgets.QLabel] | None:
+        """The frame and label of the notice ``key`` as shown (None without one)."""
+        return self._rows.get(key)
+
     def texts(self) -> dict[str, str]:
         """The notices shown now, by key (whole texts)."""
         return {k: label.toolTip() or label.text() for k, (_, label) in self._rows.items()}

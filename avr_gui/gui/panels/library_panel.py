@@ -227,7 +227,7 @@ class LibraryPanel(QtWidgets.QWidget):
         self.folders.setMaximumHeight(64)
         self.folders.setToolTip("Folders whose videos make up the library")
         self.add_button = QtWidgets.QPushButton("Add folder…")
-        self.add_button.clicked.connect(self._choose_folder)
+        self.add_button.clicked.connect(self.choose_folder)
         self.remove_button = QtWidgets.QPushButton("Remove")
         self.remove_button.setToolTip("Remove the selected folder (its videos leave the library)")
         self.remove_button.clicked.connect(self._remove_selected)
@@ -312,7 +312,8 @@ class LibraryPanel(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ user actions
 
-    def _choose_folder(self) -> None:
+    def choose_folder(self) -> None:
+        """Ask for a folder of videos to add (emits :attr:`add_folder_requested`)."""
         folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Add a folder of videos")
         if folder:
             self.add_folder_requested.emit(folder)

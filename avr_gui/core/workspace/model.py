@@ -1,0 +1,542 @@
+"""The workspace: the app's state and its rules, without a window.
+
+One :class:`Workspace` holds what the user works on: the open library and its snapshot,
+the query (file, trim, length), the ranked matches, the selected match, the alignment
+path shown (through pinned anchors) and what an export would write. Its methods are the
+rules: choosing another query clears the matches of the previous one; changing the trim
+marks them stale; selecting a match resets the pins; an export needs a selected match.
+
+It never runs long work itself: :meth:`Workspace.open_job`, :meth:`Workspace.query_job`
+and friends return job functions ``fn(progress, cancel)`` (:mod:`avr_gui.core.jobs`)
+that the caller runs where it likes (the window: on a worker thread), and hands the
+result back (:meth:`Workspace.library_opened`, :meth:`Workspace.query_done`).
+
+Listeners (:meth:`Workspace.subscribe`) are called with the name of what changed, one of
+the ``Workspace.*`` event constants, so a window can subscribe and present.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import avr_gui.core.workspace.jobs as jobs
+from avr_gui.core.config import Config
+from avr_gui.core.errors import AvrError, InputError
+from avr_gui.core.workspace.anchors import AnchoredAlignment, align_through
+from avr_gui.core.workspace.exports import (
+    COMPARISON,
+    default_export_path,
+    export_job,
+    export_unavailable_reason,
+    skeleton_export_supported,
+    skeleton_reason,
+)
+from avr_gui.core.workspace.jobs import Job, NotReady, QueryOutcome
+from avr_gui.core.workspace.labels import Thresholds, error_text
+from avr_gui.core.workspace.opening import LibrarySnapshot, Notice, OpenedLibrary, open_library
+from avr_gui.core.workspace.settings import settings_or_defaults
+
+log = logging.getLogger(__name__)
+
+#: A listener: called with the event name after the state changed.
+Listener = Callable[[str], None]
+
+
+class Workspace:
+    """The app's state and rules (see the module docstring).
+
+    Parameters
+    ----------
+    index_dir : str
+        The library index folder.
+    backend : str, optional
+        Encoder asked for on the command line (None: the library's own, or the
+        ``features.encoder`` setting for a new library).
+    weights : str, optional
+        Model file for ``backend``.
+    config : Config, optional
+        The settings (read once, at start); default: :func:`settings_or_defaults`.
+    """
+
+    #: Events passed to listeners.
+    LIBRARY = "library"  #: a library was opened, failed to open, or was closed
+    SNAPSHOT = "snapshot"  #: folders, videos or counts of the library changed
+    QUERY = "query"  #: the query file, its length or its trim changed
+    RESULTS = "results"  #: the matches changed (a query ran, or they were cleared)
+    MATCH = "match"  #: another match was selected (or none)
+    PATH = "path"  #: the alignment path shown changed (pins)
+    ERROR = "error"  #: :attr:`last_error` was set
+
+    def __init__(
+        self,
+        index_dir: str,
+        backend: str | None = None,
+        weights: str | None = None,
+        *,
+        config: Config | None = None,
+    ) -> None:
+        if config is None:
+            config, error = settings_or_defaults()
+            if error is not None:
+                log.warning("settings not usable, using the shipped defaults: %s", error)
+        self.config = config
+        self.thresholds = Thresholds.from_config(config)
+        self.index_dir = str(index_dir)
+        self.backend = backend
+        self.weights = weights
+        #: The user's own library (to come back to from the demo).
+        self.home = (self.index_dir, backend, weights)
+        self.library: Any = None
+        self.encoder_name: str | None = None
+        self.device: str | None = None
+        self.snapshot: LibrarySnapshot | None = None
+        self.open_error: str | None = None
+        self.query_path: str | None = None
+        self.query_duration = 0.0
+        self.trim: tuple[float, float] | None = None
+        self.result: Any = None
+        self.result_for: tuple[str, tuple[float, float] | None] | None = None
+        self.poses: dict[str, Any] = {}
+        self.query_pose: Any = None
+        self.match: Any = None
+        self.path: np.ndarray | None = None
+        self.anchored: AnchoredAlignment | None = None
+        self.last_error: str | None = None
+        self._pose_noticed = False
+        self._listeners: list[Listener] = []
+        self.export_reason = export_unavailable_reason()
+        self.skeleton_export_ok = skeleton_export_supported()
+
+    # ------------------------------------------------------------------ listeners
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(event)`` after every change.
+
+        Parameters
+        ----------
+        listener : callable
+            Gets one of the event constants (:attr:`LIBRARY`, :attr:`QUERY`, ...).
+
+        Returns
+        -------
+        callable
+            Call it to unsubscribe.
+        """
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _notify(self, event: str) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    # ------------------------------------------------------------------ settings
+
+    @property
+    def top(self) -> int:
+        """Matches a query shows (``query.top``)."""
+        return int(self.config["query.top"])  # type: ignore[call-overload]
+
+    @property
+    def candidates(self) -> int:
+        """Clips shortlisted before alignment (``query.candidates``)."""
+        return int(self.config["query.candidates"])  # type: ignore[call-overload]
+
+    # ------------------------------------------------------------------ the library
+
+    def open_job(self) -> Job:
+        """A job that opens the library in :attr:`index_dir` (see :func:`open_library`)."""
+        index_dir, backend, weights = self.index_dir, self.backend, self.weights
+        new_encoder = str(self.config["features.encoder"])
+        device = str(self.config["device"])
+        return lambda progress, cancel: open_library(
+            index_dir, backend, weights, new_encoder=new_encoder, device=device
+        )
+
+    def switch_library(
+        self, index_dir: str, backend: str | None = None, weights: str | None = None
+    ) -> Any:
+        """Forget the open library (to open another); the query and matches go with it.
+
+        Parameters
+        ----------
+        index_dir : str
+        backend, weights : str, optional
+
+        Returns
+        -------
+        Library or None
+            The library that was open: the caller closes it once nothing uses it.
+        """
+        old, self.library = self.library, None
+        self.index_dir, self.backend, self.weights = str(index_dir), backend, weights
+        self.open_error = None
+        self.set_query(None)
+        self._notify(self.LIBRARY)
+        return old
+
+    def library_opened(self, opened: OpenedLibrary) -> list[Notice]:
+        """Take over a library :meth:`open_job` opened.
+
+        Parameters
+        ----------
+        opened : OpenedLibrary
+
+        Returns
+        -------
+        list of Notice
+            The notices to show: the pose notice only the first time in this workspace
+            (reopening a library does not bring it back).
+        """
+        self.library = opened.library
+        self.encoder_name = opened.library.encoder_name or self.backend
+        if opened.device is not None:
+            self.device = opened.device
+        shown = []
+        for note in opened.notices:
+            if note.key == "pose":
+                if self._pose_noticed:
+                    continue
+                self._pose_noticed = True
+            shown.append(note)
+        self._notify(self.LIBRARY)
+        self.set_snapshot(opened.snapshot)
+        return shown
+
+    def library_failed(self, exc: object) -> str:
+        """The library could not be opened: remember why (one line, returned)."""
+        self.open_error = f"The library in {self.index_dir} could not be opened: {error_text(exc)}"
+        self._notify(self.LIBRARY)
+        return self.open_error
+
+    @property
+    def readonly(self) -> bool:
+        """Whether the open library is read-only here."""
+        return bool(getattr(self.library, "readonly", False))
+
+    @property
+    def at_home(self) -> bool:
+        """Whether the open library is the user's own (not, say, the demo)."""
+        return Path(self.home[0]) == Path(self.index_dir)
+
+    def set_snapshot(self, snap: LibrarySnapshot) -> None:
+        """The library's folders, videos and counts, as last read."""
+        self.snapshot = snap
+        self._notify(self.SNAPSHOT)
+
+    @property
+    def entries(self) -> list[Any]:
+        """The library's videos (``VideoEntry``), as last read."""
+        return [] if self.snapshot is None else list(self.snapshot.entries)
+
+    @property
+    def empty(self) -> bool:
+        """Whether the library has no videos (or could not be opened)."""
+        return self.open_error is not None or (self.snapshot is not None and not self.entries)
+
+    def _lib(self) -> Any:
+        if self.library is None:
+            raise NotReady("The library is still opening")
+        return self.library
+
+    def snapshot_job(self) -> Job:
+        """A job that re-reads the library (returns a :class:`LibrarySnapshot`)."""
+        return jobs.snapshot_job(self._lib())
+
+    def add_folder_job(self, folder: str) -> Job:
+        """A job that adds ``folder`` to the library (returns a snapshot)."""
+        return jobs.add_folder_job(self._lib(), folder)
+
+    def remove_folder_job(self, folder: str) -> Job:
+        """A job that removes ``folder`` from the library (returns a snapshot)."""
+        return jobs.remove_folder_job(self._lib(), folder)
+
+    def index_job(self) -> Job:
+        """A job that indexes the library (returns ``(IndexSummary, snapshot)``)."""
+        return jobs.index_job(self._lib())
+
+    def close(self) -> None:
+        """Close the library (the window is closing)."""
+        if self.library is not None:
+            self.library.close()
+            self.library = None
+
+    # ------------------------------------------------------------------ the query
+
+    def set_query(self, path: str | None) -> None:
+        """Choose the query file (None: no query).
+
+        The matches of another query no longer apply, so they are cleared with the
+        selected match; the same file again keeps them.
+        """
+        path = None if path is None else str(path)
+        if path == self.query_path and path is not None:
+            return
+        self.query_path = path
+        self.query_duration = 0.0
+        self.trim = None
+        self.query_pose = None
+        self._clear_results()
+        self._notify(self.QUERY)
+
+    def known_duration(self, path: str) -> float | None:
+        """The length (s) of ``path`` if the library already knows it, else None."""
+        for e in self.entries:
+            if e.path == path and e.duration > 0:
+                return float(e.duration)
+        return None
+
+    def duration_job(self, path: str) -> Job:
+        """A job that reads the length (s) of a query file from outside the library."""
+        return jobs.duration_job(path)
+
+    def set_duration(self, path: str, duration: float) -> bool:
+        """The query file's length (s), once known; False if the query changed since."""
+        if path != self.query_path:
+            return False
+        self.query_duration = max(0.0, float(duration))
+        self._notify(self.QUERY)
+        return True
+
+    def set_trim(self, trim: tuple[float, float] | None) -> None:
+        """The part of the query to search with (``(in, out)`` s, None: the whole clip).
+
+        Matches found for another trim stay, marked :attr:`stale`.
+        """
+        trim = None if trim is None else (float(trim[0]), float(trim[1]))
+        if trim != self.trim:
+            self.trim = trim
+            self._notify(self.QUERY)
+
+    @property
+    def stale(self) -> bool:
+        """Whether the matches shown were found for another query or trim."""
+        return self.result is not None and self.result_for != (self.query_path, self.trim)
+
+    def query_job(self, path: str, trim: tuple[float, float] | None = None) -> Job:
+        """A job that searches the library for ``path`` (returns a :class:`QueryOutcome`).
+
+        Raises
+        ------
+        NotReady
+            No library is open yet.
+        """
+        lib = self._lib()
+        if trim is not None and trim[1] <= trim[0]:
+            raise NotReady("The out point must come after the in point")
+        return jobs.query_job(lib, path, trim, self.top, self.candidates)
+
+    def query_done(self, outcome: QueryOutcome) -> bool:
+        """Take the matches a query found (none selected yet).
+
+        Returns
+        -------
+        bool
+            False when another query was chosen while it ran: its matches are dropped.
+        """
+        if outcome.path != self.query_path:
+            return False
+        self.result = outcome.result
+        self.result_for = (outcome.path, outcome.trim)
+        self.poses = dict(outcome.poses)
+        self.query_pose = getattr(outcome.result, "query_pose", None)
+        if self.query_pose is None:
+            self.query_pose = self.poses.get(str(outcome.result.query_path))
+        self.match = None
+        self.path = None
+        self.anchored = None
+        self._notify(self.RESULTS)
+        self._notify(self.MATCH)
+        return True
+
+    @property
+    def matches(self) -> list[Any]:
+        """The ranked matches of the last query (empty without one)."""
+        return [] if self.result is None else list(self.result.results)
+
+    def query_pose_job(self, path: str) -> Job | None:
+        """A job reading the stored skeleton of a library clip chosen as the query."""
+        lib = self.library
+        if lib is None or not hasattr(lib, "pose_track"):
+            return None
+        return jobs.query_pose_job(lib, path)
+
+    def set_query_pose(self, path: str, track: Any) -> bool:
+        """The query's stored skeleton arrived; False when it no longer applies."""
+        if track is None or path != self.query_path or self.match is not None:
+            return False
+        self.query_pose = track
+        return True
+
+    def _clear_results(self) -> None:
+        had = self.result is not None or self.match is not None
+        self.result = None
+        self.result_for = None
+        self.poses = {}
+        self.match = None
+        self.path = None
+        self.anchored = None
+        if had:
+            self._notify(self.RESULTS)
+            self._notify(self.MATCH)
+
+    # ------------------------------------------------------------------ a match
+
+    def select(self, match: Any) -> None:
+        """Select one of :attr:`matches` (None: none); its optimal path is shown.
+
+        Raises
+        ------
+        InputError
+            ``match`` is not one of the current matches.
+        """
+        if match is not None and not any(m is match for m in self.matches):
+            raise InputError("that match is not one of the current query's matches")
+        if match is self.match:
+            return
+        self.match = match
+        self.path = None if match is None else np.asarray(match.alignment.path, np.int64)
+        self.anchored = None
+        self._notify(self.MATCH)
+
+    @property
+    def match_pose(self) -> Any:
+        """Landmark track of the selected match (None without one)."""
+        return None if self.match is None else self.poses.get(str(self.match.path))
+
+    @property
+    def query_times(self) -> np.ndarray:
+        """Seconds of each query feature frame (empty without results)."""
+        if self.result is None:
+            return np.zeros(0)
+        return np.asarray(self.result.query.timestamps, dtype=np.float64)
+
+    @property
+    def match_times(self) -> np.ndarray:
+        """Seconds of each feature frame of the selected match (empty without one)."""
+        if self.match is None:
+            return np.zeros(0)
+        return np.asarray(self.match.features.timestamps, dtype=np.float64)
+
+    @property
+    def played_query(self) -> str | None:
+        """The query file the player shows beside the match."""
+        if self.query_path:
+            return self.query_path
+        return None if self.result is None else self.result.query_path
+
+    # ------------------------------------------------------------------ anchors
+
+    @property
+    def anchors(self) -> tuple[tuple[int, int], ...]:
+        """Cells the shown path is pinned through (sorted)."""
+        return () if self.anchored is None else self.anchored.anchors
+
+    def pin(self, i: int, j: int) -> AnchoredAlignment:
+        """Pin cell ``(i, j)``: the path goes through it and every earlier pin.
+
+        Raises
+        ------
+        NotReady
+            No match is selected, or it has no cost matrix.
+        AnchorError
+            The pins cannot all be visited by one monotone path (nothing changes).
+        """
+        if self.match is None or self.match.alignment.cost is None:
+            raise NotReady("Select a match first")
+        anchored = align_through(self.match.alignment.cost, [*self.anchors, (i, j)])
+        self.anchored = anchored
+        self.path = anchored.path
+        self._notify(self.PATH)
+        return anchored
+
+    def clear_pins(self) -> None:
+        """Back to the optimal path of the selected match."""
+        if self.match is None:
+            return
+        self.anchored = None
+        self.path = np.asarray(self.match.alignment.path, np.int64)
+        self._notify(self.PATH)
+
+    def set_path(self, path: np.ndarray, anchors: Any = ()) -> None:
+        """The path shown was changed elsewhere (pins placed in the alignment view).
+
+        Parameters
+        ----------
+        path : numpy.ndarray, shape (L, 2)
+        anchors : AnchoredAlignment or sequence, optional
+            The pinned alignment it came from, if any.
+        """
+        if self.match is None:
+            return
+        self.path = np.asarray(path, np.int64)
+        self.anchored = anchors if isinstance(anchors, AnchoredAlignment) else None
+        self._notify(self.PATH)
+
+    # ------------------------------------------------------------------ export
+
+    def skeleton_reason(self) -> str:
+        """Why skeletons cannot be drawn in the side-by-side export ("" when they can)."""
+        return skeleton_reason(
+            self.skeleton_export_ok, self.match is not None, self.query_pose, self.match_pose
+        )
+
+    @property
+    def can_export(self) -> bool:
+        """Whether a match is selected and the export core is there."""
+        return self.match is not None and self.export_reason is None
+
+    def default_export_path(self, kind: str) -> str:
+        """Where the export of ``kind`` is offered to go (beside the match)."""
+        if self.match is None:
+            raise NotReady("Select a match first")
+        return default_export_path(str(self.match.path), kind)
+
+    def export_job(self, kind: str, out: str, *, skeletons: bool = False) -> Job:
+        """A job writing the selected pair as ``kind`` to ``out`` (returns the path).
+
+        Parameters
+        ----------
+        kind : str
+            ``"retimed"``, ``"side-by-side"`` or ``"map"``.
+        out : str
+        skeletons : bool
+            Draw both skeletons (side-by-side only, when :meth:`skeleton_reason` is "").
+
+        Raises
+        ------
+        NotReady
+            No match selected, or no export core.
+        """
+        if self.export_reason is not None:
+            raise NotReady(self.export_reason)
+        if self.match is None or self.result is None:
+            raise NotReady("Select a match first")
+        draw = skeletons and kind == COMPARISON and not self.skeleton_reason()
+        path = self.path if self.path is not None else self.match.alignment.path
+        return export_job(
+            kind,
+            str(self.played_query),
+            str(self.match.path),
+            path,
+            self.query_times,
+            self.match_times,
+            out,
+            query_pose=self.query_pose if draw else None,
+            match_pose=self.match_pose if draw else None,
+        )
+
+    # ------------------------------------------------------------------ errors
+
+    def job_failed(self, name: str, exc: object) -> str:
+        """A job failed: remember and return the line to show (``"<job>: <why>"``)."""
+        self.last_error = f"{name}: {error_text(exc)}"
+        if not isinstance(exc, AvrError):
+            # A bug, not bad input: keep the traceback for the report.
+            log.error("%s failed", name, exc_info=exc if isinstance(exc, BaseException) else None)
+        self._notify(self.ERROR)
+        return self.last_error
