@@ -9,19 +9,14 @@ with the ``device`` setting (``cpu``, ``cuda``, ``cuda:1``: the user's config fi
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
 
 from avr_gui.core.config import Config, ConfigError, load_config
 from avr_gui.core.errors import DeviceError
 
-
-class DeviceConfigError(DeviceError, ConfigError):
-    """The ``device`` setting could not be read (a bad value, or a broken config file).
-
-    Both a :class:`DeviceError`, which callers of :func:`resolve_device` already handle,
-    and a :class:`ConfigError`, which says what to fix in which file or variable.
-    """
+log = logging.getLogger(__name__)
 
 
 def _no_nvidia_driver() -> bool:
@@ -63,8 +58,13 @@ def resolve_device(device: str | None = None, *, config: Config | None = None) -
     ------
     DeviceError
         If CUDA is requested but not available, or the name is unknown.
-        :class:`DeviceConfigError` (also a :class:`ConfigError`) when the setting has to
-        be read and cannot be: a bad ``AVR_DEVICE`` or a broken config file.
+
+    Notes
+    -----
+    When the setting has to be read and cannot be (a bad ``AVR_DEVICE``, a broken config
+    file), ``auto`` is used and a warning logged: the front ends report a bad
+    configuration once, at start (``avr`` exits with it; the app shows it and runs on the
+    shipped defaults), and a compute call must not fail later for the same reason.
     """
     request = (device or "auto").strip().lower()
     if request == "auto":
@@ -72,8 +72,8 @@ def resolve_device(device: str | None = None, *, config: Config | None = None) -
             try:
                 config = load_config()
             except ConfigError as exc:
-                raise DeviceConfigError(str(exc), exc.key, exc.where) from exc
-        request = config.get_str("device")
+                log.warning("%s; using device 'auto'", exc)
+        request = config.get_str("device") if config is not None else "auto"
     if request == "auto":
         return "cuda" if _cuda_available() else "cpu"
     if request == "cpu":

@@ -18,8 +18,8 @@ from avr_gui.core.config import (
     load_config,
     user_config_path,
 )
-from avr_gui.core.device import DeviceConfigError, resolve_device
-from avr_gui.core.errors import DeviceError, InputError
+from avr_gui.core.device import resolve_device
+from avr_gui.core.errors import InputError
 
 EMPTY_ENV: dict[str, str] = {}
 
@@ -377,14 +377,17 @@ def test_resolve_device_reads_the_device_setting(
     assert resolve_device("cpu", config=config) == "cpu"
 
 
-def test_bad_device_setting_is_a_device_and_a_config_error(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_bad_device_setting_falls_back_to_auto_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # The front ends report a bad setting at start; a compute call must not fail on it.
     monkeypatch.setenv("AVR_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.setenv("AVR_DEVICE", "tpu")
-    with pytest.raises(DeviceConfigError, match="AVR_DEVICE") as excinfo:
-        resolve_device()
-    assert isinstance(excinfo.value, DeviceError) and isinstance(excinfo.value, ConfigError)
+    with pytest.raises(ConfigError, match="AVR_DEVICE"):
+        load_config()
+    with caplog.at_level("WARNING", logger="avr_gui.core.device"):
+        assert resolve_device() == resolve_device("auto") in ("cpu", "cuda")
+    assert any("AVR_DEVICE" in r.getMessage() for r in caplog.records)
     assert resolve_device("cpu") == "cpu"  # an explicit device never reads the setting
 
 

@@ -23,6 +23,7 @@ so it costs one read per process.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import subprocess
 import sys
@@ -33,10 +34,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from avr_gui.core.atomic import write_bytes
-from avr_gui.core.config import KEYS, load_config
+from avr_gui.core.config import KEYS, ConfigError, load_config
 from avr_gui.core.errors import MissingFileError
 from avr_gui.core.features.base import WeightsError
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
+
+log = logging.getLogger(__name__)
 
 MODELS_ENV = KEYS["models.dir"].env  # "AVR_MODELS_DIR"
 MEDIAPIPE_REQUIREMENT = "mediapipe==0.10.21"
@@ -108,12 +111,16 @@ def default_model_dir() -> Path:
     -------
     pathlib.Path
 
-    Raises
-    ------
-    ConfigError
-        The settings cannot be read (a bad config file or variable).
+    Notes
+    -----
+    A configuration that cannot be read (reported by the front ends at start) falls back
+    to the user's folder, with a warning in the log.
     """
-    folder = load_config().get_str("models.dir")
+    try:
+        folder = load_config().get_str("models.dir")
+    except ConfigError as exc:
+        log.warning("%s; looking for models in the user's folder", exc)
+        folder = ""
     if folder:
         return Path(folder).expanduser()
     return user_model_dir()
