@@ -6,13 +6,7 @@ import argparse
 import json
 import sys
 
-
-def _progress(enabled: bool):
-    def report(done: int, total: int, message: str) -> None:
-        if enabled:
-            print(f"{message}", file=sys.stderr, flush=True)
-
-    return report
+from avr_gui.cli.options import add_json_option, progress_for
 
 
 def cmd_models_install(args: argparse.Namespace) -> int:
@@ -28,9 +22,12 @@ def cmd_models_install(args: argparse.Namespace) -> int:
         pose_models_status,
     )
 
-    folder = args.dir or default_model_dir()
+    # Without --dir the core reads the models.dir setting itself (default_model_dir),
+    # and a listing still searches the bundle's folder after it.
+    chosen = args.dir
+    folder = chosen or default_model_dir()
     if args.if_missing:
-        ok, message = pose_models_status(args.dir)
+        ok, message = pose_models_status(chosen)
         if ok:
             if args.json:
                 json.dump({"group": args.group, "installed": False, "status": message}, sys.stdout)
@@ -39,7 +36,7 @@ def cmd_models_install(args: argparse.Namespace) -> int:
                 print(message)
             return 0
     paths = install_pose_models(
-        folder, wheel=args.wheel, force=args.force, progress=_progress(not args.json)
+        folder, wheel=args.wheel, force=args.force, progress=progress_for(args, every_message=True)
     )
     if args.json:
         json.dump(
@@ -66,9 +63,12 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         pose_models_status,
     )
 
-    folder = args.dir or find_pose_model_dir() or default_model_dir()
+    # Without --dir the core reads the models.dir setting itself (default_model_dir),
+    # and a listing still searches the bundle's folder after it.
+    chosen = args.dir
+    folder = chosen or find_pose_model_dir() or default_model_dir()
     rows = list_models(folder)
-    ok, message = pose_models_status(args.dir)
+    ok, message = pose_models_status(chosen)
     if args.json:
         json.dump(
             {
@@ -90,8 +90,13 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``avr models install`` and ``avr models list``."""
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``avr models install`` and ``avr models list``.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+    """
     mo = sub.add_parser(
         "models",
         help="install or list model files (pose models)",
@@ -108,7 +113,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "landmark model (Apache-2.0) into the model folder.",
     )
     ins.add_argument("group", choices=("pose",))
-    ins.add_argument("--dir", default=None, help="model folder (default: the user's)")
+    ins.add_argument(
+        "--dir", default=None, help="model folder (default from config models.dir, else the user's)"
+    )
     ins.add_argument(
         "--wheel",
         default=None,
@@ -121,9 +128,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="do nothing (print one status line) when the models are already usable",
     )
-    ins.add_argument("--json", action="store_true", help="print a JSON summary")
+    add_json_option(ins, "print a JSON summary")
     ins.set_defaults(func=cmd_models_install)
     ls = msub.add_parser("list", help="list model files and their state")
-    ls.add_argument("--dir", default=None, help="model folder (default: the user's)")
-    ls.add_argument("--json", action="store_true", help="print JSON")
+    ls.add_argument(
+        "--dir", default=None, help="model folder (default from config models.dir, else the user's)"
+    )
+    add_json_option(ls, "print JSON")
     ls.set_defaults(func=cmd_models_list)

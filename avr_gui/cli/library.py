@@ -3,47 +3,70 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from avr_gui.cli.options import (
+    AUTO,
+    add_device_option,
+    add_encoder_option,
+    add_json_option,
+    add_weights_option,
+    command_config,
+    default_help,
+    device_of,
+    is_default,
+    progress_for,
+)
+from avr_gui.cli.output import note, print_json
 from avr_gui.core.errors import InputError
 
-
-def _progress(enabled: bool):
-    def report(done: int, total: int, message: str) -> None:
-        if enabled:
-            frac = f"{done}/{total} " if total else ""
-            tail = message if len(message) <= 60 else "…" + message[-59:]
-            print(f"\r\x1b[K{frac}{tail}", end="", file=sys.stderr, flush=True)
-
-    return report
+if TYPE_CHECKING:
+    from avr_gui.core.config import Config
+    from avr_gui.core.library import Library
 
 
-def _print_json(payload: object) -> None:
-    json.dump(payload, sys.stdout, indent=2, ensure_ascii=False)
-    print()
+def _config(args: argparse.Namespace) -> Config:
+    """The settings of a library command, its options over the user's."""
+    return command_config(
+        {
+            "features.encoder": getattr(args, "backend", None),
+            "device": getattr(args, "device", None),
+            "query.top": getattr(args, "top", None),
+            "query.candidates": getattr(args, "candidates", None),
+        }
+    )
 
 
-def _open(args: argparse.Namespace, *, reindex: bool = False, readonly: bool = False):
+def _open(
+    args: argparse.Namespace, config: Config, *, reindex: bool = False, readonly: bool = False
+) -> Library:
     from avr_gui.core.library import Library
 
     encoder = None
-    if getattr(args, "backend", None):
-        from avr_gui.core.features import get_encoder
-
-        encoder = get_encoder(args.backend, weights=args.weights, device=args.device)
-    elif (
+    new_library = (
         reindex is False
         and getattr(args, "folders", None) is not None
         and not (Path(args.index) / "catalog.sqlite").exists()
-    ):
+    )
+    name = getattr(args, "backend", None)
+    if name is None and new_library and not is_default(config, "features.encoder"):
+        # The user's encoder setting chooses a new library's features; an existing
+        # library keeps its own (changing it takes --reindex --encoder). `auto` is the
+        # library's own default, with its fallback when the pose models are missing.
+        setting = config.get_str("features.encoder")
+        name = None if setting == AUTO else setting
+    if name:
+        from avr_gui.core.features import get_encoder
+
+        encoder = get_encoder(name, weights=args.weights, device=device_of(config))
+    elif new_library:
         # A new library gets `auto` features; say so when pose is not available here
         # (an existing library keeps its own encoder, so nothing to say then).
         from avr_gui.core.features import default_backend
 
-        default_backend(on_fallback=lambda msg: print(f"avr: note: {msg}", file=sys.stderr))
+        default_backend(on_fallback=note)
     # Read commands open read-only: a mistyped --index is an error, never a new library,
     # and a library on a read-only mount can still be queried.
     return Library.open(args.index, encoder=encoder, reindex=reindex, readonly=readonly)
@@ -53,20 +76,20 @@ def cmd_index(args: argparse.Namespace) -> int:
     """``avr index FOLDER... --index DIR``."""
     if args.reindex and not args.backend:
         raise InputError("--reindex needs --backend: the encoder to re-index with")
-    show = not args.json and sys.stderr.isatty()
-    with _open(args, reindex=args.reindex) as lib:
+    config = _config(args)
+    progress = progress_for(args)
+    with _open(args, config, reindex=args.reindex) as lib:
         for folder in args.folders:
             lib.add_folder(folder)
-        summary = lib.index(progress=_progress(show))
+        summary = lib.index(progress=progress)
         status = lib.status()
-    if show:
-        print(file=sys.stderr)
+    progress.finish()
     payload = asdict(summary)
     payload["seconds"] = round(payload["seconds"], 3)
     payload["failures"] = [{"path": p, "reason": r} for p, r in status.failures]
     payload["damaged"] = _damaged_payload(status.damaged)
     if args.json:
-        _print_json(payload)
+        print_json(payload, ensure_ascii=False)
     else:
         print(
             f"{summary.videos} videos: {summary.indexed} indexed, {summary.failed} failed, "
@@ -94,7 +117,7 @@ def _print_damaged(damaged: list[tuple[str, float, float]]) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """``avr status --index DIR``."""
-    with _open(args, readonly=True) as lib:
+    with _open(args, _config(args), readonly=True) as lib:
         st = lib.status()
         folders = [str(f) for f in lib.folders]
         encoder = lib.encoder_name, lib.encoder_version
@@ -125,7 +148,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         "no_person": no_person,
     }
     if args.json:
-        _print_json(payload)
+        print_json(payload, ensure_ascii=False)
     else:
         print(f"index    {args.index}")
         print(f"encoder  {encoder[0] or '-'} ({encoder[1] or 'none yet'})")
@@ -165,21 +188,27 @@ def cmd_query(args: argparse.Namespace) -> int:
     from avr_gui.core.align.verdict import verdict_label
     from avr_gui.core.library import SCORERS
 
-    if args.top < 1 or args.candidates < 1:
+    # Checked before the settings, which would name the option less plainly.
+    if (args.top is not None and args.top < 1) or (
+        args.candidates is not None and args.candidates < 1
+    ):
         raise InputError("--top and --candidates must be at least 1")
-    show = not args.json and sys.stderr.isatty()
+    config = _config(args)
+    top, candidates = config.get_int("query.top"), config.get_int("query.candidates")
+    alignable = config.get_float("verdict.alignable")
+    unlikely = config.get_float("verdict.unlikely")
+    progress = progress_for(args)
     trim = tuple(args.trim) if args.trim else None
-    with _open(args, readonly=True) as lib:
+    with _open(args, config, readonly=True) as lib:
         res = lib.query(
             args.video,
             trim=trim,
-            top=args.top,
-            candidates=args.candidates,
+            top=top,
+            candidates=candidates,
             scorer=None if args.score == "auto" else SCORERS[args.score],
-            progress=_progress(show),
+            progress=progress,
         )
-    if show:
-        print(file=sys.stderr)
+    progress.finish()
     rows = []
     for m in res.results:
         rows.append(
@@ -188,7 +217,7 @@ def cmd_query(args: argparse.Namespace) -> int:
                 "path": m.path,
                 "score": m.score,
                 "alignable": m.alignable,
-                "verdict": verdict_label(m.alignable),
+                "verdict": verdict_label(m.alignable, alignable=alignable, unlikely=unlikely),
                 "draq": m.draq,
                 "dtw_cost": m.dtw_cost,
                 "normalized_cost": m.normalized_cost,
@@ -218,13 +247,13 @@ def cmd_query(args: argparse.Namespace) -> int:
     payload = {
         "query": res.query_path or args.video,
         "score": score_name,
-        "candidates": args.candidates,
+        "candidates": candidates,
         "query_has_person": None if qpose is None else bool(qpose.has_pose.any()),
         "query_performer": res.query_performer,
         "results": rows,
     }
     if args.json:
-        _print_json(payload)
+        print_json(payload, ensure_ascii=False)
     else:
         higher = sort_key == "similarity"
         print(f"query {payload['query']}")
@@ -248,19 +277,24 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def _common(p: argparse.ArgumentParser, *, backend: bool = False) -> None:
     p.add_argument("--index", required=True, metavar="DIR", help="the library's index folder")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_json_option(p)
     if backend:
-        p.add_argument(
-            "--backend",
-            default=None,
-            help="frame encoder (default: the index's own, or the default backend for a new one)",
+        add_encoder_option(
+            p,
+            "frame encoder (default: the index's own; for a new one, from config: auto, "
+            "the default backend)",
         )
-        p.add_argument("--weights", default=None, metavar="FILE", help="the encoder's weights")
-        p.add_argument("--device", default=None, help="auto (default), cpu or cuda")
+        add_weights_option(p, "the encoder's weights")
+        add_device_option(p)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``index``, ``status`` and ``query`` to the ``avr`` command."""
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``index``, ``status`` and ``query`` to the ``avr`` command.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+    """
     ix = sub.add_parser(
         "index",
         help="add folders to a library and index new, changed, moved and deleted videos",
@@ -273,7 +307,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ix.add_argument(
         "--reindex",
         action="store_true",
-        help="re-encode every video with --backend (needed to change the encoder)",
+        help="re-encode every video with --encoder (needed to change the encoder)",
     )
     ix.set_defaults(func=cmd_index)
 
@@ -293,13 +327,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     q.add_argument("video", help="query video (in the library or any file)")
     _common(q, backend=True)
-    q.add_argument("--top", type=int, default=10, help="results to show (default 10)")
+    q.add_argument(
+        "--top", type=int, default=None, help=f"results to show {default_help('query.top')}"
+    )
     q.add_argument(
         "--candidates",
         type=int,
-        default=50,
+        default=None,
         metavar="K",
-        help="clips retrieved by similarity and re-ranked (default 50)",
+        help=f"clips retrieved by similarity and re-ranked {default_help('query.candidates')}",
     )
     q.add_argument(
         "--trim", nargs=2, type=float, metavar=("IN", "OUT"), help="query in/out points (s)"
