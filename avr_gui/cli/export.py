@@ -123,7 +123,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             # Read only: opening an existing catalog writes nothing (SQLite keeps its
             # -wal/-shm files only while it is open), and features are only read.
             lib = stack.enter_context(Library.open(index))
-        if args.backend is None:  # no --backend: the library's encoder, else the default
+        if args.backend is None:  # no --encoder: the library's encoder, else the default
             own = lib.encoder_name if lib is not None else None
             args.backend = own if own in BACKENDS else encoder_setting(config, APPEARANCE_BACKEND)
         if reused:
@@ -258,7 +258,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ex.add_argument(
         "--skeleton",
         action="store_true",
-        help="draw each clip's body-pose skeleton on its frames (poses from --backend when "
+        help="draw each clip's body-pose skeleton on its frames (poses from --encoder when "
         "it is a pose backend, else BlazePose: `avr models install pose`)",
     )
     ex.add_argument("--crf", type=int, default=18, help="H.264 quality, lower = better (18)")
@@ -270,7 +270,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="a library index (`avr index`): reuse its stored features of these exact files "
         "instead of encoding them (read only: nothing in DIR is written); without "
-        "--backend, the library's encoder is used",
+        "--encoder, the library's encoder is used",
     )
     add_json_option(ex, "print a JSON summary")
     # No --encoder: the library's encoder with --index, else the setting's.

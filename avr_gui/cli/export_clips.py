@@ -135,7 +135,7 @@ def _library_features(lib: Library, clips: list[Clip], args: argparse.Namespace)
     if name is None or version is None:
         why = "the library holds no features yet"
     elif name != args.backend:
-        why = f"the library holds {name} features and --backend asks for {args.backend}"
+        why = f"the library holds {name} features and --encoder asks for {args.backend}"
     elif args.fps != DEFAULT_FPS:
         why = f"the library samples at {DEFAULT_FPS:g} fps and --fps asks for {args.fps:g}"
     else:

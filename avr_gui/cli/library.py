@@ -75,7 +75,7 @@ def _open(
 def cmd_index(args: argparse.Namespace) -> int:
     """``avr index FOLDER... --index DIR``."""
     if args.reindex and not args.backend:
-        raise InputError("--reindex needs --backend: the encoder to re-index with")
+        raise InputError("--reindex needs --encoder: the encoder to re-index with")
     config = _config(args)
     progress = progress_for(args)
     with _open(args, config, reindex=args.reindex) as lib:
@@ -177,7 +177,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(
                 f"note     this library compares every clip by {encoder[0]} features; for "
                 "pose-aware search of people, re-index it with "
-                f"`avr index --index {args.index} --reindex --backend auto`"
+                f"`avr index --index {args.index} --reindex --encoder auto`"
             )
     return 0
 

@@ -236,15 +236,18 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--version", action="version", version=f"AVR Studio {__version__}")
     ap.add_argument("--library", metavar="DIR", help="library index folder (default: per user)")
     ap.add_argument(
-        "--backend",
+        "--encoder",
         metavar="NAME",
-        help="frame encoder for a new library (effnet-lite0, thumb16, ...); "
-        "an existing library keeps its own",
+        dest="backend",
+        help="frame encoder for a new library (auto, effnet-lite0, thumb16, ...; default "
+        "from the config's features.encoder); an existing library keeps its own",
     )
+    # The older name, kept working for scripts; "backend" now means the video decoder.
+    ap.add_argument("--backend", dest="backend", help=argparse.SUPPRESS)
     ap.add_argument(
         "--weights",
         metavar="FILE",
-        help="model or weights file for --backend (if it cannot be loaded, the app says why "
+        help="model or weights file for --encoder (if it cannot be loaded, the app says why "
         "and which encoder it uses instead)",
     )
     ap.add_argument(

@@ -218,7 +218,7 @@ def open_library(
                     "encoder",
                     f"This library holds {lib.encoder_name} features and keeps that encoder; "
                     f"{encoder.name} is not used. To switch, re-index it: "
-                    f"avr index --index {index_dir} --reindex --backend {backend}.",
+                    f"avr index --index {index_dir} --reindex --encoder {backend}.",
                     "warning",
                 )
             )
