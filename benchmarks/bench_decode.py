@@ -103,9 +103,9 @@ def reader_loop(path: Path, order: str, reads: int = 60) -> int:
 def variants(path: Path) -> dict[str, Callable[[], int]]:
     n_source = probe(path).frame_count
 
-    def sample(backend: str, size: int | None, fps: float | None) -> Callable[[], int]:
+    def sample(decoder: str, size: int | None, fps: float | None) -> Callable[[], int]:
         def run() -> int:
-            for _ in sample_frames(path, fps, size=size, backend=backend):
+            for _ in sample_frames(path, fps, size=size, decoder=decoder):
                 pass
             return n_source
 

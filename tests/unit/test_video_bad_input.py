@@ -31,10 +31,10 @@ N = 60
 # Every public entry point that opens a file, as f(path).
 OPENERS: dict[str, Callable[[Path], object]] = {
     "probe": probe,
-    "probe_opencv": lambda p: probe(p, backend="opencv"),
+    "probe_opencv": lambda p: probe(p, decoder="opencv"),
     "sample_frames": lambda p: list(sample_frames(p)),
     "sample_frames_prefetch": lambda p: list(sample_frames(p, prefetch=2)),
-    "sample_frames_opencv": lambda p: list(sample_frames(p, backend="opencv")),
+    "sample_frames_opencv": lambda p: list(sample_frames(p, decoder="opencv")),
     "FrameReader": lambda p: FrameReader(p).close(),
     "thumbnail": lambda p: thumbnail(p, 0.5),
 }
@@ -154,19 +154,19 @@ def test_zero_decodable_frames(bad: dict[str, Path], opener: str) -> None:
     check_error(NoFramesError, lambda: OPENERS[opener](bad["mp4_header_only"]), "no decodable")
 
 
-@pytest.mark.parametrize(("backend", "ahead"), [("pyav", 0), ("pyav", 3), ("opencv", 0)])
+@pytest.mark.parametrize(("decoder", "ahead"), [("pyav", 0), ("pyav", 3), ("opencv", 0)])
 @pytest.mark.parametrize("case", ["mkv_cut", "ts_cut", "mp4_fast_cut"])
 def test_truncated_stream_gives_its_frames_and_a_warning(
-    bad: dict[str, Path], case: str, backend: str, ahead: int
+    bad: dict[str, Path], case: str, decoder: str, ahead: int
 ) -> None:
-    if backend == "opencv" and case == "ts_cut":
+    if decoder == "opencv" and case == "ts_cut":
         pytest.skip("OpenCV reports no frame count for MPEG-TS: a cut one looks complete")
     messages: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("error", DecodeWarning)  # a callback: said there only
         got = list(
             sample_frames(
-                bad[case], None, backend=backend, prefetch=ahead, on_warning=messages.append
+                bad[case], None, decoder=decoder, prefetch=ahead, on_warning=messages.append
             )
         )
     assert 3 <= len(got) < N
@@ -176,7 +176,7 @@ def test_truncated_stream_gives_its_frames_and_a_warning(
     assert len(messages) == 1
     # Without a callback the same message is a Python warning.
     with pytest.warns(DecodeWarning) as record:
-        list(sample_frames(bad[case], None, backend=backend, prefetch=ahead))
+        list(sample_frames(bad[case], None, decoder=decoder, prefetch=ahead))
     assert messages[0] == str(record[0].message)
     assert bad[case].name in messages[0] and "truncated" in messages[0]
     assert "\n" not in messages[0]
@@ -188,7 +188,7 @@ def test_complete_files_do_not_warn(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(list(sample_frames(path, None))) == 20
-        assert len(list(sample_frames(path, None, backend="opencv"))) == 20
+        assert len(list(sample_frames(path, None, decoder="opencv"))) == 20
 
 
 def test_truncated_stream_random_access_and_probe(bad: dict[str, Path]) -> None:

@@ -66,12 +66,12 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-@pytest.mark.parametrize("backend", ["pyav", "opencv"])
+@pytest.mark.parametrize("decoder", ["pyav", "opencv"])
 @pytest.mark.parametrize(("name", "n", "fps"), [("cfr", 30, 15.0), ("h264", 45, 30.0)])
 def test_every_frame_has_its_index_and_time(
-    clips: dict[str, Path], backend: str, name: str, n: int, fps: float
+    clips: dict[str, Path], decoder: str, name: str, n: int, fps: float
 ) -> None:
-    got = list(sample_frames(clips[name], None, backend=backend))
+    got = list(sample_frames(clips[name], None, decoder=decoder))
     assert [f.index for f in got] == list(range(n))
     assert [read_code(f.image) for f in got] == list(range(n))
     np.testing.assert_allclose([f.time for f in got], np.arange(n) / fps, atol=1e-4)
@@ -96,25 +96,25 @@ def test_default_call_keeps_working(clips: dict[str, Path]) -> None:
     assert [f.index for f in sample_frames(clips["cfr"])] == [f.index for f in got]
 
 
-@pytest.mark.parametrize("backend", ["pyav", "opencv"])
-def test_variable_rate_follows_real_timestamps(clips: dict[str, Path], backend: str) -> None:
-    every = list(sample_frames(clips["vfr"], None, backend=backend))
+@pytest.mark.parametrize("decoder", ["pyav", "opencv"])
+def test_variable_rate_follows_real_timestamps(clips: dict[str, Path], decoder: str) -> None:
+    every = list(sample_frames(clips["vfr"], None, decoder=decoder))
     np.testing.assert_allclose([f.time for f in every], VFR_TIMES, atol=1e-4)
     assert [read_code(f.image) for f in every] == list(range(len(VFR_TIMES)))
     for rate in (2.0, 5.0, 10.0):
-        got = list(sample_frames(clips["vfr"], rate, backend=backend))
+        got = list(sample_frames(clips["vfr"], rate, decoder=decoder))
         assert [f.index for f in got] == grid_reference(VFR_TIMES, rate)
         np.testing.assert_allclose([f.time for f in got], VFR_TIMES[[f.index for f in got]])
     # Counting frames at a nominal rate would put frame 4 at 0.133 s: it is at 0.4 s.
     assert every[4].time == pytest.approx(0.4, abs=1e-4)
 
 
-@pytest.mark.parametrize("backend", ["pyav", "opencv"])
+@pytest.mark.parametrize("decoder", ["pyav", "opencv"])
 @pytest.mark.parametrize("rot", [90, 180, 270])
 def test_rotated_video_decodes_in_display_orientation(
-    clips: dict[str, Path], rot: int, backend: str
+    clips: dict[str, Path], rot: int, decoder: str
 ) -> None:
-    got = list(sample_frames(clips[f"rot{rot}"], None, backend=backend))
+    got = list(sample_frames(clips[f"rot{rot}"], None, decoder=decoder))
     assert len(got) == 10
     shape = (160, 96, 3) if rot in (90, 270) else (96, 160, 3)
     for f in got:
@@ -127,14 +127,14 @@ def test_rotated_video_decodes_in_display_orientation(
 
 def test_backends_give_the_same_pixels(clips: dict[str, Path]) -> None:
     for name in ("h264", "rot90", "vfr"):
-        a = list(sample_frames(clips[name], None, backend="pyav"))
-        b = list(sample_frames(clips[name], None, backend="opencv"))
+        a = list(sample_frames(clips[name], None, decoder="pyav"))
+        b = list(sample_frames(clips[name], None, decoder="opencv"))
         assert [(f.index, round(f.time, 4)) for f in a] == [(f.index, round(f.time, 4)) for f in b]
         for fa, fb in zip(a, b, strict=True):
             assert np.abs(fa.image.astype(int) - fb.image).mean() < 3.0
 
 
-@pytest.mark.parametrize("backend", ["pyav", "opencv"])
+@pytest.mark.parametrize("decoder", ["pyav", "opencv"])
 @pytest.mark.parametrize(
     ("kwargs", "shape"),
     [
@@ -146,10 +146,10 @@ def test_backends_give_the_same_pixels(clips: dict[str, Path]) -> None:
     ],
 )
 def test_resize_keeps_aspect_and_content(
-    clips: dict[str, Path], backend: str, kwargs: dict, shape: tuple[int, int, int]
+    clips: dict[str, Path], decoder: str, kwargs: dict, shape: tuple[int, int, int]
 ) -> None:
-    full = list(sample_frames(clips["big"], None, backend=backend))
-    small = list(sample_frames(clips["big"], None, backend=backend, **kwargs))
+    full = list(sample_frames(clips["big"], None, decoder=decoder))
+    small = list(sample_frames(clips["big"], None, decoder=decoder, **kwargs))
     assert len(small) == len(full) == 6
     for f, s in zip(full, small, strict=True):
         assert s.image.shape == shape and s.image.dtype == np.uint8
@@ -159,11 +159,11 @@ def test_resize_keeps_aspect_and_content(
         assert np.abs(reference.astype(int) - s.image).mean() < 4.0
 
 
-@pytest.mark.parametrize("backend", ["pyav", "opencv"])
-def test_resize_of_rotated_video_stays_portrait(clips: dict[str, Path], backend: str) -> None:
-    got = list(sample_frames(clips["rot90"], None, size=80, backend=backend))
+@pytest.mark.parametrize("decoder", ["pyav", "opencv"])
+def test_resize_of_rotated_video_stays_portrait(clips: dict[str, Path], decoder: str) -> None:
+    got = list(sample_frames(clips["rot90"], None, size=80, decoder=decoder))
     assert {f.image.shape for f in got} == {(80, 48, 3)}
-    got = list(sample_frames(clips["rot90"], None, short_side=48, backend=backend))
+    got = list(sample_frames(clips["rot90"], None, short_side=48, decoder=decoder))
     assert {f.image.shape for f in got} == {(80, 48, 3)}
 
 
@@ -231,8 +231,8 @@ def test_huge_resolution_never_materialises_full_frames(tmp_path: Path) -> None:
 def test_unicode_and_spaces_in_path(clips: dict[str, Path]) -> None:
     path = clips["unicode"]
     assert " " in path.name and "视频" in path.name
-    for backend in ("pyav", "opencv"):
-        got = list(sample_frames(path, None, backend=backend))
+    for decoder in ("pyav", "opencv"):
+        got = list(sample_frames(path, None, decoder=decoder))
         assert [read_code(f.image) for f in got] == list(range(12))
     assert list(sample_frames(str(path), 4.0))[1].index == 3
 
@@ -271,7 +271,7 @@ def test_progress_reports_and_cancel(clips: dict[str, Path]) -> None:
         {"size": 100, "short_side": 100},
         {"prefetch": -1},
         {"prefetch": True},
-        {"backend": "gstreamer"},
+        {"decoder": "gstreamer"},
     ],
 )
 def test_bad_arguments_raise_at_call_time(clips: dict[str, Path], kwargs: dict) -> None:

@@ -71,7 +71,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_constant_rate_mp4v(clips: dict[str, Path]) -> None:
     info = probe(clips["mp4v"])
     assert isinstance(info, VideoInfo)
-    assert info.backend == "pyav"
+    assert info.decoder == "pyav"
     assert (info.width, info.height) == (160, 96)
     assert (info.coded_width, info.coded_height) == (160, 96)
     assert info.rotation == 0
@@ -139,8 +139,8 @@ def test_audio_stream_is_reported(clips: dict[str, Path]) -> None:
 @pytest.mark.parametrize("name", ["mp4v", "h264", "rot90", "vfr"])
 def test_opencv_backend_agrees(clips: dict[str, Path], name: str) -> None:
     a = probe(clips[name])
-    b = probe(clips[name], backend="opencv")
-    assert b.backend == "opencv"
+    b = probe(clips[name], decoder="opencv")
+    assert b.decoder == "opencv"
     assert (b.width, b.height, b.rotation) == (a.width, a.height, a.rotation)
     assert b.frame_count == a.frame_count
     assert b.variable_frame_rate == a.variable_frame_rate
@@ -156,17 +156,17 @@ def test_auto_falls_back_to_opencv_without_pyav(
 ) -> None:
     """With PyAV unavailable every entry point still works, through OpenCV."""
     from avr_gui.core.synth import read_code
-    from avr_gui.core.video import FrameReader, _backend, sample_frames, thumbnail
+    from avr_gui.core.video import FrameReader, _decoders, sample_frames, thumbnail
 
-    monkeypatch.setattr(_backend, "av", None)
+    monkeypatch.setattr(_decoders, "av", None)
     info = probe(clips["rot90"])
-    assert info.backend == "opencv"
+    assert info.decoder == "opencv"
     assert (info.width, info.height, info.rotation) == (96, 160, 90)
     got = list(sample_frames(clips["mp4v"], None))
     assert [read_code(f.image) for f in got] == list(range(30))
     with FrameReader(clips["mp4v"]) as reader:
-        assert reader.backend == "opencv"
+        assert reader.decoder == "opencv"
         assert read_code(reader.read(17)) == 17
     assert read_code(thumbnail(clips["mp4v"], 1.0, max_side=1000)) == 15
     with pytest.raises(VideoError, match="PyAV is not installed"):
-        probe(clips["mp4v"], backend="pyav")
+        probe(clips["mp4v"], decoder="pyav")

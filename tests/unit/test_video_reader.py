@@ -52,7 +52,7 @@ PATTERN = [0, 1, 2, 50, 51, 49, 13, 89, 88, 0, 89, 24, 23, 12, 11, 60, 60, 61, 7
 @pytest.mark.parametrize("name", ["h264", "mkv", "ts", "mp4v"])
 def test_read_is_frame_accurate(clips: dict[str, Path], name: str) -> None:
     with FrameReader(clips[name]) as reader:
-        assert reader.backend == "pyav"
+        assert reader.decoder == "pyav"
         assert len(reader) == reader.frame_count == N
         assert (reader.width, reader.height) == (160, 96)
         got = [read_code(reader.read(i)) for i in PATTERN]
@@ -129,8 +129,8 @@ def test_out_of_range_and_bad_index(clips: dict[str, Path]) -> None:
 
 
 def test_opencv_fallback_reader(clips: dict[str, Path]) -> None:
-    with FrameReader(clips["h264"], backend="opencv") as reader:
-        assert reader.backend == "opencv"
+    with FrameReader(clips["h264"], decoder="opencv") as reader:
+        assert reader.decoder == "opencv"
         assert [read_code(reader.read(i)) for i in [0, 1, 2, 45, 46, 10, 89]] == [
             0,
             1,

@@ -4,7 +4,7 @@ PyAV is the decoder of choice (real timestamps, display matrix, scaling fused wi
 colour conversion); OpenCV is the fallback for files PyAV cannot open.
 """
 
-from avr_gui.core.video._backend import output_size
+from avr_gui.core.video._decoders import output_size
 from avr_gui.core.video.damage import Readable, readable_duration
 from avr_gui.core.video.decode import SampledFrame, WarningCallback, sample_frames
 from avr_gui.core.video.prefetch import prefetch

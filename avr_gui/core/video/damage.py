@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-import avr_gui.core.video._backend as B
+import avr_gui.core.video._decoders as B
 
 # A tail missing less than this (seconds, and less than a few frames) is not damage:
 # containers round their durations, and an audio track may outlast the video.

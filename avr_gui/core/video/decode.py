@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-import avr_gui.core.video._backend as B
+import avr_gui.core.video._decoders as B
 from avr_gui.core.errors import DecodeWarning, InputError, NoFramesError
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.video._cv2 import import_cv2
@@ -76,7 +76,7 @@ def sample_frames(
     size: int | None = None,
     short_side: int | None = None,
     prefetch: int = 0,
-    backend: B.Backend = "auto",
+    decoder: B.Decoder = "auto",
     on_warning: WarningCallback | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
@@ -106,7 +106,7 @@ def sample_frames(
         If > 0, decode on a background thread up to this many frames ahead of the
         consumer (see :func:`prefetch`). The thread stops when the iteration ends,
         is abandoned or is cancelled.
-    backend : {"auto", "pyav", "opencv"}
+    decoder : {"auto", "pyav", "opencv"}
         ``"auto"`` uses PyAV and falls back to OpenCV when PyAV cannot open the file.
     on_warning : callable, optional
         ``on_warning(message)`` for each decode warning (also issued as
@@ -126,7 +126,7 @@ def sample_frames(
     Raises
     ------
     InputError
-        Bad ``fps``, ``size``, ``short_side``, ``prefetch`` or ``backend`` (at call time).
+        Bad ``fps``, ``size``, ``short_side``, ``prefetch`` or ``decoder`` (at call time).
     MissingFileError, NotAFileError, EmptyFileError, UnreadableFileError
         The path does not name a readable, non-empty file (at call time).
     NotAVideoError, CorruptVideoError
@@ -142,12 +142,12 @@ def sample_frames(
     ):
         raise InputError(f"the sampling rate must be a positive number of frames/s, got {fps!r}")
     B.check_size(size, short_side)
-    B.check_backend(backend)
+    B.check_decoder(decoder)
     if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0:
         raise InputError(f"prefetch must be a whole number >= 0, got {prefetch!r}")
     p = B.check_path(path)
     step = 1.0 / fps if fps is not None else None
-    frames = _sample(p, step, size, short_side, backend, on_warning, progress, cancel)
+    frames = _sample(p, step, size, short_side, decoder, on_warning, progress, cancel)
     if prefetch:
         return _cancellable(_prefetch(frames, prefetch), cancel)
     return frames
@@ -172,18 +172,18 @@ def _sample(
     step: float | None,
     size: int | None,
     short_side: int | None,
-    backend: B.Backend,
+    decoder: B.Decoder,
     on_warning: WarningCallback | None,
     progress: ProgressCallback,
     cancel: CancelToken | None,
 ) -> Iterator[SampledFrame]:
-    if backend == "opencv":
+    if decoder == "opencv":
         yield from _sample_cv(p, step, size, short_side, on_warning, progress, cancel)
         return
     try:
         container, stream = B.open_av(p)
     except B._OpenFailed as failed:
-        if backend == "pyav" or failed.final:
+        if decoder == "pyav" or failed.final:
             raise failed.error from failed.__cause__
         try:
             B.open_cv(p).release()

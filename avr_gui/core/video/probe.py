@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-import avr_gui.core.video._backend as B
+import avr_gui.core.video._decoders as B
 from avr_gui.core.errors import NoFramesError
 from avr_gui.core.video._cv2 import import_cv2
 
@@ -66,7 +66,7 @@ class VideoInfo:
     container : str
         FFmpeg format name (``"mov,mp4,m4a,3gp,3g2,mj2"``, ``"matroska,webm"``, ...);
         ``"unknown"`` under OpenCV.
-    backend : str
+    decoder : str
         ``"pyav"`` or ``"opencv"``: which library read the file.
     """
 
@@ -85,11 +85,11 @@ class VideoInfo:
     frame_count_exact: bool
     start_time_s: float
     container: str
-    backend: str
+    decoder: str
 
 
 def probe(
-    path: str | os.PathLike[str], *, count_frames: bool = False, backend: B.Backend = "auto"
+    path: str | os.PathLike[str], *, count_frames: bool = False, decoder: B.Decoder = "auto"
 ) -> VideoInfo:
     """Read the facts of a video file: size, rotation, rates, duration, codec.
 
@@ -103,7 +103,7 @@ def probe(
     count_frames : bool
         Count the frames exactly by reading every packet (no decoding) when the header
         has no count (Matroska, MPEG-TS, WebM). Reads the whole file.
-    backend : {"auto", "pyav", "opencv"}
+    decoder : {"auto", "pyav", "opencv"}
         ``"auto"`` uses PyAV and falls back to OpenCV when PyAV cannot open the file.
 
     Returns
@@ -119,14 +119,14 @@ def probe(
     NoFramesError
         The file opened but its first frame cannot be decoded.
     """
-    B.check_backend(backend)
+    B.check_decoder(decoder)
     p = B.check_path(path)
-    if backend == "opencv":
+    if decoder == "opencv":
         return _probe_cv(p)
     try:
         container, stream = B.open_av(p)
     except B._OpenFailed as failed:
-        if backend == "pyav" or failed.final:
+        if decoder == "pyav" or failed.final:
             raise failed.error from failed.__cause__
         try:
             return _probe_cv(p)
@@ -223,7 +223,7 @@ def _probe_av(p: Path, container: Any, stream: Any, count_frames: bool) -> Video
         frame_count_exact=exact,
         start_time_s=origin * float(tb),
         container=container.format.name,
-        backend="pyav",
+        decoder="pyav",
     )
 
 
@@ -271,7 +271,7 @@ def _probe_cv(p: Path) -> VideoInfo:
             frame_count_exact=exact,
             start_time_s=0.0,
             container="unknown",
-            backend="opencv",
+            decoder="opencv",
         )
     finally:
         cap.release()

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-import avr_gui.core.video._backend as B
+import avr_gui.core.video._decoders as B
 from avr_gui.core.errors import (
     CorruptVideoError,
     DecodeWarning,
@@ -78,7 +78,7 @@ class FrameReader:
         enlarged), as in :func:`sample_frames`.
     short_side : int, optional
         Instead of ``size``: bound the shortest side.
-    backend : {"auto", "pyav", "opencv"}
+    decoder : {"auto", "pyav", "opencv"}
         ``"auto"`` uses PyAV and falls back to OpenCV (whose frame seeking is less
         reliable on some formats and whose :attr:`times` assume a constant rate) when
         PyAV cannot open the file.
@@ -103,7 +103,7 @@ class FrameReader:
         The one-line warning issued about the damage (``""`` when intact).
     width, height : int
         Size of the images :meth:`read` returns.
-    backend : str
+    decoder : str
         ``"pyav"`` or ``"opencv"``.
 
     Raises
@@ -119,11 +119,11 @@ class FrameReader:
         *,
         size: int | None = None,
         short_side: int | None = None,
-        backend: B.Backend = "auto",
+        decoder: B.Decoder = "auto",
         on_warning: WarningCallback | None = None,
     ) -> None:
         B.check_size(size, short_side)
-        B.check_backend(backend)
+        B.check_decoder(decoder)
         self.path = B.check_path(path)
         self._size, self._short_side = size, short_side
         self._info: VideoInfo | None = None
@@ -132,19 +132,19 @@ class FrameReader:
         self.damage_message = ""
         self.nominal_s = 0.0
         warn = _Warner(on_warning)
-        if backend == "opencv":
+        if decoder == "opencv":
             self._impl = _CvReader(self.path, size, short_side)
         else:
             try:
                 self._impl = _AvReader(self.path, size, short_side, warn)
             except B._OpenFailed as failed:
-                if backend == "pyav" or failed.final:
+                if decoder == "pyav" or failed.final:
                     raise failed.error from failed.__cause__
                 try:
                     self._impl = _CvReader(self.path, size, short_side)
                 except Exception:
                     raise failed.error from failed.__cause__  # PyAV's diagnosis is clearer
-        self.backend = self._impl.backend
+        self.decoder = self._impl.decoder
         if isinstance(self._impl, _AvReader):
             self.damaged_at, self.nominal_s = self._impl.damaged_at, self._impl.nominal_s
             self.damage_message = self._impl.damage_message
@@ -190,7 +190,7 @@ class FrameReader:
     def info(self) -> VideoInfo:
         """The file's :class:`VideoInfo` (probed on first use)."""
         if self._info is None:
-            self._info = probe(self.path, backend=self.backend)  # type: ignore[arg-type]
+            self._info = probe(self.path, decoder=self.decoder)  # type: ignore[arg-type]
         return self._info
 
     def index_at(self, time_s: float) -> int:
@@ -262,7 +262,7 @@ def thumbnail(
     time_s: float = 0.0,
     max_side: int = 160,
     *,
-    backend: B.Backend = "auto",
+    decoder: B.Decoder = "auto",
 ) -> np.ndarray:
     """A small picture of the frame showing at ``time_s`` seconds.
 
@@ -276,7 +276,7 @@ def thumbnail(
         Time in seconds (clamped to the video; negative means 0).
     max_side : int
         Longest side of the result in pixels (never enlarged).
-    backend : {"auto", "pyav", "opencv"}
+    decoder : {"auto", "pyav", "opencv"}
 
     Returns
     -------
@@ -295,18 +295,18 @@ def thumbnail(
     if not math.isfinite(t):
         raise InputError(f"a time in seconds must be a finite number, got {time_s!r}")
     B.check_size(max_side, None)
-    B.check_backend(backend)
+    B.check_decoder(decoder)
     p = B.check_path(path)
-    if backend == "opencv":
-        with FrameReader(p, size=max_side, backend="opencv") as reader:
+    if decoder == "opencv":
+        with FrameReader(p, size=max_side, decoder="opencv") as reader:
             return reader.read_at(t)
     try:
         container, stream = B.open_av(p)
     except B._OpenFailed as failed:
-        if backend == "pyav" or failed.final:
+        if decoder == "pyav" or failed.final:
             raise failed.error from failed.__cause__
         try:
-            with FrameReader(p, size=max_side, backend="opencv") as reader:
+            with FrameReader(p, size=max_side, decoder="opencv") as reader:
                 return reader.read_at(t)
         except Exception:
             raise failed.error from failed.__cause__  # PyAV's diagnosis is the clearer one
@@ -340,7 +340,7 @@ def _thumbnail_av(p: Path, container: Any, stream: Any, t: float, max_side: int)
 class _AvReader:
     """PyAV random access: exact pts table from the packets, seek to keyframe + decode."""
 
-    backend = "pyav"
+    decoder = "pyav"
 
     def __init__(self, p: Path, size: int | None, short_side: int | None, warn: _Warner) -> None:
         self.p = p
@@ -570,7 +570,7 @@ def _chain_one(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
 class _CvReader:
     """OpenCV fallback: ``CAP_PROP_POS_FRAMES`` seeks; times assume a constant rate."""
 
-    backend = "opencv"
+    decoder = "opencv"
 
     def __init__(self, p: Path, size: int | None, short_side: int | None) -> None:
         self.p = p

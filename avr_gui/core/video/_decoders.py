@@ -35,8 +35,8 @@ try:
 except ImportError:  # pragma: no cover - av is a declared dependency; OpenCV still works
     av = None
 
-Backend = Literal["auto", "pyav", "opencv"]
-BACKENDS = ("auto", "pyav", "opencv")
+Decoder = Literal["auto", "pyav", "opencv"]
+DECODERS = ("auto", "pyav", "opencv")
 
 # Demuxers that read one still picture: a photo in a video folder is not a clip.
 _STILL_FORMATS = {"image2", "png", "apng_pipe", "webp"}
@@ -44,10 +44,10 @@ _STILL_FORMATS = {"image2", "png", "apng_pipe", "webp"}
 _TS_PACKET_SIZES = (188, 192)
 
 
-def check_backend(backend: str) -> None:
-    """Raise :class:`InputError` unless ``backend`` is one of :data:`BACKENDS`."""
-    if backend not in BACKENDS:
-        raise InputError(f"unknown video backend {backend!r}; use one of {', '.join(BACKENDS)}")
+def check_decoder(decoder: str) -> None:
+    """Raise :class:`InputError` unless ``decoder`` is one of :data:`DECODERS`."""
+    if decoder not in DECODERS:
+        raise InputError(f"unknown video decoder {decoder!r}; use one of {', '.join(DECODERS)}")
 
 
 def check_size(size: int | None, short_side: int | None) -> None:
@@ -247,7 +247,7 @@ def frame_to_bgr(frame: Any, w: int, h: int) -> np.ndarray:
 class _OpenFailed(Exception):
     """PyAV could not open a file; ``error`` is the typed error to raise.
 
-    ``final`` says that no other backend should be tried (a still image, audio only).
+    ``final`` says that no other decoder should be tried (a still image, audio only).
     """
 
     def __init__(self, error: Exception, *, final: bool = False) -> None:
@@ -279,7 +279,7 @@ def open_av(p: Path) -> tuple[Any, Any]:
     Raises
     ------
     _OpenFailed
-        Wrapping the typed error to raise if no other backend does better.
+        Wrapping the typed error to raise if no other decoder does better.
     """
     if av is None:
         raise _OpenFailed(VideoError(f"{p}: PyAV is not installed"))
