@@ -424,9 +424,8 @@ def _encode_one(
     # Only the identity of the file carries over: the result is the same whatever the
     # row held before (pending from a scan, a repair, a re-index, or indexed).
     base = _requeued(row)
-    d = _donor(row, catalog, store, encoder.version, pose) if row.fingerprint else None
-    if d is not None:
-        copied = replace(d, path=row.path, folder=row.folder, size=row.size, mtime_ns=row.mtime_ns)
+    copied = copy_row(row, catalog, store, encoder.version, pose)
+    if copied is not None:
         return copied, False
     warnings: list[str] = []
     track: PoseTrack | None = None
@@ -449,40 +448,127 @@ def _encode_one(
     except Cancelled:
         raise
     except Exception as exc:  # one bad file must not stop the run: recorded, and logged
-        reason = _reason(exc, row.path)
-        if _expected_failure(exc):
+        reason, expected = failure_reason(exc, row.path)
+        if expected:
             log.warning("not indexed: %s: %s", row.path, reason)
         else:
             # Not a property of the file but of our code (or a library's): the row says
             # so, and the traceback goes to the log instead of vanishing into a reason.
             log.exception("internal error while indexing %s", row.path)
-            reason = f"internal error ({reason}); see the log"
         return replace(base, status="failed", reason=reason), True
+    new = store_encoded(row, store, seq, info, encoder.name, encoder.version, warnings, track)
+    return new, True
+
+
+def copy_row(
+    row: Row, catalog: Catalog, store: FeatureStore, encoder_version: str, pose: bool
+) -> Row | None:
+    """``row`` as a copy of an indexed file with the same content, or None if none is.
+
+    Parameters
+    ----------
+    row : Row
+        A row to encode (its file's identity is kept: path, folder, stat).
+    catalog, store
+        The library's.
+    encoder_version : str
+        Only rows encoded by this version count.
+    pose : bool
+        The encoder is a pose encoder (the copy needs a stored track and ``has_person``).
+
+    Returns
+    -------
+    Row or None
+        The donor's row under ``row``'s path, or None when no intact donor exists.
+    """
+    d = _donor(row, catalog, store, encoder_version, pose) if row.fingerprint else None
+    if d is None:
+        return None
+    return replace(d, path=row.path, folder=row.folder, size=row.size, mtime_ns=row.mtime_ns)
+
+
+def failure_reason(exc: BaseException, path: str) -> tuple[str, bool]:
+    """The ``reason`` a file that could not be indexed gets, and whose fault it was.
+
+    Parameters
+    ----------
+    exc : BaseException
+        What probing, decoding or encoding the file raised.
+    path : str
+        The file (dropped from the front of the message).
+
+    Returns
+    -------
+    reason : str
+        One line; read problems start with :data:`READ_ERROR`, failures of the code
+        (not of the file) read ``"internal error (...); see the log"``.
+    expected : bool
+        Whether the failure is about the file (bad input, I/O) rather than the code;
+        the caller logs the traceback of an unexpected one.
+    """
+    reason = _reason(exc, path)
+    if _expected_failure(exc):
+        return reason, True
+    return f"internal error ({reason}); see the log", False
+
+
+def store_encoded(
+    row: Row,
+    store: FeatureStore,
+    seq: FeatureSequence,
+    info: VideoInfo,
+    encoder_name: str,
+    encoder_version: str,
+    warnings: list[str],
+    track: PoseTrack | None = None,
+) -> Row:
+    """Write a file's encoded features atomically and return its ``indexed`` row.
+
+    Parameters
+    ----------
+    row : Row
+        The row that was encoded (its file's identity and fingerprint are kept).
+    store : FeatureStore
+    seq : FeatureSequence
+        The file's features, as :func:`~avr_gui.core.features.sequence.encode_video`
+        returns them.
+    info : VideoInfo
+        The file's :func:`~avr_gui.core.video.probe.probe` result.
+    encoder_name, encoder_version : str
+    warnings : list of str
+        Decode warnings, in the order they were issued (they go into ``reason``).
+    track : PoseTrack, optional
+        The pose track (pose encoders).
+
+    Returns
+    -------
+    Row
+        ``indexed``; or ``failed`` with a read-error reason (nothing stored) when the
+        file changed since it was hashed.
+    """
+    base = _requeued(row)
     if _changed_since_hashed(row):
         # The features may not be those of the hashed content: never store them under
         # its key (a copy of the old content would reuse them). Tried again next run.
-        return replace(base, status="failed", reason=READ_ERROR + _CHANGED), True
-    key = feature_key(row.fingerprint or "", encoder.version)
+        return replace(base, status="failed", reason=READ_ERROR + _CHANGED)
+    key = feature_key(row.fingerprint or "", encoder_version)
     store.write(key, seq, track)
     damaged_at, note = damage_note(info, seq.timestamps)
-    return (
-        replace(
-            base,
-            status="indexed",
-            reason="; ".join(([note] if note else []) + warnings) or None,
-            feature_key=key,
-            n_features=int(seq.features.shape[0]),
-            duration=float(info.duration_s),
-            fps=float(info.fps),
-            width=int(info.width),
-            height=int(info.height),
-            encoder=encoder.name,
-            encoder_version=encoder.version,
-            descriptor=clip_descriptor(retrieval_features(seq.features, encoder.name)).tobytes(),
-            has_person=None if track is None else _has_person(track, encoder.name),
-            damaged_at=damaged_at,
-        ),
-        True,
+    return replace(
+        base,
+        status="indexed",
+        reason="; ".join(([note] if note else []) + warnings) or None,
+        feature_key=key,
+        n_features=int(seq.features.shape[0]),
+        duration=float(info.duration_s),
+        fps=float(info.fps),
+        width=int(info.width),
+        height=int(info.height),
+        encoder=encoder_name,
+        encoder_version=encoder_version,
+        descriptor=clip_descriptor(retrieval_features(seq.features, encoder_name)).tobytes(),
+        has_person=None if track is None else _has_person(track, encoder_name),
+        damaged_at=damaged_at,
     )
 
 
@@ -543,12 +629,8 @@ def run_index(
     -------
     IndexSummary
     """
-    t0 = time.perf_counter()
-    unchanged, removed, moved = _scan(catalog, store, folders, progress, cancel)
-    repaired = _verify(catalog, store, progress, cancel)
-    pending = catalog.rows("status = 'pending' AND source = 'file'")
-    if pose:
-        pending += _missing_tracks(catalog, store)
+    plan = plan_index(catalog, store, folders, pose=pose, progress=progress, cancel=cancel)
+    pending = plan.pending
     encoded = 0
     enc: Encoder | None = None
     for k, row in enumerate(pending):
@@ -558,12 +640,106 @@ def run_index(
             enc = encoder()
         new, decoded = _encode_one(row, catalog, store, enc, fps, cancel)
         encoded += int(decoded and new.status == "indexed")
-        with catalog.transaction() as tx:
-            catalog.put([new], tx)
-            if new.status == "indexed" or row.status == "indexed":
-                catalog.bump_generation(tx)
+        commit_rows(catalog, [(row, new)])
     if pending:
         progress(len(pending), len(pending), "done")
+    return finish_index(catalog, store, plan, encoded)
+
+
+@dataclass(frozen=True)
+class IndexPlan:
+    """What the scan and verify phases of an index run found (see :func:`plan_index`).
+
+    Attributes
+    ----------
+    pending : list of Row
+        Rows to encode, in path order (pose libraries: then indexed rows without a
+        track).
+    unchanged : set of str
+        Paths that cost a stat only.
+    removed, moved : int
+        Rows deleted (file gone) and rows handed on to a moved file.
+    repaired : set of str
+        Paths whose row the verify phase changed.
+    started : float
+        :func:`time.perf_counter` when the run began.
+    """
+
+    pending: list[Row]
+    unchanged: set[str]
+    removed: int
+    moved: int
+    repaired: set[str]
+    started: float
+
+
+def plan_index(
+    catalog: Catalog,
+    store: FeatureStore,
+    folders: list[str],
+    *,
+    pose: bool = False,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> IndexPlan:
+    """Phases 1 and 2 of an index run: scan the folders, verify the stored files.
+
+    Any engine then encodes :attr:`IndexPlan.pending` (committing each result with
+    :func:`commit_rows`) and ends with :func:`finish_index`.
+
+    Parameters
+    ----------
+    catalog, store, folders, pose, progress, cancel
+        As for :func:`run_index`.
+
+    Returns
+    -------
+    IndexPlan
+    """
+    t0 = time.perf_counter()
+    unchanged, removed, moved = _scan(catalog, store, folders, progress, cancel)
+    repaired = _verify(catalog, store, progress, cancel)
+    pending = catalog.rows("status = 'pending' AND source = 'file'")
+    if pose:
+        pending += _missing_tracks(catalog, store)
+    return IndexPlan(pending, unchanged, removed, moved, repaired, t0)
+
+
+def commit_rows(catalog: Catalog, changes: list[tuple[Row, Row]]) -> None:
+    """Commit encoded rows in one transaction.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    changes : list of (Row, Row)
+        ``(row as planned, its new row)``; the search generation moves when a row
+        becomes or was ``indexed`` (searches must see the change).
+    """
+    if not changes:
+        return
+    with catalog.transaction() as tx:
+        catalog.put([new for _, new in changes], tx)
+        if any(new.status == "indexed" or old.status == "indexed" for old, new in changes):
+            catalog.bump_generation(tx)
+
+
+def finish_index(
+    catalog: Catalog, store: FeatureStore, plan: IndexPlan, encoded: int
+) -> IndexSummary:
+    """End an index run: delete feature files no row names, count the catalog.
+
+    Parameters
+    ----------
+    catalog, store
+    plan : IndexPlan
+        From :func:`plan_index`.
+    encoded : int
+        Files decoded and indexed by the run.
+
+    Returns
+    -------
+    IndexSummary
+    """
     store.collect_garbage(catalog.feature_keys())
     counts = catalog.counts()
     return IndexSummary(
@@ -571,10 +747,10 @@ def run_index(
         indexed=counts["indexed"],
         failed=counts["failed"],
         pending=counts["pending"],
-        unchanged=len(unchanged - repaired),
-        removed=removed,
-        moved=moved,
+        unchanged=len(plan.unchanged - plan.repaired),
+        removed=plan.removed,
+        moved=plan.moved,
         encoded=encoded,
-        seconds=time.perf_counter() - t0,
-        repaired=len(repaired),
+        seconds=time.perf_counter() - plan.started,
+        repaired=len(plan.repaired),
     )
