@@ -76,12 +76,24 @@ def cmd_index(args: argparse.Namespace) -> int:
     """``avr index FOLDER... --index DIR``."""
     if args.reindex and not args.backend:
         raise InputError("--reindex needs --encoder: the encoder to re-index with")
+    if args.engine != "ray" and (args.address or args.workers):
+        raise InputError("--address and --workers need --engine ray")
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
     config = _config(args)
     progress = progress_for(args)
     with _open(args, config, reindex=args.reindex) as lib:
         for folder in args.folders:
             lib.add_folder(folder)
-        summary = lib.index(progress=progress)
+        if args.engine == "ray":
+            # Imported here: the module is light, but only this engine needs it.
+            from avr_gui.core.scale.ray_engine import index_with_ray
+
+            summary = index_with_ray(
+                lib, address=args.address, workers=args.workers, progress=progress
+            )
+        else:
+            summary = lib.index(progress=progress)
         status = lib.status()
     progress.finish()
     payload = asdict(summary)
@@ -308,6 +320,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--reindex",
         action="store_true",
         help="re-encode every video with --encoder (needed to change the encoder)",
+    )
+    ix.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (default): this process; ray: decode and encode on a Ray cluster "
+        "(needs the 'cluster' extra)",
+    )
+    ix.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="the Ray cluster to join (default: start one on this machine)",
+    )
+    ix.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="encoder actors on Ray (default: one per GPU, else one per 2 CPUs)",
     )
     ix.set_defaults(func=cmd_index)
 
