@@ -181,7 +181,7 @@ def test_closing_during_indexing_cancels_and_waits(app, qtbot, tmp_path, setting
     wait_for(qtbot, lambda: win.index_job is not None)
     t0 = time.monotonic()
     win.close()
-    assert time.monotonic() - t0 < 10
+    assert time.monotonic() - t0 < 30  # closing cancels indexing: no wait for it to end
     assert win.runner.wait(0)  # no thread left running
     assert win.library is None
     assert not win.player.query.source

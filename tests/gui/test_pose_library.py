@@ -24,7 +24,11 @@ from avr_gui.gui.panels import candidates as C
 from avr_gui.gui.panels import library_panel as L
 from avr_gui.gui.skeleton_overlay import MATCH_COLOUR, QUERY_COLOUR
 
-MOVENET = Path(os.environ.get("AVR_MOVENET", "/work/shared/models/movenet_lightning_int8_4.tflite"))
+# ../shared beside the checkout (as CI has it), unless AVR_MOVENET names the model.
+_SHARED_MODEL = Path(__file__).resolve().parents[3] / "shared" / "models"
+MOVENET = Path(
+    os.environ.get("AVR_MOVENET", str(_SHARED_MODEL / "movenet_lightning_int8_4.tflite"))
+)
 pytestmark = pytest.mark.skipif(not MOVENET.is_file(), reason=f"no MoveNet model at {MOVENET}")
 
 

@@ -89,7 +89,8 @@ def test_shutdown_cancels_and_waits(qtbot):
     time.sleep(0.05)
     t0 = time.monotonic()
     assert runner.shutdown(5000)
-    assert time.monotonic() - t0 < 1.0
+    # Cancelled jobs stop at their next check (10 ms apart); 3 s allows a busy CI host.
+    assert time.monotonic() - t0 < 3.0
     assert saw_cancel.is_set()
     # After shutdown new work is refused (cancelled before it starts).
     h = runner.submit("late", lambda p, c: 1)
