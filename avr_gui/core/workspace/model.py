@@ -18,7 +18,6 @@ the ``Workspace.*`` event constants, so a window can subscribe and present.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,28 +25,19 @@ import numpy as np
 
 import avr_gui.core.workspace.jobs as jobs
 from avr_gui.core.config import Config
-from avr_gui.core.errors import AvrError, InputError
-from avr_gui.core.workspace.anchors import AnchoredAlignment, align_through
-from avr_gui.core.workspace.exports import (
-    COMPARISON,
-    default_export_path,
-    export_job,
-    export_unavailable_reason,
-    skeleton_export_supported,
-    skeleton_reason,
-)
+from avr_gui.core.errors import AvrError
+from avr_gui.core.workspace.anchors import AnchoredAlignment
+from avr_gui.core.workspace.exports import export_unavailable_reason, skeleton_export_supported
 from avr_gui.core.workspace.jobs import Job, NotReady, QueryOutcome
 from avr_gui.core.workspace.labels import Thresholds, error_text
 from avr_gui.core.workspace.opening import LibrarySnapshot, Notice, OpenedLibrary, open_library
+from avr_gui.core.workspace.selection import MatchSelection
 from avr_gui.core.workspace.settings import settings_or_defaults
 
 log = logging.getLogger(__name__)
 
-#: A listener: called with the event name after the state changed.
-Listener = Callable[[str], None]
 
-
-class Workspace:
+class Workspace(MatchSelection):
     """The app's state and rules (see the module docstring).
 
     Parameters
@@ -61,16 +51,14 @@ class Workspace:
         Model file for ``backend``.
     config : Config, optional
         The settings (read once, at start); default: :func:`settings_or_defaults`.
-    """
 
-    #: Events passed to listeners.
-    LIBRARY = "library"  #: a library was opened, failed to open, or was closed
-    SNAPSHOT = "snapshot"  #: folders, videos or counts of the library changed
-    QUERY = "query"  #: the query file, its length or its trim changed
-    RESULTS = "results"  #: the matches changed (a query ran, or they were cleared)
-    MATCH = "match"  #: another match was selected (or none)
-    PATH = "path"  #: the alignment path shown changed (pins)
-    ERROR = "error"  #: :attr:`last_error` was set
+    Notes
+    -----
+    The event constants and :meth:`subscribe` come from
+    :class:`~avr_gui.core.workspace.events.WorkspaceEvents`; the selected match, its
+    pinned path and its export from
+    :class:`~avr_gui.core.workspace.selection.MatchSelection`.
+    """
 
     def __init__(
         self,
@@ -108,31 +96,9 @@ class Workspace:
         self.anchored: AnchoredAlignment | None = None
         self.last_error: str | None = None
         self._pose_noticed = False
-        self._listeners: list[Listener] = []
+        super().__init__()  # the listeners
         self.export_reason = export_unavailable_reason()
         self.skeleton_export_ok = skeleton_export_supported()
-
-    # ------------------------------------------------------------------ listeners
-
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener(event)`` after every change.
-
-        Parameters
-        ----------
-        listener : callable
-            Gets one of the event constants (:attr:`LIBRARY`, :attr:`QUERY`, ...).
-
-        Returns
-        -------
-        callable
-            Call it to unsubscribe.
-        """
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
-
-    def _notify(self, event: str) -> None:
-        for listener in list(self._listeners):
-            listener(event)
 
     # ------------------------------------------------------------------ settings
 
@@ -353,11 +319,6 @@ class Workspace:
         self._notify(self.MATCH)
         return True
 
-    @property
-    def matches(self) -> list[Any]:
-        """The ranked matches of the last query (empty without one)."""
-        return [] if self.result is None else list(self.result.results)
-
     def query_pose_job(self, path: str) -> Job | None:
         """A job reading the stored skeleton of a library clip chosen as the query."""
         lib = self.library
@@ -383,152 +344,6 @@ class Workspace:
         if had:
             self._notify(self.RESULTS)
             self._notify(self.MATCH)
-
-    # ------------------------------------------------------------------ a match
-
-    def select(self, match: Any) -> None:
-        """Select one of :attr:`matches` (None: none); its optimal path is shown.
-
-        Raises
-        ------
-        InputError
-            ``match`` is not one of the current matches.
-        """
-        if match is not None and not any(m is match for m in self.matches):
-            raise InputError("that match is not one of the current query's matches")
-        if match is self.match:
-            return
-        self.match = match
-        self.path = None if match is None else np.asarray(match.alignment.path, np.int64)
-        self.anchored = None
-        self._notify(self.MATCH)
-
-    @property
-    def match_pose(self) -> Any:
-        """Landmark track of the selected match (None without one)."""
-        return None if self.match is None else self.poses.get(str(self.match.path))
-
-    @property
-    def query_times(self) -> np.ndarray:
-        """Seconds of each query feature frame (empty without results)."""
-        if self.result is None:
-            return np.zeros(0)
-        return np.asarray(self.result.query.timestamps, dtype=np.float64)
-
-    @property
-    def match_times(self) -> np.ndarray:
-        """Seconds of each feature frame of the selected match (empty without one)."""
-        if self.match is None:
-            return np.zeros(0)
-        return np.asarray(self.match.features.timestamps, dtype=np.float64)
-
-    @property
-    def played_query(self) -> str | None:
-        """The query file the player shows beside the match."""
-        if self.query_path:
-            return self.query_path
-        return None if self.result is None else self.result.query_path
-
-    # ------------------------------------------------------------------ anchors
-
-    @property
-    def anchors(self) -> tuple[tuple[int, int], ...]:
-        """Cells the shown path is pinned through (sorted)."""
-        return () if self.anchored is None else self.anchored.anchors
-
-    def pin(self, i: int, j: int) -> AnchoredAlignment:
-        """Pin cell ``(i, j)``: the path goes through it and every earlier pin.
-
-        Raises
-        ------
-        NotReady
-            No match is selected, or it has no cost matrix.
-        AnchorError
-            The pins cannot all be visited by one monotone path (nothing changes).
-        """
-        if self.match is None or self.match.alignment.cost is None:
-            raise NotReady("Select a match first")
-        anchored = align_through(self.match.alignment.cost, [*self.anchors, (i, j)])
-        self.anchored = anchored
-        self.path = anchored.path
-        self._notify(self.PATH)
-        return anchored
-
-    def clear_pins(self) -> None:
-        """Back to the optimal path of the selected match."""
-        if self.match is None:
-            return
-        self.anchored = None
-        self.path = np.asarray(self.match.alignment.path, np.int64)
-        self._notify(self.PATH)
-
-    def set_path(self, path: np.ndarray, anchors: Any = ()) -> None:
-        """The path shown was changed elsewhere (pins placed in the alignment view).
-
-        Parameters
-        ----------
-        path : numpy.ndarray, shape (L, 2)
-        anchors : AnchoredAlignment or sequence, optional
-            The pinned alignment it came from, if any.
-        """
-        if self.match is None:
-            return
-        self.path = np.asarray(path, np.int64)
-        self.anchored = anchors if isinstance(anchors, AnchoredAlignment) else None
-        self._notify(self.PATH)
-
-    # ------------------------------------------------------------------ export
-
-    def skeleton_reason(self) -> str:
-        """Why skeletons cannot be drawn in the side-by-side export ("" when they can)."""
-        return skeleton_reason(
-            self.skeleton_export_ok, self.match is not None, self.query_pose, self.match_pose
-        )
-
-    @property
-    def can_export(self) -> bool:
-        """Whether a match is selected and the export core is there."""
-        return self.match is not None and self.export_reason is None
-
-    def default_export_path(self, kind: str) -> str:
-        """Where the export of ``kind`` is offered to go (beside the match)."""
-        if self.match is None:
-            raise NotReady("Select a match first")
-        return default_export_path(str(self.match.path), kind)
-
-    def export_job(self, kind: str, out: str, *, skeletons: bool = False) -> Job:
-        """A job writing the selected pair as ``kind`` to ``out`` (returns the path).
-
-        Parameters
-        ----------
-        kind : str
-            ``"retimed"``, ``"side-by-side"`` or ``"map"``.
-        out : str
-        skeletons : bool
-            Draw both skeletons (side-by-side only, when :meth:`skeleton_reason` is "").
-
-        Raises
-        ------
-        NotReady
-            No match selected, or no export core.
-        """
-        if self.export_reason is not None:
-            raise NotReady(self.export_reason)
-        if self.match is None or self.result is None:
-            raise NotReady("Select a match first")
-        draw = skeletons and kind == COMPARISON and not self.skeleton_reason()
-        path = self.path if self.path is not None else self.match.alignment.path
-        return export_job(
-            kind,
-            str(self.played_query),
-            str(self.match.path),
-            path,
-            self.query_times,
-            self.match_times,
-            out,
-            query_pose=self.query_pose if draw else None,
-            match_pose=self.match_pose if draw else None,
-        )
 
     # ------------------------------------------------------------------ errors
 

