@@ -4,10 +4,12 @@ The desktop window (:mod:`avr_gui.gui.main_window`) subscribes to a
 :class:`~avr_gui.core.workspace.model.Workspace` and presents it; tests drive the same
 model without a window.
 
-Modules: :mod:`.model` (the state and its rules), :mod:`.opening` (opening a library:
-encoder fallback and notices), :mod:`.labels` (the text shown), :mod:`.jobs` (the long
-work, as jobs), :mod:`.anchors` (alignments through pinned cells), :mod:`.exports`
-(export jobs for the selected pair), :mod:`.settings` (the settings it starts with).
+Modules: :mod:`.model` (the state and its rules), :mod:`.events` (change
+notifications), :mod:`.selection` (the selected match, its pins and exports),
+:mod:`.opening` (opening a library: encoder fallback and notices), :mod:`.labels` (the
+text shown), :mod:`.jobs` (the long work, as jobs), :mod:`.anchors` (alignments through
+pinned cells), :mod:`.exports` (export jobs for the selected pair), :mod:`.settings`
+(the settings it starts with).
 """
 
 from avr_gui.core.workspace.anchors import AnchoredAlignment, AnchorError, align_through
