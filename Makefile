@@ -13,7 +13,7 @@ STAMP := $(VENV)/.avr-installed
 MODELS_WARNING := warning: pose models not installed, body pose features are disabled; \
 install later with: $(VENV)/bin/avr models install pose
 
-.PHONY: setup models demo test lint bench clean
+.PHONY: setup models demo test test-fast lint bench clean
 
 setup: $(STAMP) models
 
@@ -35,6 +35,12 @@ demo: setup
 test: setup
 	$(VENV)/bin/ruff check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider
+
+# The inner loop: the unit tests without the slow, network and GPU ones (< 2 min on 2
+# cores). `make test` (what CI and the README run) stays the full suite.
+test-fast: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider \
+		-m "not slow and not network and not gpu" tests/unit
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -12,6 +12,20 @@ import pytest
 
 from avr_gui.core.features.pose.models import ModelInstallError, download_wheel, install_pose_models
 
+#: Fixtures that download from the package index: their users are ``network`` tests.
+_NETWORK_FIXTURES = {"pose_models", "mediapipe_wheel"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the users of downloading fixtures ``network`` (and ``slow``: a 36 MB wheel).
+
+    Derived from the fixtures a test asks for, so a new test cannot forget the marker.
+    """
+    for item in items:
+        if _NETWORK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.network)
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(autouse=True)
 def _no_user_config(

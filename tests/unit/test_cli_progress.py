@@ -204,6 +204,7 @@ def _index_into_a_pipe(videos: Path, index: Path, *flags: str) -> subprocess.Com
     )
 
 
+@pytest.mark.slow
 def test_index_into_a_pipe_logs_progress_lines(videos: Path, tmp_path: Path) -> None:
     r = _index_into_a_pipe(videos, tmp_path / "index")
     assert r.returncode == 0, r.stderr
@@ -214,6 +215,7 @@ def test_index_into_a_pipe_logs_progress_lines(videos: Path, tmp_path: Path) -> 
     assert r.stdout.startswith("2 videos: 2 indexed"), r.stdout
 
 
+@pytest.mark.slow
 def test_quiet_index_into_a_pipe_logs_nothing(videos: Path, tmp_path: Path) -> None:
     r = _index_into_a_pipe(videos, tmp_path / "index", "-q")
     assert r.returncode == 0, r.stderr

@@ -159,6 +159,7 @@ def test_cuda_request_without_gpu_raises() -> None:
         cost_matrix(q, q, device="cuda")
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA GPU")
 def test_cuda_cost_matches_cpu() -> None:
     rng = np.random.default_rng(7)

@@ -59,6 +59,7 @@ def test_run_e2_on_separable_toy_actions():
 
 
 @pytest.mark.skipif(not PENN.exists(), reason="needs ../shared/data/penn_action")
+@pytest.mark.slow
 def test_e2_on_penn_action_reaches_the_reference_figures():
     from avr_gui.core.eval.e2 import load_penn
 

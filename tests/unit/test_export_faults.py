@@ -94,6 +94,7 @@ def _kill_during_export(clips: tuple[Path, Path], out: Path, delay_s: float) -> 
     return proc.returncode == -9 and bool(new_temps())
 
 
+@pytest.mark.slow
 def test_killed_exports_leave_nothing_after_the_next_export(clips, tmp_path):
     out = tmp_path / "export.mp4"
     out.write_bytes(b"the previous export")

@@ -31,6 +31,8 @@ from avr_gui.core.synth import write_video_av
 from avr_gui.core.video import FrameReader
 from avr_gui.core.video.decode import sample_frames
 
+pytestmark = pytest.mark.slow
+
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 REAL = SHARED / "data" / "real"
 BG = 20  # background grey: every drawn colour is far brighter

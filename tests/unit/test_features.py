@@ -75,6 +75,7 @@ def test_avgmax_pooling_doubles_the_dimension(frames):
 
 
 @pytest.mark.skipif(not (REAL / "juggling1.mp4").exists(), reason="needs ../shared/data/real")
+@pytest.mark.slow
 def test_lite0_recognises_a_football_in_a_real_juggling_clip():
     import cv2
 

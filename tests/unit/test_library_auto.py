@@ -21,6 +21,8 @@ from avr_gui.core.library import Library
 from avr_gui.core.synth import render_frames, write_video
 from avr_gui.core.video.decode import sample_frames
 
+pytestmark = pytest.mark.slow
+
 
 def _rewrite(src: Path, dst: Path, edit) -> None:
     frames = [edit(f.image) for f in sample_frames(src, None)]

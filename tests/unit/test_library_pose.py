@@ -28,6 +28,8 @@ from avr_gui.core.library.catalog import SCHEMA_VERSION
 from avr_gui.core.synth import render_frames, write_video
 from avr_gui.core.video.decode import sample_frames
 
+pytestmark = pytest.mark.slow
+
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 REAL = SHARED / "data" / "real"
 

@@ -165,6 +165,7 @@ REAL = PENN.parent / "real"
 
 @pytest.mark.slow
 @pytest.mark.skipif(not REAL.exists(), reason="real clips not present (../shared)")
+@pytest.mark.slow
 def test_a_warped_whole_copy_stays_a_whole_alignment() -> None:
     """E1's copy of pushup2.mp4: the partial alignment alone held 60 % of the copy on one
     frame (error 79.9 frames); pricing what it leaves out at chance keeps it whole."""
