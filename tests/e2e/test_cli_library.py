@@ -98,7 +98,7 @@ def test_cli_errors(avr, folder: Path, tmp_path: Path) -> None:
     r = avr("index", tmp_path / "missing", "--index", empty)
     assert r.code == 2 and "not a folder" in r.err
     r = avr("index", folder, "--index", empty, "--reindex")
-    assert r.code == 2 and "--backend" in r.err
+    assert r.code == 2 and "--encoder" in r.err
     blocker = tmp_path / "file"
     blocker.write_text("x")
     r = avr("status", "--index", blocker / "idx")
