@@ -19,28 +19,23 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from avr_gui.core.align import AlignmentOptions
-from avr_gui.core.align.verdict import alignable_probability
 from avr_gui.core.errors import InputError
 from avr_gui.core.features.encoders import (
-    APPEARANCE_BACKEND,
     BACKENDS,
     Encoder,
     default_backend,
     get_encoder,
 )
-from avr_gui.core.features.layout import alignment_columns
-from avr_gui.core.features.pose.encoder import PoseTrack, encode_pose_video
+from avr_gui.core.features.pose.encoder import PoseTrack
 from avr_gui.core.features.pose.normalize import HAS_POSE_COLUMN
-from avr_gui.core.features.sequence import FeatureSequence, encode_video
+from avr_gui.core.features.sequence import FeatureSequence
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.library.catalog import Catalog, Row
 from avr_gui.core.library.descriptor import clip_descriptor
+from avr_gui.core.library.entries import DEFAULT_FPS, LibraryStatus, VideoEntry
 from avr_gui.core.library.errors import (
-    EmptyLibraryError,
     EncoderMismatchError,
     LibraryBusyError,
     LibraryError,
@@ -52,16 +47,9 @@ from avr_gui.core.library.indexer import (
     is_pose_encoder,
     run_index,
 )
-from avr_gui.core.library.pose_search import PoseDescriptor, PoseIndex, describe_track
-from avr_gui.core.library.query import (
-    QueryResult,
-    Scorer,
-    rerank,
-    retrieval_features,
-    similarity_score,
-    trim_sequence,
-)
-from avr_gui.core.library.scan import fingerprint, normalize_folder
+from avr_gui.core.library.pose_search import PoseDescriptor, PoseIndex
+from avr_gui.core.library.queries import LibraryQueries
+from avr_gui.core.library.scan import normalize_folder
 from avr_gui.core.library.search import SearchIndex, remove_saved
 from avr_gui.core.library.store import FeatureStore, array_key
 
@@ -70,66 +58,8 @@ try:
 except ImportError:  # Windows: runs are not guarded against each other there
     fcntl = None  # type: ignore[assignment]
 
-#: Frame sampling rate of library features.
-DEFAULT_FPS = 10.0
 
-
-@dataclass(frozen=True)
-class LibraryStatus:
-    """Counts of the catalog and its failures.
-
-    Attributes
-    ----------
-    videos, indexed, failed, pending : int
-    failures : list of (path, reason)
-    damaged : list of (path, readable seconds, nominal seconds)
-        Indexed videos that decode only part of their length (used up to the damage).
-    """
-
-    videos: int
-    indexed: int
-    failed: int
-    pending: int
-    failures: list[tuple[str, str]]
-    damaged: list[tuple[str, float, float]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class VideoEntry:
-    """One video of the library as the GUI lists it.
-
-    Attributes
-    ----------
-    path : str
-    status : {"indexed", "failed", "pending"}
-    reason : str or None
-        Why it failed (or a decode warning of an indexed, partly damaged file).
-    duration, fps : float
-    width, height : int
-    n_features : int
-        Feature frames stored.
-    has_person : bool or None
-        Pose libraries: True when some frame shows a tracked person (a usable pose),
-        False when none does. None when the library's encoder has no pose, and for
-        clips not indexed (yet) or indexed before tracks were stored.
-    damaged_at : float or None
-        A damaged (e.g. truncated) video: the seconds it can be read to, where its
-        features, playback and export stop. None when intact.
-    """
-
-    path: str
-    status: str
-    reason: str | None
-    duration: float
-    fps: float
-    width: int
-    height: int
-    n_features: int
-    has_person: bool | None = None
-    damaged_at: float | None = None
-
-
-class Library:
+class Library(LibraryQueries):
     """Open a library with :meth:`open`; close it (or use it as a context manager)."""
 
     def __init__(
@@ -525,183 +455,3 @@ class Library:
         return self._store.read(
             row.feature_key or "", row.path, row.encoder or "", row.encoder_version or ""
         )
-
-    def search_index(self) -> SearchIndex:
-        """The retrieval index of the current catalog (rebuilt when it changed)."""
-        with self._lock:
-            if self._search is None or self._search.generation != self._catalog.generation:
-                self._search = SearchIndex.build(self._catalog, self.root, save=not self.readonly)
-            return self._search
-
-    def search(
-        self, query: FeatureSequence, k: int = 50, *, exclude: str | None = None
-    ) -> list[tuple[str, float]]:
-        """Clip retrieval only: the ``k`` clips most similar to ``query``, best first.
-
-        Returns
-        -------
-        list of (path, cosine similarity)
-        """
-        feats = retrieval_features(query.features, self.encoder_name)
-        return self.search_index().search(clip_descriptor(feats), k, exclude)
-
-    def performer_index(self) -> PoseIndex:
-        """Pose descriptors of the performer clips (``auto`` libraries), kept per generation."""
-        with self._lock:
-            gen = self._catalog.generation
-            if self._pose_index is None or self._pose_index.generation != gen:
-                rows = {
-                    r.path: r for r in self._catalog.rows("status = 'indexed' AND has_person = 1")
-                }
-                self._pose_index = PoseIndex.build(
-                    gen, sorted(rows), lambda p: self._describe(rows[p])
-                )
-            return self._pose_index
-
-    def _describe(self, row: Row) -> PoseDescriptor | None:
-        """A clip's pose descriptor, from memory when its content was described before.
-
-        Keyed by the feature key (content and encoder), so a catalog change (a new clip,
-        a rename) describes only what is new instead of reading every track again.
-        """
-        key = row.feature_key or ""
-        if key not in self._pose_cache:
-            track = self._read_track(row)
-            if track is None:
-                return None
-            self._pose_cache[key] = describe_track(track)
-        return self._pose_cache[key]
-
-    def _query_features(
-        self,
-        query: str | os.PathLike[str] | FeatureSequence,
-        progress: ProgressCallback,
-        cancel: CancelToken | None,
-    ) -> tuple[FeatureSequence, str | None, PoseTrack | None]:
-        if isinstance(query, FeatureSequence):
-            return query, None, None
-        row = self._indexed_row(query)
-        pose = self.is_pose
-        if row is None and os.path.isfile(query):
-            # A copy of an indexed video: use its stored features, don't decode.
-            fp = fingerprint(query)
-            enc_version = self.encoder_version
-            same = self._catalog.rows(
-                "fingerprint = ? AND status = 'indexed' AND encoder_version = ?",
-                (fp, enc_version),
-                limit=1,
-            )
-            if same and (not pose or self._store.has_track(same[0].feature_key or "")):
-                seq = self._read(same[0])
-                track = self._read_track(same[0], os.fspath(query)) if pose else None
-                return replace(seq, source=os.fspath(query)), str(Path(query).resolve()), track
-        if row is not None:
-            return self._read(row), row.path, self._read_track(row) if pose else None
-        enc = self._get_encoder()
-        if is_pose_encoder(enc):
-            # One decoding pass gives the features and the query's landmarks.
-            seq, track = encode_pose_video(
-                query,
-                enc,  # type: ignore[arg-type]
-                fps=DEFAULT_FPS,
-                progress=progress,
-                cancel=cancel,
-            )
-            return seq, str(Path(query).resolve()), track
-        seq = encode_video(query, enc, fps=DEFAULT_FPS, progress=progress, cancel=cancel)
-        return seq, str(Path(query).resolve()), None
-
-    def query(
-        self,
-        query: str | os.PathLike[str] | FeatureSequence,
-        *,
-        trim: tuple[float, float] | None = None,
-        top: int = 10,
-        candidates: int = 50,
-        scorer: Scorer | None = None,
-        options: AlignmentOptions | None = None,
-        progress: ProgressCallback = no_progress,
-        cancel: CancelToken | None = None,
-    ) -> QueryResult:
-        """The whole method: features, top-K by clip similarity, re-rank by alignment.
-
-        Parameters
-        ----------
-        query : path-like or FeatureSequence
-            A video (in the library: its stored features are used; elsewhere: encoded
-            with the library's encoder) or features ``[n, d]``.
-        trim : (float, float), optional
-            In and out points in seconds.
-        top : int
-            Results returned.
-        candidates : int
-            K: clips retrieved by similarity and re-ranked.
-        scorer : Scorer, optional
-            Ranking score (lower = better). Default: in an ``auto`` library, a query that
-            shows a performer is ranked by pose similarity among the performer clips;
-            otherwise the shipped score (``resources/ranking.json``: DTW cost per step).
-        options : AlignmentOptions, optional
-        progress, cancel
-            See :mod:`avr_gui.core.jobs`.
-
-        Returns
-        -------
-        QueryResult
-            The query's own file is never among the results. With a pose encoder,
-            ``query_pose`` holds the query's landmarks (stored, or found while encoding
-            a file from elsewhere) and each match's ``has_person`` is set.
-        """
-        if candidates < 1:
-            raise InputError(f"candidates must be at least 1, got {candidates}")
-        seq, own, query_pose = self._query_features(query, progress, cancel)
-        seq = trim_sequence(seq, trim)
-        check(cancel)
-        auto = self.encoder_name == "auto"
-        qdesc = describe_track(query_pose, trim) if auto and query_pose is not None else None
-        by_pose = qdesc is not None and qdesc.performer
-        if by_pose:
-            assert qdesc is not None
-            # A performer query meets the performer clips, ranked by how the body moves;
-            # DTW aligns what is shown but does not re-order (module pose_search).
-            hits = self.performer_index().search(qdesc, candidates, exclude=own)
-            if scorer is None:
-                scorer = similarity_score
-                hits = hits[:top]
-        else:
-            hits = self.search(seq, candidates, exclude=own)
-        if not hits and not self.search_index().paths:
-            raise EmptyLibraryError("the library has no indexed videos yet: index it first")
-        cands = []
-        person: dict[str, bool | None] = {}
-        pose = self.is_pose
-        for path, sim in hits:
-            row = self._catalog.get(path)
-            if row is not None and row.feature_key:
-                cands.append((path, sim, self._read(row)))
-                person[path] = row.has_person if pose else None
-        # Pose-fused features rank by pose and appearance; the alignment a user sees and
-        # exports uses the appearance block, which places frames more precisely (E1).
-        matches = rerank(
-            seq,
-            cands,
-            top=top,
-            scorer=scorer,
-            options=options,
-            align_columns=alignment_columns(self.encoder_name),
-            progress=progress,
-            cancel=cancel,
-        )
-        compared = ("pose" if by_pose else "appearance") if auto else None
-        kind = compared or ("appearance" if self.encoder_name == APPEARANCE_BACKEND else None)
-        matches = [
-            replace(
-                m,
-                has_person=person[m.path],
-                compared_on=compared,
-                alignable=alignable_probability(
-                    kind, m.similarity if kind == "pose" else m.normalized_cost
-                ),
-            )
-            for m in matches
-        ]
-        return QueryResult(own, seq, matches, query_pose, query_performer=by_pose if auto else None)
