@@ -5,6 +5,13 @@ Run: ``python benchmarks/bench_features.py [--video PATH] [--json PATH]``. Witho
 all of them); encode-only runs on frames decoded beforehand; the pipeline is
 ``encode_video`` (decoder thread ahead of the encoder). The goal: pipeline >= 0.8 x
 min(decode-only, encode-only).
+
+``index_over_decode`` (issue 16; goal >= 0.4): the default features (``auto`` where the
+pose models are installed) of a real 720p clip (``--index-clip``, default
+``pushup2.mp4``), sampled at 10 fps and indexed end to end through the library's
+indexer, against plain PyAV decoding of the same clip at full size: decoding time over
+indexing time, best of ``--repeats``, interleaved (see ``bench_index_auto.py``, which
+also compares the runtimes). ``--index-clip ''`` skips it.
 """
 
 from __future__ import annotations
@@ -20,9 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from avr_gui.core.atomic import write_text
-from avr_gui.core.features import encode_video, get_encoder
+from avr_gui.core.features import default_backend, encode_video, get_encoder
 from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
 from avr_gui.core.video.decode import sample_frames
+
+REAL_CLIP = Path(__file__).resolve().parents[1].parent / "shared/data/real/pushup2.mp4"
 
 
 def _clip(tmp: Path) -> Path:
@@ -32,6 +41,27 @@ def _clip(tmp: Path) -> Path:
     return path
 
 
+def index_over_decode(clip: Path, repeats: int) -> dict[str, object]:
+    """Decoding time over indexing time of ``clip`` with the default features."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_index_auto import decode_s, index_s  # the one definition of both runs
+
+    backend = default_backend()
+    enc = get_encoder(backend)
+    decode_s(clip)  # file cache and codec warm
+    dec = idx = float("inf")
+    for _ in range(repeats):
+        dec = min(dec, decode_s(clip)[0])
+        idx = min(idx, index_s(clip, enc))
+    return {
+        "index_clip": clip.name,
+        "index_backend": backend,
+        "index_runtime": getattr(getattr(enc, "appearance", enc), "runtime", None),
+        "index_load_1min": os.getloadavg()[0],
+        "index_over_decode": round(dec / idx, 3),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--video", help="clip to decode (default: a generated 720p clip)")
@@ -39,17 +69,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--backends", default="thumb16,effnet-lite0:112,effnet-lite0:160,effnet-lite0:224"
     )
+    ap.add_argument("--index-clip", default=str(REAL_CLIP), help="'' skips index_over_decode")
+    ap.add_argument("--repeats", type=int, default=2, help="index_over_decode: best of")
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp())
-    video = Path(args.video) if args.video else _clip(tmp)
+    specs = [s for s in args.backends.split(",") if s]
+    # The generated clip is needed only by the per-backend runs.
+    video: Path | None = Path(args.video) if args.video else _clip(tmp) if specs else None
 
     def decode(side: int | None) -> list[np.ndarray]:
+        assert video is not None  # only the per-backend runs decode it
         return [f.image for f in sample_frames(video, args.fps, size=side)]
 
-    decode(None)  # warm the file cache
+    if specs:
+        decode(None)  # warm the file cache
     out: dict[str, object] = {"video": str(video), "cpu_count": os.cpu_count(), "backends": {}}
-    for spec in args.backends.split(","):
+    for spec in specs:
         name, _, size = spec.partition(":")
         enc = get_encoder(name, **({"size": int(size)} if size else {}))
         # Decode-only exactly as the pipeline decodes for this encoder (same frame size).
@@ -78,6 +114,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{spec:20s} {enc.device:5s} decode {decode_fps:7.1f}  encode {encode_fps:7.1f}  "
             f"pipeline {pipe_fps:7.1f} "
             f"frames/s  pipeline / min(decode, encode) = {ratio:.2f}"
+        )
+    if args.index_clip:
+        ratio = index_over_decode(Path(args.index_clip), args.repeats)
+        out.update(ratio)
+        print(
+            f"index_over_decode ({ratio['index_backend']}, {ratio['index_clip']}, load "
+            f"{ratio['index_load_1min']:.1f}): {ratio['index_over_decode']}"
         )
     if args.json:
         write_text(args.json, json.dumps(out, indent=2))

@@ -5,10 +5,20 @@ Run: ``python benchmarks/bench_index_auto.py [--clip ../shared/data/real/pushup2
 
 Side by side in one run, interleaved, best of ``--repeats``: plain PyAV decoding of the
 clip sampled at 10 fps at full size (``sample_frames``), and indexing the same clip end
-to end through the library's indexer (a fresh index folder each time) with
-``effnet-lite0`` (appearance only, the previous default) and ``auto`` (BlazePose
-landmarks + EfficientNet-Lite0 in one decoding pass). Reported: sampled frames per
-second of each and ``index_over_decode`` ratios (1.0 = as fast as decoding).
+to end through the library's indexer (a fresh index folder each time) with these
+encoders:
+
+- ``effnet-lite0`` (appearance only) on torch (``effnet_torch``, the runtime before
+  issue 16) and on ONNX Runtime (``effnet``, today's CPU default);
+- ``auto`` (BlazePose landmarks + EfficientNet-Lite0 in one decoding pass) with the
+  appearance network on torch, run after the pose model (``auto_torch``, the default
+  before issue 16); on ONNX Runtime after the pose model (``auto_serial``); and on ONNX
+  Runtime beside the pose model (``auto``, today's default).
+
+Reported: sampled frames per second of each, ``index_over_decode_<name>`` ratios (1.0 =
+as fast as decoding; ``index_over_decode_auto`` is the issue-16 figure), the speed-up of
+each new path over its torch counterpart, the 1-minute load average at the start and
+end, and CPU seconds of the whole run.
 """
 
 from __future__ import annotations
@@ -20,24 +30,54 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from avr_gui.core.atomic import write_text
 from avr_gui.core.features import get_encoder
+from avr_gui.core.features.base import Encoder
+from avr_gui.core.features.encoders import RUNTIME_ENV
 from avr_gui.core.library import Library
 from avr_gui.core.video.decode import sample_frames
 
 DEFAULT_CLIP = Path(__file__).resolve().parents[1].parent / "shared/data/real/pushup2.mp4"
 
 
+def build(backend: str, runtime: str, concurrent: bool = True) -> Encoder:
+    """An encoder of the registry with its appearance network on ``runtime``."""
+    before = os.environ.get(RUNTIME_ENV)
+    os.environ[RUNTIME_ENV] = runtime  # make_auto has no runtime option: it reads this
+    try:
+        enc = get_encoder(backend)
+    finally:
+        if before is None:
+            del os.environ[RUNTIME_ENV]
+        else:
+            os.environ[RUNTIME_ENV] = before
+    if hasattr(enc, "concurrent"):
+        enc.concurrent = concurrent  # type: ignore[attr-defined]
+    return enc
+
+
+#: name -> how to build its encoder.
+CONFIGS: dict[str, Callable[[], Encoder]] = {
+    "effnet_torch": lambda: build("effnet-lite0", "torch"),
+    "effnet": lambda: build("effnet-lite0", "auto"),
+    "auto_torch": lambda: build("auto", "torch", concurrent=False),
+    "auto_serial": lambda: build("auto", "auto", concurrent=False),
+    "auto": lambda: build("auto", "auto"),
+}
+
+
 def decode_s(clip: Path) -> tuple[float, int]:
+    """Seconds to decode ``clip`` at 10 fps, full size, and the number of frames."""
     t0 = time.perf_counter()
     n = sum(1 for _ in sample_frames(clip, 10.0))
     return time.perf_counter() - t0, n
 
 
-def index_s(clip: Path, backend: str) -> float:
-    enc = get_encoder(backend)
+def index_s(clip: Path, enc: Encoder) -> float:
+    """Seconds to index ``clip`` alone into a fresh library with ``enc``."""
     with tempfile.TemporaryDirectory(prefix="avr-bench-") as tmp:
         folder = Path(tmp) / "videos"
         folder.mkdir()
@@ -48,7 +88,7 @@ def index_s(clip: Path, backend: str) -> float:
             summary = lib.index()
         elapsed = time.perf_counter() - t0
     if summary.indexed != 1:
-        raise SystemExit(f"{clip.name} did not index with {backend}")
+        raise SystemExit(f"{clip.name} did not index with {enc.name}")
     return elapsed
 
 
@@ -56,29 +96,43 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--configs", default=",".join(CONFIGS), help="subset of " + ",".join(CONFIGS))
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args(argv)
     if not args.clip.exists():
         print(f"{args.clip} missing", file=sys.stderr)
         return 2
-    best = {"decode": float("inf"), "effnet-lite0": float("inf"), "auto": float("inf")}
+    names = [n for n in args.configs.split(",") if n]
+    unknown = set(names) - set(CONFIGS)
+    if unknown:
+        print(f"unknown configs: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    load_start = os.getloadavg()[0]
+    cpu0 = time.process_time()
+    encoders = {n: CONFIGS[n]() for n in names}  # built (and ONNX graphs cached) up front
+    best = {"decode": float("inf"), **{n: float("inf") for n in names}}
     frames = 0
+    decode_s(args.clip)  # file cache and codec warm
     for _ in range(args.repeats):
         s, frames = decode_s(args.clip)
         best["decode"] = min(best["decode"], s)
-        for b in ("effnet-lite0", "auto"):
-            best[b] = min(best[b], index_s(args.clip, b))
-    out = {
+        for n, enc in encoders.items():
+            best[n] = min(best[n], index_s(args.clip, enc))
+    out: dict[str, object] = {
         "clip": args.clip.name,
         "sampled_frames": frames,
-        "load_1min": os.getloadavg()[0],
+        "cpu_count": os.cpu_count(),
+        "load_1min_start": load_start,
+        "load_1min_end": os.getloadavg()[0],
+        "cpu_s_total": round(time.process_time() - cpu0, 1),
         **{f"{k}_frames_per_s": round(frames / v, 1) for k, v in best.items()},
-        "index_over_decode_effnet": round(best["decode"] / best["effnet-lite0"], 3),
-        "index_over_decode_auto": round(best["decode"] / best["auto"], 3),
-        "auto_over_effnet_time": round(best["auto"] / best["effnet-lite0"], 2),
+        **{f"index_over_decode_{n}": round(best["decode"] / best[n], 3) for n in names},
     }
+    for new, old in (("effnet", "effnet_torch"), ("auto", "auto_torch"), ("auto", "auto_serial")):
+        if new in best and old in best:
+            out[f"{new}_speedup_over_{old}"] = round(best[old] / best[new], 2)
     for k, v in out.items():
-        print(f"{k:28s} {v}")
+        print(f"{k:34s} {v}")
     if args.json:
         write_text(args.json, json.dumps(out, indent=2))
     return 0

@@ -97,7 +97,8 @@ BACKENDS: dict[str, Backend] = {
         ),
         Backend(
             "effnet-lite0",
-            "EfficientNet-Lite0, ImageNet weights (packaged), global average pooling",
+            "EfficientNet-Lite0, ImageNet weights (packaged), global average pooling; "
+            "ONNX Runtime on the CPU, torch on CUDA",
             f"{_ENCODERS}:make_efficientnet",
             check=f"{_ENCODERS}:check_efficientnet",
         ),

@@ -19,6 +19,7 @@ stored beside the features with :func:`save_pose_track`.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,8 @@ POSE_DECODE_SIDE = 640
 # 1.0 a same-action clip came first for 9 of 9 queries by every score, at 0.5 for 4 to 8.
 # 0.9 keeps the most appearance on that plateau (9 queries: treat it as a coarse choice).
 FUSION_WEIGHT = 0.9
+#: Name of the thread that runs the appearance encoder beside the pose model.
+APPEARANCE_THREAD = "avr-appearance"
 
 
 class PoseEstimator(Protocol):
@@ -166,6 +169,9 @@ class FusedEncoder(Encoder):
         self.batch_size = min(pose.batch_size, appearance.batch_size)
         sides = (pose.decode_side, appearance.decode_side)
         self.decode_side = None if None in sides else max(sides)  # type: ignore[type-var]
+        #: Run the appearance encoder on a worker thread beside the pose model (see
+        #: :meth:`encode`); False runs them one after the other.
+        self.concurrent = True
 
     def reset(self) -> None:
         """Forget the tracked person."""
@@ -195,7 +201,30 @@ class FusedEncoder(Encoder):
     def encode(self, frames: Sequence[np.ndarray]) -> np.ndarray:
         if len(frames) == 0:
             return np.zeros((0, self.dim), np.float32)
-        return self.combine(self.pose.encode(frames), self.appearance.encode(frames))
+        if not self.concurrent:
+            return self.combine(self.pose.encode(frames), self.appearance.encode(frames))
+        # The pose model tracks frame by frame (one small inference at a time, which
+        # keeps barely more than one core busy), the appearance network runs the whole
+        # batch at once: both release the GIL, so running them side by side fills the
+        # cores that running them one after the other leaves idle.
+        appearance: list[np.ndarray] = []
+        failed: list[BaseException] = []
+
+        def run_appearance() -> None:
+            try:
+                appearance.append(self.appearance.encode(frames))
+            except BaseException as exc:  # re-raised on the caller's thread below
+                failed.append(exc)
+
+        worker = threading.Thread(target=run_appearance, name=APPEARANCE_THREAD, daemon=True)
+        worker.start()
+        try:
+            pose = self.pose.encode(frames)
+        finally:
+            worker.join()
+        if failed:
+            raise failed[0]
+        return self.combine(pose, appearance[0])
 
 
 class AutoEncoder(FusedEncoder):
