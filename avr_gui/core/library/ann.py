@@ -1,9 +1,11 @@
-"""Clip-vector search with faiss: exact inner product while small, HNSW past a size.
+"""Clip-vector search with faiss: exact while small, HNSW past a size, compressed past another.
 
 Vectors are unit length (standardised clip descriptors), so inner product is cosine
 similarity. Up to :data:`EXACT_LIMIT` clips an exact ``IndexFlatIP`` answers in a few
-milliseconds; past it an HNSW graph keeps queries fast, and :func:`recall_vs_exact`
-measures what that costs in recall.
+milliseconds; past it an HNSW graph keeps queries fast; past :data:`COMPRESSED_LIMIT`
+the vectors no longer belong in memory and an IVF-PQ index with exact re-scoring of
+its shortlist takes over (:mod:`avr_gui.core.scale.compressed`).
+:func:`recall_vs_exact` measures what each costs in recall.
 """
 
 from __future__ import annotations
@@ -18,9 +20,13 @@ import numpy as np
 from avr_gui.core.atomic import atomic_path
 from avr_gui.core.errors import InputError
 from avr_gui.core.library.errors import LibraryCorruptError
+from avr_gui.core.scale.compressed import CompressedIndex, map_vectors
 
 #: Largest library searched exactly (``kind="auto"``).
 EXACT_LIMIT = 100_000
+#: Largest library kept in an HNSW graph (``kind="auto"``); past it, ``"ivfpq"``. The
+#: graph holds every float32 vector in memory: 512 MB at 250,000 512-d clip vectors.
+COMPRESSED_LIMIT = 250_000
 #: HNSW graph degree and search breadth: measured recall in docs/library.md.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
@@ -35,11 +41,14 @@ class ClipIndex:
     ----------
     index : faiss.Index
     kind : str
-        ``"exact"`` or ``"hnsw"``.
+        ``"exact"``, ``"hnsw"`` or ``"ivfpq"``.
+    compressed : CompressedIndex, optional
+        For ``"ivfpq"``: the index with its exact vectors (``index`` is its faiss index).
     """
 
     index: faiss.Index
     kind: str
+    compressed: CompressedIndex | None = None
 
     @property
     def size(self) -> int:
@@ -47,25 +56,40 @@ class ClipIndex:
         return int(self.index.ntotal)
 
     @classmethod
-    def build(cls, vectors: np.ndarray, kind: str = "auto") -> ClipIndex:
+    def build(
+        cls, vectors: np.ndarray, kind: str = "auto", *, compressed_limit: int | None = None
+    ) -> ClipIndex:
         """Index ``vectors`` (row ``i`` gets id ``i``).
 
         Parameters
         ----------
         vectors : numpy.ndarray, shape (N, D), float32
-            Unit-length rows.
-        kind : {"auto", "exact", "hnsw"}
-            ``"auto"``: exact up to :data:`EXACT_LIMIT` vectors, HNSW beyond.
+            Unit-length rows. For ``"ivfpq"`` they are kept by reference (the exact
+            re-scoring reads them): pass a memory map to keep them out of memory.
+        kind : {"auto", "exact", "hnsw", "ivfpq"}
+            ``"auto"``: exact up to :data:`EXACT_LIMIT` vectors, HNSW up to
+            ``compressed_limit``, IVF-PQ beyond.
+        compressed_limit : int, optional
+            Default :data:`COMPRESSED_LIMIT`.
 
         Returns
         -------
         ClipIndex
         """
-        v = np.ascontiguousarray(vectors, dtype=np.float32)
-        if v.ndim != 2 or v.shape[1] == 0:
-            raise InputError(f"clip vectors must be [N, D], got shape {v.shape}")
+        if not isinstance(vectors, np.ndarray):
+            vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] == 0:
+            raise InputError(f"clip vectors must be [N, D], got shape {vectors.shape}")
+        limit = COMPRESSED_LIMIT if compressed_limit is None else int(compressed_limit)
         if kind == "auto":
-            kind = "exact" if v.shape[0] <= EXACT_LIMIT else "hnsw"
+            n = vectors.shape[0]
+            kind = "exact" if n <= min(EXACT_LIMIT, limit) else "hnsw" if n <= limit else "ivfpq"
+        if kind == "ivfpq":
+            if vectors.dtype != np.float32 or not vectors.flags.c_contiguous:
+                vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+            ci = CompressedIndex.build(vectors)
+            return cls(ci.index, "ivfpq", ci)
+        v = np.ascontiguousarray(vectors, dtype=np.float32)
         if kind == "exact":
             index = faiss.IndexFlatIP(v.shape[1])
         elif kind == "hnsw":
@@ -73,7 +97,7 @@ class ClipIndex:
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
             index.hnsw.efSearch = HNSW_EF_SEARCH
         else:
-            raise InputError(f"unknown index kind {kind!r}: use 'auto', 'exact' or 'hnsw'")
+            raise InputError(f"unknown index kind {kind!r}: use 'auto', 'exact', 'hnsw' or 'ivfpq'")
         if v.shape[0]:
             index.add(v)
         return cls(index, kind)
@@ -93,6 +117,8 @@ class ClipIndex:
         I : numpy.ndarray, shape (Q, k'), int64
             Row ids of the indexed vectors.
         """
+        if self.compressed is not None:
+            return self.compressed.search(queries, k)
         q = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         k = min(int(k), self.size)
         if k <= 0:
@@ -101,7 +127,10 @@ class ClipIndex:
         return D, I.astype(np.int64)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the index atomically."""
+        """Write the index atomically (``"ivfpq"``: its vectors too, see :func:`vectors_path`)."""
+        if self.compressed is not None:
+            self.compressed.save(path, vectors_path(path))
+            return
         with atomic_path(path, suffix=".faiss") as tmp:
             faiss.write_index(self.index, os.fspath(tmp))
 
@@ -113,10 +142,22 @@ class ClipIndex:
             index = faiss.read_index(os.fspath(p))
         except RuntimeError as exc:
             raise LibraryCorruptError(f"{p}: not a readable search index ({exc})") from exc
+        if isinstance(faiss.try_extract_index_ivf(index), faiss.IndexIVF):
+            try:
+                ci = CompressedIndex(index, map_vectors(vectors_path(p)))
+            except (OSError, ValueError) as exc:
+                raise LibraryCorruptError(f"{p}: its clip vectors are unreadable ({exc})") from exc
+            return cls(ci.index, "ivfpq", ci)
         kind = "hnsw" if isinstance(index, faiss.IndexHNSW) else "exact"
         if kind == "hnsw":
             faiss.downcast_index(index).hnsw.efSearch = HNSW_EF_SEARCH
         return cls(index, kind)
+
+
+def vectors_path(index_path: str | os.PathLike[str]) -> Path:
+    """Where :meth:`ClipIndex.save` puts the exact vectors of an ``"ivfpq"`` index."""
+    p = Path(index_path)
+    return p.with_name(p.name + ".vectors.npy")
 
 
 def recall_vs_exact(index: ClipIndex, vectors: np.ndarray, queries: np.ndarray, k: int) -> float:

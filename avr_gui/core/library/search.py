@@ -4,16 +4,32 @@ Built from the catalog's descriptors whenever the set of indexed clips changes (
 catalog's ``generation``). Exact indexes are rebuilt in memory (adding 100,000 vectors
 to a flat index takes milliseconds); an HNSW graph is costly to build, so it is saved
 beside the catalog with the generation it was built for and reused while that holds.
+
+Past :data:`~avr_gui.core.library.ann.COMPRESSED_LIMIT` clips the index is compressed
+(IVF-PQ, :mod:`avr_gui.core.scale.compressed`) and lives on disk with everything a
+query needs (standardiser, bank masses, paths, the exact vectors, memory-mapped), in
+``clips.scale/`` (:mod:`avr_gui.core.scale.saved`), so opening a million-clip library
+never reads the catalog's descriptors. After a catalog change it is rebuilt in a
+background thread, streaming the descriptors from a read snapshot of the catalog;
+until the new build is published, queries are answered from the previous one (clips
+added since are not found yet, removed ones are skipped by the caller). Only a
+library with no previous build waits for the first one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
-from dataclasses import dataclass
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+import avr_gui.core.library.ann as ann
 from avr_gui.core.align.banknorm import DEFAULT_TEMPERATURE, bank_log_mass, normalize
 from avr_gui.core.atomic import atomic_path
 from avr_gui.core.errors import DimensionMismatchError
@@ -27,6 +43,19 @@ from avr_gui.core.library.errors import LibraryCorruptError
 BANK = 1024  # bank clips: masses cost N x BANK dot products once per catalog change
 MIN_BANK = 8
 POOL = 200  # cosine candidates re-ordered by the normalised similarity
+#: Descriptors read from the catalog per step of a compressed build.
+READ_CHUNK = 16_384
+#: OpenMP threads of a background build: all cores but one, which stays free for the
+#: queries it must not block (the setting is per thread: queries keep all cores).
+#: On 2 shared cores two spin-waiting build threads also ran ~5x slower than one.
+BUILD_THREADS = max(1, (os.cpu_count() or 2) - 1)
+
+try:
+    import fcntl
+except ImportError:  # Windows: builds in two processes are not kept apart there
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,8 +65,11 @@ class SearchIndex:
     Attributes
     ----------
     generation : int
-    paths : list of str
-        Path of each indexed vector (row id = position).
+        The catalog generation indexed; older than the catalog's while a compressed
+        index is rebuilt in the background (the previous build answers meanwhile).
+    paths : sequence of str
+        Path of each indexed vector (row id = position); a list, or for a compressed
+        index a :class:`~avr_gui.core.scale.saved.PathList` read from disk on demand.
     standardizer : Standardizer
     index : ClipIndex
     log_mass : numpy.ndarray, shape (N,), optional
@@ -46,10 +78,11 @@ class SearchIndex:
     """
 
     generation: int
-    paths: list[str]
+    paths: Sequence[str]
     standardizer: Standardizer
     index: ClipIndex
     log_mass: np.ndarray | None = None
+    _keep: object = field(default=None, repr=False, compare=False)
 
     @property
     def dim(self) -> int:
@@ -58,25 +91,48 @@ class SearchIndex:
 
     @classmethod
     def build(
-        cls, catalog: Catalog, folder: Path, kind: str = "auto", *, save: bool = True
+        cls,
+        catalog: Catalog,
+        folder: Path,
+        kind: str = "auto",
+        *,
+        save: bool = True,
+        background: bool = True,
+        compressed_limit: int | None = None,
     ) -> SearchIndex:
-        """Index the catalog's descriptors (reusing a saved HNSW graph when current).
+        """Index the catalog's descriptors (reusing a saved graph or build when current).
 
         Parameters
         ----------
         catalog : Catalog
         folder : pathlib.Path
-            Where an HNSW graph is saved (``clips.faiss`` + ``clips.npz``).
-        kind : {"auto", "exact", "hnsw"}
+            Where an HNSW graph is saved (``clips.faiss`` + ``clips.npz``), and a
+            compressed index (``clips.scale/``).
+        kind : {"auto", "exact", "hnsw", "ivfpq"}
+            ``"auto"``: by size (:meth:`ClipIndex.build`).
         save : bool
-            Save a newly built HNSW graph (False for a read-only library: it is built
-            in memory for this session).
+            Save a newly built HNSW graph or compressed index (False for a read-only
+            library: it is built for this session, a compressed one in a temporary
+            folder, and waited for).
+        background : bool
+            Rebuild a compressed index in a background thread while the previous build
+            answers (False: wait for it).
+        compressed_limit : int, optional
+            Clips past which the index is compressed; default
+            :data:`~avr_gui.core.library.ann.COMPRESSED_LIMIT`.
 
         Returns
         -------
         SearchIndex
+            Possibly of an older generation than the catalog's while a compressed
+            index is rebuilt (callers that cache it by generation ask again).
         """
         generation = catalog.generation
+        limit = ann.COMPRESSED_LIMIT if compressed_limit is None else int(compressed_limit)
+        if kind in ("auto", "ivfpq"):
+            scaled = _scaled(catalog, folder, generation, kind, limit, save, background)
+            if scaled is not None:
+                return scaled
         paths, desc = catalog.descriptors()
         std = Standardizer(desc) if paths else Standardizer(np.zeros((0, 1), np.float32))
         if not paths:
@@ -86,7 +142,7 @@ class SearchIndex:
         saved = _load_saved(folder, generation, len(paths))
         if saved is not None and kind in ("auto", saved.kind):
             return cls(generation, paths, std, saved, mass)
-        index = ClipIndex.build(vectors, kind)
+        index = ClipIndex.build(vectors, kind, compressed_limit=limit)
         if index.kind == "hnsw" and save:
             index.save(folder / "clips.faiss")
             with atomic_path(folder / "clips.npz", suffix=".npz") as tmp, open(tmp, "wb") as fh:
@@ -164,8 +220,315 @@ def _load_saved(folder: Path, generation: int, size: int) -> ClipIndex | None:
 
 
 def remove_saved(folder: str | os.PathLike[str]) -> None:
-    """Delete a saved graph (after a re-index with another encoder)."""
+    """Delete a saved graph and compressed index (after a re-index with another encoder)."""
+    from avr_gui.core.scale import saved
+
     for name in ("clips.faiss", "clips.npz"):
         p = Path(folder) / name
         if p.exists():
             p.unlink()
+    state = _state(Path(folder))
+    with state.lock:
+        state.serving = None
+    saved.remove_all(Path(folder) / saved.SCALE_DIR)
+
+
+# -- compressed index: saved builds, background rebuilds --------------------------------
+
+
+@dataclass
+class _FolderState:
+    """What this process knows of one library folder's compressed index.
+
+    Attributes
+    ----------
+    lock : threading.Lock
+        Guards the fields (never held while building).
+    thread : threading.Thread, optional
+        The running build.
+    building : int
+        The catalog generation the running (or last) build was started for.
+    serving : SearchIndex, optional
+        The build answering queries while another is made (dropped once published:
+        the caller caches what it gets).
+    error : BaseException, optional
+        Why the last build failed (for the generation in ``failed``).
+    failed : int
+    """
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    thread: threading.Thread | None = None
+    building: int = -1
+    serving: SearchIndex | None = None
+    error: BaseException | None = None
+    failed: int = -1
+
+
+_STATES: dict[str, _FolderState] = {}
+_STATES_LOCK = threading.Lock()
+
+
+def _state(folder: Path) -> _FolderState:
+    key = os.path.realpath(folder)
+    with _STATES_LOCK:
+        return _STATES.setdefault(key, _FolderState())
+
+
+def _from_bundle(bundle: object, keep: object = None) -> SearchIndex:
+    from avr_gui.core.scale.saved import Bundle
+
+    assert isinstance(bundle, Bundle)
+    index = ClipIndex(bundle.index.index, "ivfpq", bundle.index)
+    return SearchIndex(
+        bundle.generation, bundle.paths, bundle.standardizer, index, bundle.log_mass, keep
+    )
+
+
+def load_current(folder: Path) -> SearchIndex | None:
+    """The published compressed index of a library folder, whatever its generation.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The library's index folder.
+
+    Returns
+    -------
+    SearchIndex or None
+        None when there is none (or it is damaged).
+    """
+    from avr_gui.core.scale import saved
+
+    bundle = saved.load(Path(folder) / saved.SCALE_DIR)
+    return None if bundle is None else _from_bundle(bundle)
+
+
+def _indexed_count(catalog: Catalog) -> int:
+    # The status column is indexed: this does not read the descriptors.
+    return int(catalog.counts()["indexed"])
+
+
+def _scaled(
+    catalog: Catalog,
+    folder: Path,
+    generation: int,
+    kind: str,
+    limit: int,
+    save: bool,
+    background: bool,
+) -> SearchIndex | None:
+    """The compressed index for ``generation``, or None when the library is below ``limit``."""
+    from avr_gui.core.scale import saved
+
+    state = _state(folder)
+    with state.lock:
+        serving, running = state.serving, state.thread is not None and state.thread.is_alive()
+        building = state.building
+    if save and running and building >= generation and serving is not None and background:
+        return serving  # the common case while a rebuild runs: no disk, no catalog
+    current = load_current(folder)
+    if current is not None and current.generation == generation:
+        with state.lock:
+            state.serving = None
+        return current
+    n = _indexed_count(catalog)
+    if n < 2 or (kind == "auto" and n <= limit):
+        return None
+    if not save:
+        return _build_private(catalog)
+    with state.lock:
+        if state.failed == generation and state.error is not None and current is not None:
+            log.warning("serving the previous search index: the rebuild failed (%s)", state.error)
+            return current
+        if not (state.thread is not None and state.thread.is_alive()):
+            state.building, state.error = generation, None
+            state.thread = threading.Thread(
+                target=_build_thread,
+                args=(catalog.path, folder, state),
+                name=f"avr-search-build {folder}",
+                daemon=True,
+            )
+            state.thread.start()
+        thread = state.thread
+        if current is not None and background:
+            state.serving = current
+            return current
+    thread.join()
+    with state.lock:
+        error = state.error
+    if error is not None:
+        raise error
+    fresh = saved.load(folder / saved.SCALE_DIR)
+    if fresh is None:
+        raise saved_missing(folder)
+    return _from_bundle(fresh)
+
+
+def saved_missing(folder: Path) -> Exception:
+    """The error of a build that finished without leaving a readable index."""
+    from avr_gui.core.library.errors import LibraryCorruptError
+
+    return LibraryCorruptError(f"{folder}: the compressed search index could not be read back")
+
+
+def wait_for_build(folder: str | os.PathLike[str], timeout: float | None = None) -> bool:
+    """Wait for a background build of ``folder``'s compressed index to finish.
+
+    Parameters
+    ----------
+    folder : path-like
+        The library's index folder.
+    timeout : float, optional
+        Seconds; None waits as long as it takes.
+
+    Returns
+    -------
+    bool
+        True when no build is running any more.
+    """
+    state = _state(Path(folder))
+    with state.lock:
+        thread = state.thread
+    if thread is not None:
+        thread.join(timeout)
+        return not thread.is_alive()
+    return True
+
+
+def _build_thread(catalog_path: Path, folder: Path, state: _FolderState) -> None:
+    import faiss
+
+    faiss.omp_set_num_threads(BUILD_THREADS)
+    try:
+        build_compressed(catalog_path, folder)
+    except BaseException as exc:  # reported to the next caller; the thread must not die loud
+        log.exception("building the compressed search index of %s failed", folder)
+        with state.lock:
+            state.error, state.failed = exc, state.building
+    else:
+        with state.lock:
+            state.serving = None  # the published build replaces it at the next call
+
+
+@contextlib.contextmanager
+def _build_lock(scale_dir: Path) -> Iterator[None]:
+    """One build at a time per library, across processes (waits for the other)."""
+    scale_dir.mkdir(exist_ok=True)
+    if fcntl is None:
+        yield
+        return
+    with open(scale_dir / ".lock", "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        yield  # closing the file releases the lock (a killed process releases it too)
+
+
+def _snapshot(catalog_path: Path) -> sqlite3.Connection:
+    """A read-only connection of its own (the caller's catalog keeps serving queries)."""
+    uri = Path(catalog_path).resolve().as_uri()
+    try:
+        db = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=30.0, isolation_level=None)
+        # One read transaction: generation, count and rows come from one snapshot (WAL).
+        db.execute("BEGIN")
+        db.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+    except sqlite3.OperationalError:
+        # A read-only mount where SQLite cannot make its shared-memory file: nobody can
+        # be writing there, so the file is read as immutable (as Catalog does).
+        db = sqlite3.connect(
+            uri + "?mode=ro&immutable=1", uri=True, timeout=30.0, isolation_level=None
+        )
+        db.execute("BEGIN")
+    return db
+
+
+def build_compressed(catalog_path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> int:
+    """Build and publish the compressed index of a library from a catalog snapshot.
+
+    Streams the descriptors (:data:`READ_CHUNK` at a time) into the build's vectors
+    file; memory stays near the IVF-PQ codes plus one chunk and the training sample.
+
+    Parameters
+    ----------
+    catalog_path : path-like
+        The library's ``catalog.sqlite``.
+    folder : path-like
+        The library's index folder (the build goes to ``clips.scale/``).
+
+    Returns
+    -------
+    int
+        The catalog generation built (skipped, and returned, when a build of it is
+        already published).
+    """
+    from avr_gui.core.library.errors import LibraryCorruptError
+    from avr_gui.core.scale import saved
+
+    scale_dir = Path(folder) / saved.SCALE_DIR
+    with _build_lock(scale_dir):
+        db = _snapshot(Path(catalog_path))
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            generation = int(row[0]) if row else 0
+            ptr = saved.read_pointer(scale_dir)
+            # Equal, not "at least": a catalog made afresh starts its generations over.
+            if ptr is not None and ptr["generation"] == generation:
+                return generation  # another process built it while we waited for the lock
+            saved.remove_unused(scale_dir)  # what a killed build left
+            n = int(
+                db.execute("SELECT COUNT(*) FROM videos WHERE status = 'indexed'").fetchone()[0]
+            )
+            cur = db.execute(
+                "SELECT path, descriptor FROM videos WHERE status = 'indexed' ORDER BY path"
+            )
+            first = cur.fetchmany(READ_CHUNK)
+            if n < 2 or not first:
+                raise LibraryCorruptError("a compressed index needs at least two indexed clips")
+            size = len(first[0][1] or b"")
+
+            def chunks() -> Iterator[tuple[list[str], np.ndarray]]:
+                rows = first
+                while rows:
+                    for path, blob in rows:
+                        m = len(blob) if isinstance(blob, bytes) else -1
+                        if m != size or m < 4 or m % 4:
+                            raise LibraryCorruptError(
+                                f"{path}: its clip descriptor in the catalog is damaged "
+                                f"({max(m, 0)} bytes, the others {size}); run 'avr index' "
+                                "to repair it"
+                            )
+                    desc = np.frombuffer(b"".join(r[1] for r in rows), np.float32)
+                    yield [r[0] for r in rows], desc.reshape(len(rows), -1)
+                    rows = cur.fetchmany(READ_CHUNK)
+
+            saved.publish(scale_dir, generation, n, size // 4, chunks(), _log_mass)
+        finally:
+            db.close()
+    return generation
+
+
+def _build_private(catalog: Catalog) -> SearchIndex:
+    """A compressed index for this session only (read-only library), in a temporary folder."""
+    import shutil
+    import tempfile
+    import weakref
+
+    from avr_gui.core.scale import saved
+
+    tmp = Path(tempfile.mkdtemp(prefix="avr-search-"))
+    try:
+        build_compressed(catalog.path, tmp)
+        bundle = saved.load(tmp / saved.SCALE_DIR)
+        if bundle is None:
+            raise saved_missing(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    holder = _TempFolder(tmp)
+    weakref.finalize(holder, shutil.rmtree, tmp, True)
+    return _from_bundle(bundle, holder)
+
+
+class _TempFolder:
+    """Keeps a temporary build alive as long as the search index that reads it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
