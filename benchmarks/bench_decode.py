@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from avr_gui.core.atomic import write_text
-from avr_gui.core.synth import render_frames, write_video, write_video_av
+from avr_gui.core.demo.synth import render_frames, write_video, write_video_av
 from avr_gui.core.video import FrameReader, probe, sample_frames
 
 SIDE = 320  # the resized variants bound the longest side to this many pixels

@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from avr_gui.core.atomic import write_text
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
 from avr_gui.core.features import default_backend, encode_video, get_encoder
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
 from avr_gui.core.video.decode import sample_frames
 
 REAL_CLIP = Path(__file__).resolve().parents[1].parent / "shared/data/real/pushup2.mp4"

@@ -36,7 +36,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6 import QtCore, QtWidgets
 
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
 from avr_gui.gui import settings as S
 from avr_gui.gui.app import create_app
 from avr_gui.gui.player import SyncedPlayer, TimeMap

@@ -45,11 +45,11 @@ from pathlib import Path
 import numpy as np
 
 from avr_gui.core.align.ranking import default_ranking
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
 from avr_gui.core.features import FeatureSequence, get_encoder
 from avr_gui.core.library import Library
 from avr_gui.core.library.ann import ClipIndex, recall_vs_exact
 from avr_gui.core.library.scan import fingerprint
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
 
 ENC, VER = "synthetic", "synthetic-v1"
 

@@ -55,7 +55,7 @@ def _clips(folder: Path, n: int | None) -> str:
             shutil.copy(p, folder / p.name)
         return "real"
     for k in range(n or 6):
-        from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
+        from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
 
         frames = render_frames(k % 3, speed_warp(150, (1.0,)), (320, 240), ClipStyle(seed=k))
         write_video(folder / f"gen{k:02d}.mp4", frames, 15.0)  # 10 s at 15 fps

@@ -25,9 +25,9 @@ import cv2
 import numpy as np
 
 from avr_gui.core.atomic import write_text
+from avr_gui.core.demo.synth import write_video
 from avr_gui.core.eval.e1 import MAX_SIDE, make_copy
 from avr_gui.core.library import Library
-from avr_gui.core.synth import write_video
 from avr_gui.core.video.decode import sample_frames
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

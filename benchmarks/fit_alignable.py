@@ -10,7 +10,7 @@ Run: ``python benchmarks/fit_alignable.py [--data ../shared/data] [--write]
   reported on the odd ones, then refitted on all for the shipped model.
 - ``appearance`` (every other pair): the cue is the DTW cost per step of the appearance
   alignment (EfficientNet-Lite0, contextualized), over all pairs of a generated library
-  of drawn people doing three exercises (``avr_gui.core.synth_library``, seed 1, not the
+  of drawn people doing three exercises (``avr_gui.core.demo.synth_library``, seed 1, not the
   E4 or demo seed), labelled same exercise or not; split by query the same way.
 
 Logistic regression on one cue (scikit-learn, no regularisation to speak of). The
@@ -32,8 +32,8 @@ from sklearn.linear_model import LogisticRegression
 
 from avr_gui.core.align import AlignmentOptions, align_many
 from avr_gui.core.atomic import write_text
+from avr_gui.core.demo.synth_library import generate_library
 from avr_gui.core.features import encode_video, get_encoder
-from avr_gui.core.synth_library import generate_library
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fit_pose_motion as fpm

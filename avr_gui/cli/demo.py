@@ -30,7 +30,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     int
         The exit status.
     """
-    from avr_gui.core.demo import run_demo
+    from avr_gui.core.demo.run import run_demo
     from avr_gui.core.features import default_backend
 
     t0 = time.perf_counter()

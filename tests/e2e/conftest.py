@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
 
 
 class CliResult:

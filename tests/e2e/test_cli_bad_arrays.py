@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from avr_gui.core.synth import render_frames, write_video_av
+from avr_gui.core.demo.synth import render_frames, write_video_av
 
 GOOD = np.cumsum(np.random.default_rng(3).standard_normal((40, 8)), axis=0).astype(np.float32)
 

@@ -11,7 +11,7 @@ import opentimelineio as otio
 import pytest
 from conftest import true_partner
 
-from avr_gui.core.synth import ClipStyle, read_code, render_frames, speed_warp, write_video_av
+from avr_gui.core.demo.synth import ClipStyle, read_code, render_frames, speed_warp, write_video_av
 from avr_gui.core.video import FrameReader, probe
 
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from conftest import true_partner
 
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
 from avr_gui.core.library.scan import fingerprint
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
 
 
 def _snapshot(root: Path) -> dict[str, tuple]:

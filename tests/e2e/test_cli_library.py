@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
 from avr_gui.core.library import Library
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
 
 
 def _clip(path: Path, action: int, n: int, seed: int, size=(96, 72)) -> None:

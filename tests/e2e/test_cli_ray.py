@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
 
 
 def _rows(index: Path) -> list[tuple]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
 
 # SQLite's own side files: a reader may leave them beside a catalog in a writable folder
 # (that is how WAL readers coordinate); they hold no library data.

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
 from avr_gui.core.library import Library
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
 
 pytestmark = pytest.mark.slow
 
@@ -157,7 +157,7 @@ def test_a_truncated_video_is_damaged_everywhere_and_used_to_the_damage(tmp_path
 
     import numpy as np
 
-    from avr_gui.core.synth import write_video_av
+    from avr_gui.core.demo.synth import write_video_av
 
     d = tmp_path / "videos"
     d.mkdir()

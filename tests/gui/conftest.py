@@ -13,7 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from guiutil import wait_for
 
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
 
 FPS = 15.0
 # (action, frames, speeds, style): two takes of action 0, and two other actions.

@@ -7,8 +7,8 @@ import pytest
 from PySide6 import QtCore
 
 from avr_gui.core.align import AlignmentOptions, align
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp
 from avr_gui.core.features import thumbnail_features
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp
 from avr_gui.gui.panels.alignment_view import AlignmentView
 
 

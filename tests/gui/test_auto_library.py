@@ -14,9 +14,9 @@ from guiutil import wait_for
 from PySide6 import QtCore
 
 from avr_gui.core.align.verdict import verdict_label
+from avr_gui.core.demo.synth import write_video
+from avr_gui.core.demo.synth_library import generate_library
 from avr_gui.core.features.pose.models import pose_models_status
-from avr_gui.core.synth import write_video
-from avr_gui.core.synth_library import generate_library
 from avr_gui.gui.main_window import MainWindow
 from avr_gui.gui.panels import candidates as C
 from avr_gui.gui.panels import library_panel as L

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from guiutil import wait_for
 
-from avr_gui.core.synth import ClipStyle, read_code, render_frames, write_video_av
+from avr_gui.core.demo.synth import ClipStyle, read_code, render_frames, write_video_av
 from avr_gui.gui.frame_source import qimage_to_bgr
 from avr_gui.gui.player import SyncedPlayer, TimeMap
 

@@ -7,8 +7,8 @@ import pytest
 from guiutil import settle, wait_for
 from PySide6 import QtCore
 
+from avr_gui.core.demo.synth import read_code
 from avr_gui.core.export import frame_map, frame_times
-from avr_gui.core.synth import read_code
 from avr_gui.gui.frame_source import qimage_to_bgr
 from avr_gui.gui.player import SyncedPlayer, TimeMap, ViewMode
 

@@ -14,8 +14,8 @@ import pytest
 from guiutil import wait_for
 from PySide6 import QtCore
 
-from avr_gui.core.synth import write_video
-from avr_gui.core.synth_library import generate_library
+from avr_gui.core.demo.synth import write_video
+from avr_gui.core.demo.synth_library import generate_library
 from avr_gui.core.video import FrameReader
 from avr_gui.core.workspace.opening import open_library
 from avr_gui.gui.frame_source import qimage_to_bgr

@@ -174,7 +174,7 @@ _AVR_EVERY_REPORT = (
 
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
+    from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
 
     folder = tmp_path_factory.mktemp("videos")
     for k in range(2):

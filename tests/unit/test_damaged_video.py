@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from avr_gui.core.demo.synth import ClipStyle, read_code, render_frames, write_video_av
 from avr_gui.core.errors import DecodeWarning
 from avr_gui.core.export import WarpCurve, export_video, frame_map
-from avr_gui.core.synth import ClipStyle, read_code, render_frames, write_video_av
 from avr_gui.core.video import FrameReader, probe, readable_duration, sample_frames
 
 FPS = 10.0

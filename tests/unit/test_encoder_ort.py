@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
 from avr_gui.core.errors import InputError
 from avr_gui.core.features import encoders as enc_mod
 from avr_gui.core.features import onnx_runtime as ortl
@@ -16,7 +17,6 @@ from avr_gui.core.features.base import Encoder
 from avr_gui.core.features.encoders import RUNTIME_ENV, EfficientNetEncoder, ThumbnailEncoder
 from avr_gui.core.features.pose.blazepose import PoseBatch
 from avr_gui.core.features.pose.encoder import APPEARANCE_THREAD, FusedEncoder, PoseEncoder
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
 from avr_gui.core.video.decode import sample_frames
 
 # float16, as the library stores features: 11 significant bits, and a step of 2**-24

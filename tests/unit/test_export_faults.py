@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from avr_gui.core.demo.synth import write_video_av
 from avr_gui.core.errors import DiskFullError
 from avr_gui.core.export import WarpCurve, export_video, frame_map, save_map
-from avr_gui.core.synth import write_video_av
 from avr_gui.core.video import FrameReader
 
 FPS = 25.0

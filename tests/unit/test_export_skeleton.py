@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from avr_gui.cli import main
+from avr_gui.core.demo.synth import write_video_av
 from avr_gui.core.errors import InputError, ShapeError
 from avr_gui.core.export import MODES, WarpCurve, export_video, frame_map
 from avr_gui.core.features.pose import (
@@ -27,7 +28,6 @@ from avr_gui.core.features.pose import (
     skeleton_edges,
 )
 from avr_gui.core.features.pose.draw import MATCH_COLOUR, QUERY_COLOUR
-from avr_gui.core.synth import write_video_av
 from avr_gui.core.video import FrameReader
 from avr_gui.core.video.decode import sample_frames
 

@@ -14,6 +14,13 @@ import av
 import numpy as np
 import pytest
 
+from avr_gui.core.demo.synth import (
+    ClipStyle,
+    read_code,
+    render_frames,
+    speed_warp,
+    write_video_av,
+)
 from avr_gui.core.errors import CorruptVideoError, InputError, NotAVideoError, UnsupportedFileError
 from avr_gui.core.export import (
     MODES,
@@ -27,13 +34,6 @@ from avr_gui.core.export import (
 from avr_gui.core.export import encode as encode_module
 from avr_gui.core.export.retime import check_output
 from avr_gui.core.jobs import Cancelled, CancelToken
-from avr_gui.core.synth import (
-    ClipStyle,
-    read_code,
-    render_frames,
-    speed_warp,
-    write_video_av,
-)
 from avr_gui.core.video import FrameReader, probe
 
 Q_FPS, M_FPS = 15.0, 25.0

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp
 from avr_gui.core.errors import InputError
 from avr_gui.core.features import BACKENDS, WeightsError, get_encoder
 from avr_gui.core.features.efficientnet import EfficientNetLite0
 from avr_gui.core.features.encoders import packaged_lite0_weights
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
 
@@ -170,9 +170,9 @@ def test_unknown_backend_and_bad_frames():
 
 
 def test_encode_video_follows_source_frames_and_reports_damage(tmp_path):
+    from avr_gui.core.demo.synth import write_video_av
     from avr_gui.core.features import encode_video
     from avr_gui.core.jobs import Cancelled, CancelToken
-    from avr_gui.core.synth import write_video_av
 
     clip = render_frames(0, speed_warp(45, (1.0,)), (160, 120), ClipStyle(seed=2), code=True)
     mkv = tmp_path / "clip ✓.mkv"

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
 from avr_gui.core.features import get_encoder
 from avr_gui.core.library import Library
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
 
 LOGGER = "avr_gui.core.library.indexer"
 

@@ -16,9 +16,9 @@ import pytest
 from test_library_pose import REAL, excerpt
 
 from avr_gui.cli import main
+from avr_gui.core.demo.synth import render_frames, write_video
 from avr_gui.core.features import default_backend, get_encoder
 from avr_gui.core.library import Library
-from avr_gui.core.synth import render_frames, write_video
 from avr_gui.core.video.decode import sample_frames
 
 pytestmark = pytest.mark.slow

@@ -16,13 +16,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from avr_gui.core.demo.synth import (
+    ClipStyle,
+    render_frames,
+    speed_warp,
+    write_video,
+    write_video_av,
+)
 from avr_gui.core.errors import DecodeWarning
 from avr_gui.core.features import get_encoder
 from avr_gui.core.features.sequence import encode_video
 from avr_gui.core.library import Library, LibraryCorruptError
 from avr_gui.core.library.indexer import READ_ERROR, feature_key
 from avr_gui.core.library.scan import fingerprint, legacy_fingerprint
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video, write_video_av
 
 THUMB = get_encoder("thumb16")
 pytestmark = pytest.mark.filterwarnings("ignore::avr_gui.core.errors.DecodeWarning")

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
 from avr_gui.core.errors import InputError
 from avr_gui.core.features import get_encoder
 from avr_gui.core.jobs import Cancelled, CancelToken
@@ -19,7 +20,6 @@ from avr_gui.core.library import (
     LibraryCorruptError,
     LibraryError,
 )
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
 
 THUMB = get_encoder("thumb16")
 

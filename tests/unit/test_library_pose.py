@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from avr_gui.cli import main
+from avr_gui.core.demo.synth import render_frames, write_video
 from avr_gui.core.features import get_encoder
 from avr_gui.core.features import sequence as sequence_module
 from avr_gui.core.features.encoders import ThumbnailEncoder
@@ -25,7 +26,6 @@ from avr_gui.core.features.pose import encoder as pose_encoder_module
 from avr_gui.core.features.pose.normalize import HAS_POSE_COLUMN, POSE_DIM
 from avr_gui.core.library import Library, LibraryCorruptError
 from avr_gui.core.library.catalog import SCHEMA_VERSION
-from avr_gui.core.synth import render_frames, write_video
 from avr_gui.core.video.decode import sample_frames
 
 pytestmark = pytest.mark.slow

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
 from avr_gui.core.errors import DimensionMismatchError, EmptySequenceError, InputError
 from avr_gui.core.features import FeatureSequence, encode_video, get_encoder
 from avr_gui.core.library import (
@@ -17,7 +18,6 @@ from avr_gui.core.library import (
     Library,
     NotIndexedError,
 )
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
 
 THUMB = get_encoder("thumb16")
 

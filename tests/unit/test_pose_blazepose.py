@@ -31,7 +31,7 @@ from avr_gui.core.features.pose.models import (
 )
 from avr_gui.core.features.pose.normalize import HAS_POSE_COLUMN, POSE_DIM
 from avr_gui.core.jobs import Cancelled, CancelToken
-from avr_gui.core.synth import render_frames, write_video
+from avr_gui.core.demo.synth import render_frames, write_video
 from avr_gui.core.video.decode import sample_frames
 from avr_gui.core.video.probe import probe
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from avr_gui.core.demo.synth_library import PHASES, generate_library, phase_of, read_manifest
 from avr_gui.core.errors import InputError
 from avr_gui.core.jobs import Cancelled, CancelToken
-from avr_gui.core.synth_library import PHASES, generate_library, phase_of, read_manifest
 from avr_gui.core.video import probe
 
 

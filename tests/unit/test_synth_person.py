@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from avr_gui.core.synth_person import PersonStyle, pose_at, render_person
+from avr_gui.core.demo.synth_person import PersonStyle, pose_at, render_person
 
 
 def test_key_poses_are_reached_at_phase_boundaries():

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from avr_gui.core.demo.synth import read_code, render_frames, write_video, write_video_av
 from avr_gui.core.errors import (
     AvrError,
     CorruptVideoError,
@@ -23,7 +24,6 @@ from avr_gui.core.errors import (
     NotAVideoError,
     VideoError,
 )
-from avr_gui.core.synth import read_code, render_frames, write_video, write_video_av
 from avr_gui.core.video import FrameReader, probe, sample_frames, thumbnail
 
 N = 60

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from avr_gui.core.demo.synth import read_code, render_frames, write_video_av
 from avr_gui.core.errors import InputError
 from avr_gui.core.jobs import Cancelled, CancelToken
-from avr_gui.core.synth import read_code, render_frames, write_video_av
 from avr_gui.core.video import prefetch, sample_frames
 from avr_gui.core.video.prefetch import THREAD_NAME
 

@@ -10,8 +10,8 @@ import av
 import numpy as np
 import pytest
 
+from avr_gui.core.demo.synth import render_frames, write_video, write_video_av
 from avr_gui.core.errors import VideoError
-from avr_gui.core.synth import render_frames, write_video, write_video_av
 from avr_gui.core.video import VideoInfo, is_variable_rate, probe
 
 # Irregular presentation times (s): what a phone writes when the light drops.
@@ -155,7 +155,7 @@ def test_auto_falls_back_to_opencv_without_pyav(
     clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With PyAV unavailable every entry point still works, through OpenCV."""
-    from avr_gui.core.synth import read_code
+    from avr_gui.core.demo.synth import read_code
     from avr_gui.core.video import FrameReader, _decoders, sample_frames, thumbnail
 
     monkeypatch.setattr(_decoders, "av", None)

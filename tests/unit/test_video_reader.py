@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
+from avr_gui.core.demo.synth import read_code, render_frames, write_video, write_video_av
 from avr_gui.core.errors import FrameIndexError, InputError
-from avr_gui.core.synth import read_code, render_frames, write_video, write_video_av
 from avr_gui.core.video import FrameReader, probe, sample_frames, thumbnail
 
 VFR_TIMES = np.array(

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from avr_gui.core.config import load_config
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
 from avr_gui.core.errors import InputError
 from avr_gui.core.jobs import no_progress
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
 from avr_gui.core.workspace import (
     AnchorError,
     LibrarySnapshot,

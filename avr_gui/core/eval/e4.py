@@ -1,6 +1,6 @@
 """E4 — frame-representation metrics on generated videos with known phases (EVAL.md).
 
-A generated library (``avr_gui.core.synth_library``) gives every frame a phase label.
+A generated library (``avr_gui.core.demo.synth_library``) gives every frame a phase label.
 Per action, the first half of the clips trains (SVM, regression), the second half is
 tested. Alignment metrics (APA, DTW accuracy, CPE, FPE) use every pair of clips of one
 action. The Figure 5 curve pools all pairs of action clips: a pair of different actions
@@ -18,6 +18,7 @@ import numpy as np
 
 from avr_gui.core.align import AlignmentOptions, align
 from avr_gui.core.align.ranking import path_tau
+from avr_gui.core.demo.synth_library import PHASES, GeneratedClip, generate_library, phase_of
 from avr_gui.core.eval.frames import (
     ap_at_k,
     nn_kendall_tau,
@@ -36,7 +37,6 @@ from avr_gui.core.eval.metrics import (
 from avr_gui.core.features.encoders import Encoder
 from avr_gui.core.features.sequence import encode_video
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
-from avr_gui.core.synth_library import PHASES, GeneratedClip, generate_library, phase_of
 
 FRACTIONS = (0.1, 0.5, 1.0)
 

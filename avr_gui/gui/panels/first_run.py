@@ -1,6 +1,6 @@
 """First run: with no library yet, the centre offers the demo library or a folder of videos.
 
-The demo library is the headless demo's (:func:`avr_gui.core.demo.run_demo`): a generated
+The demo library is the headless demo's (:func:`avr_gui.core.demo.run.run_demo`): a generated
 library of a drawn person doing three exercises, indexed and queried once. It is built in
 a per-user folder the first time and opened directly afterwards, with this machine's
 default encoder (:func:`~avr_gui.core.features.encoders.default_backend`: ``auto``, or
@@ -81,7 +81,7 @@ def demo_job(
     """
 
     def run(progress: Any, cancel: Any) -> str:
-        from avr_gui.core.demo import run_demo
+        from avr_gui.core.demo.run import run_demo
         from avr_gui.core.features import default_backend
 
         name = backend or default_backend(on_fallback=on_fallback)

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from avr_gui.core.atomic import write_text
+from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
+from avr_gui.core.demo.synth_person import PersonStyle, render_person
 from avr_gui.core.errors import InputError
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
-from avr_gui.core.synth import ClipStyle, render_frames, speed_warp, write_video
-from avr_gui.core.synth_person import PersonStyle, render_person
 
 PHASES = 4
 MANIFEST = "manifest.json"
@@ -134,7 +134,7 @@ def generate_library(
     folder : path-like
         Created if missing; existing clips of the same names are replaced.
     actions : tuple of int
-        Which actions of :func:`avr_gui.core.synth.action_position`.
+        Which actions of :func:`avr_gui.core.demo.synth.action_position`.
     per_action : int
         Variants of each action (speed, colours, framing, shake all drawn per clip).
     distractors : int
@@ -143,8 +143,8 @@ def generate_library(
     fps, size, seed
         Frame rate, ``(width, height)`` and the seed of every random choice.
     figure : {"person", "dot"}
-        A drawn person doing exercises in a room (:mod:`avr_gui.core.synth_person`;
-        actions 0-2), or the abstract dot-and-limb figure of :mod:`avr_gui.core.synth`.
+        A drawn person doing exercises in a room (:mod:`avr_gui.core.demo.synth_person`;
+        actions 0-2), or the abstract dot-and-limb figure of :mod:`avr_gui.core.demo.synth`.
 
     Returns
     -------

@@ -1,7 +1,7 @@
 """The headless demo: generate a library, index it, query it, export the best match.
 
 Everything goes through the product's own API: the generated library
-(:mod:`avr_gui.core.synth_library`: a drawn person doing three exercises in varied
+(:mod:`avr_gui.core.demo.synth_library`: a drawn person doing three exercises in varied
 rooms, plus walking distractors), the library index with the default encoder, the full
 query (retrieval, re-ranking), and the export core (time map, retimed video,
 side-by-side comparison). Because the generator knows every frame's action progress,
@@ -18,12 +18,12 @@ import numpy as np
 from avr_gui import __version__
 from avr_gui.core.align.verdict import verdict_label
 from avr_gui.core.atomic import write_text
+from avr_gui.core.demo.render import cost_matrix_image, write_png
+from avr_gui.core.demo.synth_library import GeneratedClip, generate_library
 from avr_gui.core.export import curve_from_path, export_video, frame_map, frame_times, save_map
 from avr_gui.core.features import get_encoder
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.library import Library
-from avr_gui.core.render import cost_matrix_image, write_png
-from avr_gui.core.synth_library import GeneratedClip, generate_library
 
 FPS = 15.0
 SIZE = (256, 192)
