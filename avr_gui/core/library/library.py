@@ -6,6 +6,8 @@ Index folder layout (see docs/library.md)::
     features/        per-clip float16 arrays and timestamps (memory-mapped when read),
                      and pose tracks (landmarks) when the encoder is a pose encoder
     clips.faiss      saved HNSW graph (only for libraries past the exact-search limit)
+    clips.scale/     compressed IVF-PQ index and exact vectors (past 250,000 clips;
+                     built in the background, swapped in by current.json)
     .lock            held while an index run writes (a second run is refused)
 
 A library opened ``readonly`` (what ``avr query`` and ``avr status`` do) creates and
