@@ -13,7 +13,14 @@ encoders:
 - ``auto`` (BlazePose landmarks + EfficientNet-Lite0 in one decoding pass) with the
   appearance network on torch, run after the pose model (``auto_torch``, the default
   before issue 16); on ONNX Runtime after the pose model (``auto_serial``); and on ONNX
-  Runtime beside the pose model (``auto``, today's default).
+  Runtime beside the pose model (``auto``, today's default);
+- variants of ``auto`` on the pose side (issue 16): ``auto_fullgraph`` runs the whole
+  BlazePose landmark graph (segmentation mask and heatmap included, the default before
+  the graph was cut down to the landmarks), ``auto_t1`` / ``auto_fullgraph_t1`` run the
+  pose models on one interpreter thread instead of the default (the cores, at most 4).
+
+``--configs`` selects which run (default: all), e.g. ``--configs
+auto,auto_fullgraph,auto_t1,auto_fullgraph_t1``.
 
 Reported: sampled frames per second of each, ``index_over_decode_<name>`` ratios (1.0 =
 as fast as decoding; ``index_over_decode_auto`` is the issue-16 figure), the speed-up of
@@ -43,12 +50,12 @@ from avr_gui.core.video.decode import sample_frames
 DEFAULT_CLIP = Path(__file__).resolve().parents[1].parent / "shared/data/real/pushup2.mp4"
 
 
-def build(backend: str, runtime: str, concurrent: bool = True) -> Encoder:
+def build(backend: str, runtime: str, concurrent: bool = True, **options: object) -> Encoder:
     """An encoder of the registry with its appearance network on ``runtime``."""
     before = os.environ.get(RUNTIME_ENV)
     os.environ[RUNTIME_ENV] = runtime  # make_auto has no runtime option: it reads this
     try:
-        enc = get_encoder(backend)
+        enc = get_encoder(backend, **options)
     finally:
         if before is None:
             del os.environ[RUNTIME_ENV]
@@ -59,6 +66,17 @@ def build(backend: str, runtime: str, concurrent: bool = True) -> Encoder:
     return enc
 
 
+def build_auto(full_graph: bool = False, threads: int | None = None) -> Encoder:
+    """``auto`` with the pose side varied: whole landmark graph or not, interpreter threads."""
+    from avr_gui.core.features.pose.blazepose import BlazePose
+
+    enc = build("auto", "auto", num_threads=threads)
+    if full_graph:
+        # Same model files, so the same encoder version: only the speed differs.
+        enc.pose.estimator = BlazePose(full_graph=True, num_threads=threads)  # type: ignore[attr-defined]
+    return enc
+
+
 #: name -> how to build its encoder.
 CONFIGS: dict[str, Callable[[], Encoder]] = {
     "effnet_torch": lambda: build("effnet-lite0", "torch"),
@@ -66,6 +84,9 @@ CONFIGS: dict[str, Callable[[], Encoder]] = {
     "auto_torch": lambda: build("auto", "torch", concurrent=False),
     "auto_serial": lambda: build("auto", "auto", concurrent=False),
     "auto": lambda: build("auto", "auto"),
+    "auto_fullgraph": lambda: build_auto(full_graph=True),
+    "auto_t1": lambda: build_auto(threads=1),
+    "auto_fullgraph_t1": lambda: build_auto(full_graph=True, threads=1),
 }
 
 
@@ -128,7 +149,14 @@ def main(argv: list[str] | None = None) -> int:
         **{f"{k}_frames_per_s": round(frames / v, 1) for k, v in best.items()},
         **{f"index_over_decode_{n}": round(best["decode"] / best[n], 3) for n in names},
     }
-    for new, old in (("effnet", "effnet_torch"), ("auto", "auto_torch"), ("auto", "auto_serial")):
+    pairs = (
+        ("effnet", "effnet_torch"),
+        ("auto", "auto_torch"),
+        ("auto", "auto_serial"),
+        ("auto", "auto_fullgraph"),
+        ("auto_t1", "auto_fullgraph_t1"),
+    )
+    for new, old in pairs:
         if new in best and old in best:
             out[f"{new}_speedup_over_{old}"] = round(best[old] / best[new], 2)
     for k, v in out.items():

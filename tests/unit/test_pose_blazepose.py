@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from avr_gui.core.demo.synth import render_frames, write_video
 from avr_gui.core.errors import (
     CorruptVideoError,
     InputError,
@@ -31,7 +32,7 @@ from avr_gui.core.features.pose.models import (
 )
 from avr_gui.core.features.pose.normalize import HAS_POSE_COLUMN, POSE_DIM
 from avr_gui.core.jobs import Cancelled, CancelToken
-from avr_gui.core.demo.synth import render_frames, write_video
+from avr_gui.core.video._cv2 import import_cv2
 from avr_gui.core.video.decode import sample_frames
 from avr_gui.core.video.probe import probe
 
@@ -39,6 +40,7 @@ SHARED = Path(__file__).resolve().parents[3] / "shared"
 REAL = SHARED / "data" / "real"
 MOVENET = SHARED / "models" / "movenet_lightning_int8_4.tflite"
 SHOULDERS, HIPS = [11, 12], [23, 24]
+cv2 = import_cv2()
 
 
 @pytest.fixture(scope="module")
@@ -273,3 +275,52 @@ def test_movenet_user_model(blazepose: BlazePose, pose_models: Path, tmp_path: P
     bogus.write_bytes(b"not a flatbuffer at all")
     with pytest.raises(WeightsError, match="not a loadable"):
         MoveNet(bogus)
+
+
+def test_landmark_graph_cut_down_keeps_the_landmarks(
+    blazepose: BlazePose, pose_models: Path
+) -> None:
+    # The default landmark model computes only the landmarks and the presence score;
+    # the whole graph (mask, heatmap, world landmarks too) must give the same numbers.
+    assert blazepose._landmarker.pruned
+    assert sorted(int(np.prod(o["shape"])) for o in blazepose._landmarker.outputs) == [1, 195]
+    whole = BlazePose(pose_models, num_threads=2, full_graph=True)
+    assert not whole._landmarker.pruned and len(whole._landmarker.outputs) == 5
+    frames = _real("pushup2.mp4", 12)
+    blazepose.reset()
+    a = blazepose.estimate(frames)
+    b = whole.estimate(frames)
+    assert a.has_pose.all()
+    np.testing.assert_array_equal(a.landmarks, b.landmarks)
+    np.testing.assert_array_equal(a.has_pose, b.has_pose)
+
+
+def test_prune_outputs_declines_what_it_cannot_cut(
+    pose_models: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from avr_gui.core.features.pose import _litert
+    from avr_gui.core.features.pose._litert import TfliteModel, prune_outputs
+
+    model = (pose_models / BLAZEPOSE_FILES[1].name).read_bytes()
+    assert prune_outputs(model, {7}) is None  # no output of that size
+    assert prune_outputs(model, {195, 1, 117, 256 * 256, 64 * 64 * 39}) is None  # all kept
+    assert prune_outputs(b"not a model", {195}) is None
+    cut = prune_outputs(model, {195})
+    assert cut is not None and len(cut) < len(model)
+    # A model that cannot be cut down runs whole but still returns only what was asked.
+    monkeypatch.setattr(_litert, "prune_outputs", lambda model, keep: None)
+    det = TfliteModel(pose_models / BLAZEPOSE_FILES[0].name, 1, keep={2254})
+    assert not det.pruned
+    assert [o.size for o in det.run(np.zeros(det.input_shape, np.float32))] == [2254]
+
+
+def test_scene_cut_drops_the_track(blazepose: BlazePose) -> None:
+    first = _real("pushup.mp4", 4)
+    h, w = first[0].shape[:2]
+    # Another shot of the same size: only the thumbnail change can tell it is a cut.
+    second = [np.ascontiguousarray(cv2.resize(f, (w, h))) for f in _real("juggling2.mp4", 4)]
+    blazepose.reset()
+    runs = blazepose.detector_runs
+    r = blazepose.estimate(first + second)
+    assert r.has_pose.all()
+    assert blazepose.detector_runs - runs == 2  # the first frame and the cut

@@ -50,7 +50,9 @@ log = logging.getLogger(__name__)
 MODELS_ENV = KEYS["models.dir"].env  # "AVR_MODELS_DIR"
 
 #: The two BlazePose files; the digests are those of the files in mediapipe 0.10.21, so a
-#: damaged download or a changed upstream file is caught before it is used.
+#: damaged download or a changed upstream file is caught before it is used. The wheel
+#: carries only the ``full`` landmark model: MediaPipe itself fetches ``lite`` and
+#: ``heavy`` from its GitHub repository at run time, a second source we do not use.
 BLAZEPOSE_FILES: tuple[ModelFile, ...] = (
     ModelFile(
         "pose_detection.tflite",
