@@ -1,16 +1,18 @@
 """The Ray engine indexes a library exactly as the local engine does, and resumes.
 
 One local Ray cluster (2 CPUs, loopback, no dashboard) serves the whole module; the
-killed driver runs in a subprocess connected to it.
+killed driver runs in a subprocess connected to it, the killed workers are its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,8 @@ import pytest
 # Ray reads this when imported: "0" keeps the test cluster on the loopback address.
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 ray = pytest.importorskip("ray")
+# Ray ships psutil among its own third-party files (on the path once Ray is imported).
+psutil = pytest.importorskip("psutil")
 
 import numpy as np  # noqa: E402
 from test_library_index import catalog_rows, make_clip  # noqa: E402
@@ -98,6 +102,42 @@ def reference(folder: Path) -> Path:
         lib.add_folder(folder)
         lib.index()
     return index
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Ten clips of two encoder batches each: work that outlasts a worker's kill."""
+    d = tmp_path_factory.mktemp("ray-clips") / "clips"
+    d.mkdir()
+    for i in range(10):
+        make_clip(d / f"c{i}.mp4", i % 2, n=420, seed=10 + i)
+    return d
+
+
+@pytest.fixture(scope="module")
+def clips_reference(clips: Path) -> Path:
+    """:func:`clips` indexed by the local engine."""
+    index = clips.parent / "local"
+    with Library.open(index, encoder=THUMB) as lib:
+        lib.add_folder(clips)
+        lib.index()
+    return index
+
+
+def ray_workers(stage: str) -> list[psutil.Process]:
+    """Worker processes of the module's cluster whose title names ``stage``.
+
+    Only descendants of this process (the cluster's raylet is its child): a Ray that
+    someone else runs on this machine is never touched. Ray titles a worker
+    ``ray::<what it runs>`` and puts it back to ``ray::IDLE`` between tasks.
+    """
+    found = []
+    for proc in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):  # it may end while we look
+            title = " ".join(proc.cmdline())
+            if title.startswith("ray::") and stage in title:
+                found.append(proc)
+    return found
 
 
 def assert_same_library(index: Path, reference: Path) -> None:
@@ -185,3 +225,68 @@ def test_a_killed_driver_resumes_to_the_local_engines_library(
         s = index_with_ray(lib)
     assert s.pending == 0 and s.encoded < 3  # finished files were not encoded again
     assert_same_library(index, reference)
+
+
+@pytest.mark.parametrize("stage", ["EncodeActor", "decode_batch"])
+def test_a_killed_worker_is_replaced_and_the_run_completes(
+    cluster: str, clips: Path, clips_reference: Path, tmp_path: Path, stage: str
+) -> None:
+    """SIGKILL the encoder actor's process, or a decode task's, while the run is going.
+
+    Ray Data restarts its actors and retries its tasks (with no limit by default), and
+    the driver keeps the first copy of each part a retried task sends again: the run
+    ends by itself with the local engine's library, no error and nothing left pending.
+    """
+    # An actor process of an earlier run may still be on its way out: never ours.
+    earlier = {p.pid for p in ray_workers(stage)}
+    committed = threading.Event()  # a first file is in the catalog
+    killed: list[int] = []
+    kill_done = threading.Event()
+    stop = threading.Event()
+    restarted: list[int] = []  # the encoder actor's new process
+
+    def killer() -> None:
+        # The encoder actor lives for the whole run: killed once a file is committed, so
+        # surely mid-run. A decode task is killed as soon as one runs.
+        deadline = time.monotonic() + 60
+        while not stop.is_set() and not killed and time.monotonic() < deadline:
+            if stage == "decode_batch" or committed.is_set():
+                for proc in ray_workers(stage):
+                    if proc.pid in earlier:
+                        continue
+                    with contextlib.suppress(psutil.Error):  # ended meanwhile: the next one
+                        proc.send_signal(signal.SIGKILL)
+                        proc.wait(30)  # gone before the driver goes on
+                        killed.append(proc.pid)
+                        break
+            time.sleep(0.01)
+        kill_done.set()
+
+    def progress(done: int, total: int, message: str) -> None:
+        if not total or message == "done" or committed.is_set():
+            return  # scanning (0 of 0), the final report, or after the first file
+        committed.set()
+        # Holds the driver until the worker is dead: the run cannot end before the kill.
+        assert kill_done.wait(60)
+        deadline = time.monotonic() + 60
+        while stage == "EncodeActor" and killed and not restarted:
+            # Ray restarts the actor at once (in a new process) for the files still due.
+            restarted.extend(p.pid for p in ray_workers(stage) if p.pid not in earlier)
+            assert time.monotonic() < deadline, "the encoder actor was not restarted"
+            time.sleep(0.05)
+
+    index = tmp_path / "killed-worker"
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    try:
+        with Library.open(index, encoder=THUMB) as lib:
+            lib.add_folder(clips)
+            s = index_with_ray(lib, batch_size=1, progress=progress)
+    finally:
+        stop.set()
+        thread.join(30)
+    assert len(killed) == 1, f"no {stage} worker was seen to kill"
+    assert killed[0] not in restarted
+    assert bool(restarted) == (stage == "EncodeActor")
+    assert (s.videos, s.indexed, s.failed, s.pending, s.encoded) == (10, 10, 0, 0, 10)
+    assert_same_library(index, clips_reference)

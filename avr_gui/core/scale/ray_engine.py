@@ -30,6 +30,9 @@ engine's own code (:mod:`avr_gui.core.library.indexer`):
    are committed in one transaction (:func:`~avr_gui.core.library.indexer.commit_rows`),
    so a killed driver loses at most the batch in flight and the next run, local or
    Ray, picks up the rows still ``pending`` (and deletes orphaned feature files).
+   A killed worker loses no file: Ray Data restarts a lost encoder actor and retries
+   a lost decode task (without limit by default), and the driver keeps one copy of
+   each part that a retried task sends again.
 5. :func:`~avr_gui.core.library.indexer.finish_index`: garbage collection, summary.
 
 The stages live in :mod:`avr_gui.core.scale._ray_stages` (light to import on every
