@@ -301,6 +301,31 @@ def core_qt_imports(root: Path = PACKAGE) -> list[str]:
     return found
 
 
+# ------------------------------------------------------------------- private names
+
+
+def private_name_imports(root: Path = PACKAGE) -> list[str]:
+    """``file:line imports module._name`` for every private name imported across modules.
+
+    A name that starts with ``_`` belongs to its module; another module that needs it
+    means the name should be public (or the code should move). Dunder names
+    (``__version__``) and importing a public name under a private alias are fine.
+    """
+    modules = parse_package(root)
+    found = []
+    for path, stmts in modules.values():
+        for stmt in stmts:
+            if not (stmt.module + ".").startswith(root.name + "."):
+                continue
+            for name in stmt.names:
+                if name.startswith("_") and not name.startswith("__"):
+                    if f"{stmt.module}.{name}" in modules:
+                        continue  # a private *module* (e.g. ``_kernels``): imported whole
+                    where = path.relative_to(root.parent)
+                    found.append(f"{where}:{stmt.line} imports {stmt.module}.{name}")
+    return found
+
+
 # ------------------------------------------------------------------------ registry
 
 _LIST_REGISTRY = """
@@ -367,6 +392,24 @@ def test_core_imports_no_qt() -> None:
     assert not offenders, "the headless core imports Qt:\n" + "\n".join(offenders)
 
 
+def test_no_private_names_across_modules() -> None:
+    found = private_name_imports()
+    assert not found, "private names imported across modules:\n" + "\n".join(found)
+
+
+def test_the_private_name_checker_can_fail(tmp_path: Path) -> None:
+    root = tmp_path / "pkg"
+    _write(root, "__init__.py", "")
+    _write(root, "a.py", "_x = 1\ny = 2\n__version__ = '1'\n")
+    _write(root, "_k.py", "z = 3\n")
+    _write(
+        root,
+        "b.py",
+        "from pkg.a import _x, y, __version__\nfrom pkg import _k\nimport pkg.a as _a\n",
+    )
+    assert private_name_imports(root) == [str(Path("pkg/b.py")) + ":1 imports pkg.a._x"]
+
+
 def test_listing_encoders_loads_nothing_heavy() -> None:
     loaded = heavy_modules_after_listing()
     assert not loaded, (
@@ -429,7 +472,7 @@ def test_the_qt_checker_sees_core_only(tmp_path: Path) -> None:
 
 
 if __name__ == "__main__":
-    problems = import_cycles() + core_qt_imports()
+    problems = import_cycles() + core_qt_imports() + private_name_imports()
     heavy = heavy_modules_after_listing()
     if heavy:
         problems.append("heavy modules after listing the encoders: " + ", ".join(heavy))

@@ -398,7 +398,7 @@ def test_bad_inputs_raise_typed_errors() -> None:
 
 def test_timing_report() -> None:
     """Printed, not asserted (run with -s): partial vs whole-clip alignment, 300 x 900."""
-    from avr_gui.core.align.partial import _locate
+    from avr_gui.core.align.partial import locate_excerpts
 
     sig = Signal(5, length=900, dims=64)
     rng = np.random.default_rng(0)
@@ -415,7 +415,7 @@ def test_timing_report() -> None:
 
     C = cost_matrix(query, cand)
     t_dtw = best_of(lambda: dtw(C))
-    t_locate = best_of(lambda: _locate(C, 0.5))
+    t_locate = best_of(lambda: locate_excerpts(C, 0.5))
     t_align = best_of(lambda: align(query, cand))
     t_partial = best_of(lambda: align_partial(query, cand))
     print(

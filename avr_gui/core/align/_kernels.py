@@ -14,7 +14,7 @@ from numba import njit
 # reassociation (sums must not depend on the compiler's mood: results are deterministic).
 # No "contract" either: a fused multiply-add would make the fused DRAQ sum differ from
 # the separate one in the last bit.
-_FM = {"nsz", "arcp", "afn"}
+FASTMATH = {"nsz", "arcp", "afn"}
 
 DIAG = np.uint8(0)
 UP = np.uint8(1)
@@ -22,8 +22,8 @@ LEFT = np.uint8(2)
 START = np.uint8(3)
 
 
-@njit(inline="always", fastmath=_FM)
-def _step(a, b, left, c):
+@njit(inline="always", fastmath=FASTMATH)
+def dtw_step(a, b, left, c):
     # Written as selects, not branches: the winning move on real cost matrices is
     # close to random, and mispredicted branches cost more than the arithmetic.
     up = b < a
@@ -34,7 +34,7 @@ def _step(a, b, left, c):
     return v + c, s
 
 
-@njit(cache=True, nogil=True, fastmath=_FM)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def dtw_full(C, open_begin, S):  # pragma: no cover - compiled
     """Accumulated-cost DTW into the direction matrix ``S`` (uint8 [n, m], overwritten).
 
@@ -95,7 +95,7 @@ def dtw_full(C, open_begin, S):  # pragma: no cover - compiled
             c = j - 3
             if c >= 1 and c < m:
                 cc = c3[c]
-                x, s = _step(w2, v2, v3, cc)
+                x, s = dtw_step(w2, v2, v3, cc)
                 v3 = x
                 s3[c] = s
                 nxt[c] = x
@@ -103,7 +103,7 @@ def dtw_full(C, open_begin, S):  # pragma: no cover - compiled
             c = j - 2
             if c >= 1 and c < m:
                 cc = c2[c]
-                x, s = _step(w1, v1, v2, cc)
+                x, s = dtw_step(w1, v1, v2, cc)
                 w2 = v2
                 v2 = x
                 s2[c] = s
@@ -111,7 +111,7 @@ def dtw_full(C, open_begin, S):  # pragma: no cover - compiled
             c = j - 1
             if c >= 1 and c < m:
                 cc = c1[c]
-                x, s = _step(w0, v0, v1, cc)
+                x, s = dtw_step(w0, v0, v1, cc)
                 w1 = v1
                 v1 = x
                 s1[c] = s
@@ -120,7 +120,7 @@ def dtw_full(C, open_begin, S):  # pragma: no cover - compiled
             if c < m:
                 cc = c0[c]
                 pc = prev[c]
-                x, s = _step(pw, pc, v0, cc)
+                x, s = dtw_step(pw, pc, v0, cc)
                 pw = pc
                 w0 = v0
                 v0 = x
@@ -140,7 +140,7 @@ def dtw_full(C, open_begin, S):  # pragma: no cover - compiled
         si[0] = 1
         nxt[0] = v
         for c in range(1, m):
-            x, s = _step(prev[c - 1], prev[c], v, ci[c])
+            x, s = dtw_step(prev[c - 1], prev[c], v, ci[c])
             v = x
             si[c] = s
             nxt[c] = x
@@ -160,7 +160,7 @@ def _pad(prev, pa, pb, b):
         prev[j] = inf
 
 
-@njit(cache=True, nogil=True, fastmath=_FM)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def dtw_window(cv, cb, lo, hi, S, sb, prev, nxt, i0, i1, open_begin):  # pragma: no cover
     """Rows ``i0 .. i1-1`` of DTW restricted to columns ``lo[i] .. hi[i]`` of row i.
 
@@ -248,7 +248,7 @@ def dtw_window(cv, cb, lo, hi, S, sb, prev, nxt, i0, i1, open_begin):  # pragma:
             x = inf
             if e < u3:
                 cc = c3[e]
-                x, s = _step(w2, v2, v3, cc)
+                x, s = dtw_step(w2, v2, v3, cc)
                 s3[e] = s
                 n3[e] = x
                 t3 += cc
@@ -257,7 +257,7 @@ def dtw_window(cv, cb, lo, hi, S, sb, prev, nxt, i0, i1, open_begin):  # pragma:
             x = inf
             if e < u2:
                 cc = c2[e]
-                x, s = _step(w1, v1, v2, cc)
+                x, s = dtw_step(w1, v1, v2, cc)
                 s2[e] = s
                 t2 += cc
             w2 = v2
@@ -266,7 +266,7 @@ def dtw_window(cv, cb, lo, hi, S, sb, prev, nxt, i0, i1, open_begin):  # pragma:
             x = inf
             if e < u1:
                 cc = c1[e]
-                x, s = _step(w0, v0, v1, cc)
+                x, s = dtw_step(w0, v0, v1, cc)
                 s1[e] = s
                 t1 += cc
             w1 = v1
@@ -275,7 +275,7 @@ def dtw_window(cv, cb, lo, hi, S, sb, prev, nxt, i0, i1, open_begin):  # pragma:
             if jj < u0:
                 cc = c0[jj]
                 pc = p0[jj]
-                x, s = _step(pw, pc, v0, cc)
+                x, s = dtw_step(pw, pc, v0, cc)
                 pw = pc
                 s0[jj] = s
                 t0 += cc
@@ -301,7 +301,7 @@ def dtw_window(cv, cb, lo, hi, S, sb, prev, nxt, i0, i1, open_begin):  # pragma:
         for e in range(w):
             cc = ci[e]
             pc = pi[e]
-            x, s = _step(pw, pc, v, cc)
+            x, s = dtw_step(pw, pc, v, cc)
             pw = pc
             v = x
             si[e] = s
@@ -329,7 +329,7 @@ def window_contract(lo, hi, m, pinned):  # pragma: no cover - compiled
     return True
 
 
-@njit(cache=True, nogil=True, fastmath=_FM)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def dtw_banded(C, lo, hi):  # pragma: no cover - compiled
     """DTW of a dense matrix restricted to columns lo[i]..hi[i] of each row i.
 
@@ -359,7 +359,7 @@ def dtw_banded(C, lo, hi):  # pragma: no cover - compiled
     return _dtw_banded_rows(C, lo, hi, S), S
 
 
-@njit(fastmath=_FM)
+@njit(fastmath=FASTMATH)
 def _dtw_banded_rows(C, lo, hi, S):  # pragma: no cover - compiled
     # Any windows at all: one row at a time, each neighbour tested against its row's
     # window (cells outside the band are +inf).
@@ -383,7 +383,7 @@ def _dtw_banded_rows(C, lo, hi, S):  # pragma: no cover - compiled
         for j in range(a_lo, a_hi + 1):
             a = prev[j - 1] if (j - 1 >= plo and j - 1 <= phi) else inf
             b = prev[j] if (j >= plo and j <= phi) else inf
-            x, s = _step(a, b, left, ci[j])
+            x, s = dtw_step(a, b, left, ci[j])
             cur[j] = x
             S[i, j - a_lo] = s
             left = x
@@ -415,7 +415,7 @@ def backtrack_flat(S, sb, i, j):  # pragma: no cover - compiled
     return out[:k][::-1].copy()
 
 
-@njit(inline="always", fastmath=_FM | {"reassoc"})
+@njit(inline="always", fastmath=FASTMATH | {"reassoc"})
 def _dot(p, q):
     total = np.float32(0.0)
     for k in range(p.shape[0]):
@@ -425,7 +425,7 @@ def _dot(p, q):
 
 # Reassociation lets the dot products vectorise (the inlined helper takes the flags of
 # the kernel it is inlined into); each cost still has one fixed summation order.
-@njit(cache=True, nogil=True, fastmath=_FM | {"reassoc"})
+@njit(cache=True, nogil=True, fastmath=FASTMATH | {"reassoc"})
 def band_costs_features(Q, F, lo, hi, i0, i1, out):  # pragma: no cover - compiled
     """Cosine costs ``clip(1 - Q[i] . F[j], 0, 2)`` of the band rows i0..i1-1.
 
@@ -443,7 +443,7 @@ def band_costs_features(Q, F, lo, hi, i0, i1, out):  # pragma: no cover - compil
     return k
 
 
-@njit(cache=True, nogil=True, fastmath=_FM | {"reassoc"})
+@njit(cache=True, nogil=True, fastmath=FASTMATH | {"reassoc"})
 def band_costs_pooled(C, fa, fb, lo, hi, i0, i1, out):  # pragma: no cover - compiled
     """Mean of the ``fa x fb`` blocks of C for the band cells of rows i0..i1-1 (ragged)."""
     n, m = C.shape
@@ -462,7 +462,7 @@ def band_costs_pooled(C, fa, fb, lo, hi, i0, i1, out):  # pragma: no cover - com
     return k
 
 
-@njit(cache=True, nogil=True, fastmath=_FM | {"reassoc"})
+@njit(cache=True, nogil=True, fastmath=FASTMATH | {"reassoc"})
 def random_path_costs_features(Q, F, k, seed):  # pragma: no cover - compiled
     """:func:`random_path_costs` with cosine costs computed from unit rows on the fly.
 
@@ -560,7 +560,7 @@ def _row_sum(c):
     return total
 
 
-@njit(inline="always", fastmath=_FM | {"reassoc"})
+@njit(inline="always", fastmath=FASTMATH | {"reassoc"})
 def _row_dot(p, c):
     total = np.float32(0.0)
     for j in range(c.shape[0]):
@@ -691,7 +691,7 @@ def compact_visit_probabilities(n, m, eps):  # pragma: no cover - compiled
     return out, lo, offsets
 
 
-@njit(cache=True, nogil=True, fastmath=_FM | {"reassoc"})
+@njit(cache=True, nogil=True, fastmath=FASTMATH | {"reassoc"})
 def compact_weighted_sum(values, lo, offsets, C):  # pragma: no cover - compiled
     """sum(P * C) with P in the row-compact form of :func:`compact_rows`."""
     total = 0.0
@@ -804,7 +804,7 @@ def random_path_costs(C, k, seed):  # pragma: no cover - compiled
     return out
 
 
-@njit(inline="always", fastmath=_FM | {"reassoc"})
+@njit(inline="always", fastmath=FASTMATH | {"reassoc"})
 def _sumsq(row):
     # Widened before squaring (float32 squares overflow above ~1.8e19); reassociation
     # lets the sum vectorise, in an order fixed by the compiled code.
@@ -815,7 +815,7 @@ def _sumsq(row):
     return total
 
 
-@njit(cache=True, nogil=True, fastmath=_FM)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def contextualize_rows(F, unit):  # pragma: no cover - compiled
     """[F, cumsum(F)/T] minus its column means, optionally scaled to unit rows.
 
@@ -855,7 +855,7 @@ def contextualize_rows(F, unit):  # pragma: no cover - compiled
     return out
 
 
-@njit(cache=True, nogil=True, fastmath=_FM)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def unit_rows(F):  # pragma: no cover - compiled
     """Rows of F scaled to unit L2 norm (zero rows stay zero), float32 copy."""
     t, d = F.shape
@@ -870,7 +870,7 @@ def unit_rows(F):  # pragma: no cover - compiled
     return out
 
 
-@njit(cache=True, nogil=True, fastmath=_FM | {"reassoc"})
+@njit(cache=True, nogil=True, fastmath=FASTMATH | {"reassoc"})
 def all_finite(X):  # pragma: no cover - compiled
     """Whether every element of a 2-D float32 array is finite."""
     n, m = X.shape

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from avr_gui.core.align._kernels import _FM, _step
+from avr_gui.core.align._kernels import FASTMATH, dtw_step
 
 
-@njit(inline="always", fastmath=_FM)
+@njit(inline="always", fastmath=FASTMATH)
 def _border(cont, c, bonus, may_start, move):
     # A border cell either continues the border path (up in column 0, left in row 0)
     # or starts a new path there, paying the start offset. A tie keeps the longer path.
@@ -25,7 +25,7 @@ def _border(cont, c, bonus, may_start, move):
     return v, move
 
 
-@njit(cache=True, nogil=True, fastmath=_FM)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def obe_dtw(C, lam, row_open, col_open, S, last_col):  # pragma: no cover - compiled
     """Open-begin-end DTW with a start offset, into the direction matrix ``S``.
 
@@ -82,26 +82,26 @@ def obe_dtw(C, lam, row_open, col_open, S, last_col):  # pragma: no cover - comp
         for j in range(1, m + 3):
             c = j - 3
             if c >= 1 and c < m:
-                v, s = _step(y2, x2, x3, c3[c])
+                v, s = dtw_step(y2, x2, x3, c3[c])
                 x3 = v
                 q3[c] = s
                 below[c] = v
             c = j - 2
             if c >= 1 and c < m:
-                v, s = _step(y1, x1, x2, c2[c])
+                v, s = dtw_step(y1, x1, x2, c2[c])
                 y2 = x2
                 x2 = v
                 q2[c] = s
             c = j - 1
             if c >= 1 and c < m:
-                v, s = _step(y0, x0, x1, c1[c])
+                v, s = dtw_step(y0, x0, x1, c1[c])
                 y1 = x1
                 x1 = v
                 q1[c] = s
             c = j
             if c < m:
                 ac = above[c]
-                v, s = _step(pa, ac, x0, c0[c])
+                v, s = dtw_step(pa, ac, x0, c0[c])
                 pa = ac
                 y0 = x0
                 x0 = v
@@ -120,7 +120,7 @@ def obe_dtw(C, lam, row_open, col_open, S, last_col):  # pragma: no cover - comp
         below[0] = v
         si[0] = s
         for j in range(1, m):
-            v, s = _step(above[j - 1], above[j], v, ci[j])
+            v, s = dtw_step(above[j - 1], above[j], v, ci[j])
             si[j] = s
             below[j] = v
         last_col[i] = below[m - 1]

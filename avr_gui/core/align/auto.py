@@ -12,7 +12,7 @@ import numpy as np
 import avr_gui.core.align._kernels as K
 from avr_gui.core.align._validate import as_sequence
 from avr_gui.core.align.context import contextualize
-from avr_gui.core.align.draq import _check_sampling, ratio
+from avr_gui.core.align.draq import check_sampling, ratio
 from avr_gui.core.align.multiscale import banded_dtw_features, multiscale_dtw, needs_multiscale
 from avr_gui.core.align.pair import Alignment, AlignmentOptions, align
 from avr_gui.core.errors import DimensionMismatchError, InputError
@@ -76,7 +76,7 @@ def align_auto(
         )
     if opts.band is not None and opts.subsequence:
         raise InputError("a band and subsequence alignment cannot be combined")
-    _check_sampling(opts.draq_samples, opts.seed)
+    check_sampling(opts.draq_samples, opts.seed)
     if opts.context:
         q, c = contextualize(q, unit=True), contextualize(c, unit=True)
     else:

@@ -136,11 +136,15 @@ def random_path_costs(cost: np.ndarray, samples: int = 100, seed: int = 0) -> np
     numpy.ndarray, shape (samples,), float64
     """
     C = as_cost(cost)
-    _check_sampling(samples, seed)
+    check_sampling(samples, seed)
     return K.random_path_costs(C, int(samples), int(seed))
 
 
-def _check_sampling(samples: int, seed: int) -> None:
+def check_sampling(samples: int, seed: int) -> None:
+    """Raise :class:`InputError` unless ``samples`` >= 1 and ``seed`` is in [0, 2**63).
+
+    Shared by every caller that draws random monotone paths (DRAQ, multiscale, auto).
+    """
     if samples < 1:
         raise InputError(f"the number of random paths must be at least 1, got {samples}")
     if not 0 <= seed < 2**63:
@@ -176,7 +180,7 @@ def baseline_cost(C: np.ndarray, method: str, samples: int, seed: int, *, finite
     if method not in METHODS:
         raise InputError(f"unknown DRAQ method {method!r}: use one of {', '.join(METHODS)}")
     if method == "sampled":
-        _check_sampling(samples, seed)
+        check_sampling(samples, seed)
     if not finite:
         check_finite(C, "cost matrix")
     if method == "exact":

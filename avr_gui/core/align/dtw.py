@@ -49,7 +49,7 @@ def dtw(cost: np.ndarray, *, band: float | None = None, subsequence: bool = Fals
     direction storage O(n + m) but may, on unrelated content, return a path costing
     slightly more than the optimum. Smaller matrices are always aligned exactly.
     """
-    return _dtw(as_cost(cost, check=False), band, subsequence)
+    return dtw_checked(as_cost(cost, check=False), band, subsequence)
 
 
 class _Scratch(threading.local):
@@ -74,7 +74,11 @@ def _scratch(cells: int) -> np.ndarray:
     return buf[:cells]
 
 
-def _directions(n: int, m: int) -> np.ndarray:
+def direction_buffer(n: int, m: int) -> np.ndarray:
+    """A reusable ``[n, m]`` uint8 buffer for a DTW's move directions (contents undefined).
+
+    Reused across calls so a query aligning 50 candidates does not allocate 50 matrices.
+    """
     return _scratch(n * m).reshape(n, m)
 
 
@@ -116,7 +120,7 @@ def _banded(C: np.ndarray, band: float) -> DTWResult:
     return DTWResult(float(end_cost), path, (n, m), False)
 
 
-def _dtw(C: np.ndarray, band: float | None, subsequence: bool) -> DTWResult:
+def dtw_checked(C: np.ndarray, band: float | None, subsequence: bool) -> DTWResult:
     """:func:`dtw` on a float32 C-contiguous matrix of checked shape."""
     n, m = C.shape
     if band is not None and subsequence:
@@ -126,7 +130,7 @@ def _dtw(C: np.ndarray, band: float | None, subsequence: bool) -> DTWResult:
     # Looked up on the module at each call, so a test patching it is seen here too.
     if _ms.needs_multiscale(n, m):
         return _ms._multiscale_matrix(C, subsequence)[0]
-    S = _directions(n, m)
+    S = direction_buffer(n, m)
     last, checksum = K.dtw_full(C, subsequence, S)
     if not math.isfinite(checksum):
         check_finite(C, "cost matrix")  # raises, naming the first bad cell

@@ -31,7 +31,7 @@ import numpy as np
 
 import avr_gui.core.align._kernels as K
 from avr_gui.core.align._validate import as_cost, as_sequence, check_finite
-from avr_gui.core.align.draq import _check_sampling
+from avr_gui.core.align.draq import check_sampling
 from avr_gui.core.align.dtw_base import DTWResult, band_limits
 from avr_gui.core.errors import (
     AlignmentTooLargeError,
@@ -439,5 +439,5 @@ def random_path_costs_features(
     -------
     numpy.ndarray, shape (samples,), float64
     """
-    _check_sampling(samples, seed)
+    check_sampling(samples, seed)
     return K.random_path_costs_features(query, candidate, int(samples), int(seed))

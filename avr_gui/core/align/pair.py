@@ -15,12 +15,12 @@ from avr_gui.core.align.context import contextualize
 from avr_gui.core.align.cost import cost_matrices
 from avr_gui.core.align.draq import baseline_cost as draq_baseline
 from avr_gui.core.align.draq import ratio
-from avr_gui.core.align.dtw import _dtw
+from avr_gui.core.align.dtw import dtw_checked
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 
 # Candidates whose cost matrices are built by one matrix product; bounds peak memory
 # (a block of 16 candidates of 600 frames against a 600-frame query is ~23 MB).
-_BLOCK = 16
+PAIR_BLOCK = 16
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Alignment:
 def _score(
     cost: np.ndarray, opts: AlignmentOptions, keep_cost: bool, draq: bool = True
 ) -> Alignment:
-    res = _dtw(cost, opts.band, opts.subsequence)
+    res = dtw_checked(cost, opts.band, opts.subsequence)
     if not draq:
         # The caller ranks without DRAQ: its random-path baseline (about 3x the DTW's
         # own cost for a new shape) is not paid for.
@@ -175,9 +175,9 @@ def align_many(
     results: list[Alignment] = []
     n_workers = workers or min(8, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        for start in range(0, total, _BLOCK):
+        for start in range(0, total, PAIR_BLOCK):
             check(cancel)
-            block = cands[start : start + _BLOCK]
+            block = cands[start : start + PAIR_BLOCK]
             if opts.context:
                 # The kernel releases the GIL: contextualize the block on all cores.
                 block = list(pool.map(lambda c: contextualize(c, unit=True), block))

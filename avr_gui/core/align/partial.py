@@ -57,9 +57,9 @@ from avr_gui.core.align.context import contextualize
 from avr_gui.core.align.cost import cost_matrices
 from avr_gui.core.align.draq import baseline_cost as draq_baseline
 from avr_gui.core.align.draq import ratio
-from avr_gui.core.align.dtw import _dtw
-from avr_gui.core.align.pair import _BLOCK, Alignment, AlignmentOptions
-from avr_gui.core.align.partial_locate import _locate
+from avr_gui.core.align.dtw import dtw_checked
+from avr_gui.core.align.pair import PAIR_BLOCK, Alignment, AlignmentOptions
+from avr_gui.core.align.partial_locate import locate_excerpts
 from avr_gui.core.errors import InputError
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 
@@ -194,7 +194,7 @@ def _finish(
         # Re-aligned on the excerpts' own contextualized features: the same end cells,
         # a path that may differ inside.
         sub = excerpt_cost
-        local = _dtw(sub, None, False).path
+        local = dtw_checked(sub, None, False).path
         d = float(K.path_cost(sub, local))
         path = local + np.array([qs[0], ms[0]], np.int64)
     base = draq_baseline(sub, opts.draq_method, opts.draq_samples, opts.seed, finite=True)
@@ -237,7 +237,7 @@ def align_partial_cost(
     opts = options or AlignmentOptions()
     _check_options(opts)
     C = as_cost(cost)
-    return _finish(C, _locate(C, mc), opts, keep_cost)
+    return _finish(C, locate_excerpts(C, mc), opts, keep_cost)
 
 
 def align_partial(
@@ -337,12 +337,12 @@ def align_partial_many(
         return contextualize(q[i0 : i1 + 1], unit=True), contextualize(c[j0 : j1 + 1], unit=True)
 
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        for start in range(0, total, _BLOCK):
+        for start in range(0, total, PAIR_BLOCK):
             check(cancel)
-            block = cands[start : start + _BLOCK]
+            block = cands[start : start + PAIR_BLOCK]
             # Per-frame costs do not depend on where an excerpt starts (module notes).
             costs = cost_matrices(q, block, device=opts.device)
-            located = list(pool.map(lambda C: _locate(C, mc), costs))
+            located = list(pool.map(lambda C: locate_excerpts(C, mc), costs))
             sub: list[np.ndarray | None] = [None] * len(block)
             if opts.context:
                 parts = list(pool.map(excerpts, zip(block, located, strict=True)))

@@ -1,6 +1,6 @@
 """Locating the best-matching excerpts of two clips on a cost matrix (partial alignment).
 
-:func:`_locate` finds the path that may begin on the first row or column and end on the
+:func:`locate_excerpts` finds the path that may begin on the first row or column and end on the
 last row or column of a cost matrix and minimises the span-normalised cost;
 :mod:`avr_gui.core.align.partial` classifies and scores what it finds.
 
@@ -67,10 +67,10 @@ import numpy as np
 
 import avr_gui.core.align._kernels as K
 import avr_gui.core.align._partial_kernels as PK
-from avr_gui.core.align.dtw import _directions, _dtw
+from avr_gui.core.align.dtw import direction_buffer, dtw_checked
 
 # Dinkelbach stops once the ratio it holds is proven within this fraction of the
-# optimum (the bound in _locate), which usually spares the pass that would only confirm.
+# optimum (the bound in locate_excerpts), which usually spares the pass that would only confirm.
 _RTOL = 1e-2
 # The coarse levels only seed the next level: a loose tolerance spares their confirming
 # passes.
@@ -164,8 +164,8 @@ def _seed(C: np.ndarray, min_cover: float) -> np.ndarray:
     """
     n, m = C.shape
     if min(n, m) < 2 * _COARSE_MIN:
-        return _dtw(C, None, False).path
-    coarse, _ = _locate(np.ascontiguousarray(C[::2, ::2]), min_cover, _SEED_RTOL)
+        return dtw_checked(C, None, False).path
+    coarse, _ = locate_excerpts(np.ascontiguousarray(C[::2, ::2]), min_cover, _SEED_RTOL)
     nc, mc = (n + 1) // 2, (m + 1) // 2
     # The excerpts at full rate; a coarse path on a last row/column ends on the last
     # full-rate row/column (the starts map to 0 by themselves).
@@ -191,11 +191,13 @@ def _seed(C: np.ndarray, min_cover: float) -> np.ndarray:
     lo[0], hi[-1] = 0, w - 1
     end_cost, S = K.dtw_banded(sub, lo, hi)
     if not math.isfinite(end_cost):
-        return _dtw(C, None, False).path  # pragma: no cover - the band always connects
+        return dtw_checked(C, None, False).path  # pragma: no cover - the band always connects
     return K.backtrack(S, lo, h - 1, w - 1) + np.array([i0, j0], np.int64)
 
 
-def _locate(C: np.ndarray, min_cover: float, rtol: float = _RTOL) -> tuple[np.ndarray, float]:
+def locate_excerpts(
+    C: np.ndarray, min_cover: float, rtol: float = _RTOL
+) -> tuple[np.ndarray, float]:
     """Dinkelbach descent on a finite float32 matrix: the best covering path and its D.
 
     The path's ratio D / W is proven within ``rtol`` (relative) of the optimum.
@@ -209,8 +211,8 @@ def _locate(C: np.ndarray, min_cover: float, rtol: float = _RTOL) -> tuple[np.nd
     # coarse spans rounded down) only gives a first estimate of the ratio.
     best: np.ndarray | None = seed if _covers(seed, k) else None
     best_d = seed_d
-    # After _seed: _directions hands out one scratch buffer per thread.
-    S = _directions(n, m)
+    # After _seed: direction_buffer hands out one scratch buffer per thread.
+    S = direction_buffer(n, m)
     last_col = np.empty(n, np.float32)
     for _ in range(_MAX_ITER):
         path = _best_end(C, lam, k, S, last_col)
