@@ -9,13 +9,8 @@ import pytest
 
 from avr_gui.core.errors import InputError
 from avr_gui.core.library import Library
-from avr_gui.core.scale.ray_engine import (
-    _DECODE_CPUS,
-    CLUSTER_HINT,
-    RayNotInstalledError,
-    _shape,
-    index_with_ray,
-)
+from avr_gui.core.scale.ray_cluster import DECODE_CPUS, cluster_shape
+from avr_gui.core.scale.ray_engine import CLUSTER_HINT, RayNotInstalledError, index_with_ray
 
 
 def test_without_ray_the_error_names_the_extra(
@@ -42,15 +37,15 @@ class FakeRay:
 
 
 def test_layout_never_starves_two_cpus_and_uses_gpus() -> None:
-    two = _shape(FakeRay({"CPU": 2.0}), 2)
+    two = cluster_shape(FakeRay({"CPU": 2.0}), 2)
     # Two encoder actors and every decoder fit in two CPUs at once.
     assert two.gpus_per_worker == 0
-    assert two.workers * two.cpus_per_worker + two.decoders * _DECODE_CPUS <= 2.0
-    assert _shape(FakeRay({"CPU": 2.0}), None).workers == 1
-    gpu = _shape(FakeRay({"CPU": 16.0, "GPU": 2.0}), None)
+    assert two.workers * two.cpus_per_worker + two.decoders * DECODE_CPUS <= 2.0
+    assert cluster_shape(FakeRay({"CPU": 2.0}), None).workers == 1
+    gpu = cluster_shape(FakeRay({"CPU": 16.0, "GPU": 2.0}), None)
     assert (gpu.workers, gpu.gpus_per_worker) == (2, 1.0)
     assert gpu.decoders >= 1
-    shared = _shape(FakeRay({"CPU": 16.0, "GPU": 1.0}), 4)
+    shared = cluster_shape(FakeRay({"CPU": 16.0, "GPU": 1.0}), 4)
     assert shared.gpus_per_worker == 0.25
 
 

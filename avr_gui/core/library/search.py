@@ -10,20 +10,19 @@ Past :data:`~avr_gui.core.library.ann.COMPRESSED_LIMIT` clips the index is compr
 query needs (standardiser, bank masses, paths, the exact vectors, memory-mapped), in
 ``clips.scale/`` (:mod:`avr_gui.core.scale.saved`), so opening a million-clip library
 never reads the catalog's descriptors. After a catalog change it is rebuilt in a
-background thread, streaming the descriptors from a read snapshot of the catalog;
-until the new build is published, queries are answered from the previous one (clips
-added since are not found yet, removed ones are skipped by the caller). Only a
-library with no previous build waits for the first one.
+background thread (:mod:`avr_gui.core.library.search_build`), streaming the
+descriptors from a read snapshot of the catalog; until the new build is published,
+queries are answered from the previous one (clips added since are not found yet,
+removed ones are skipped by the caller). Only a library with no previous build waits
+for the first one.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,23 +36,20 @@ from avr_gui.core.library.ann import ClipIndex
 from avr_gui.core.library.catalog import Catalog
 from avr_gui.core.library.descriptor import Standardizer
 from avr_gui.core.library.errors import LibraryCorruptError
+from avr_gui.core.library.search_build import (
+    build_compressed,
+    build_in_background,
+    folder_state,
+)
+
+# Imported from here by callers (the build side lives in search_build).
+from avr_gui.core.library.search_build import wait_for_build as wait_for_build
 
 # Bank-normalised retrieval (the column step of UCoFiA's Sinkhorn with the library as
 # query bank): E2 recall@1 0.913 -> 0.933, E3 clip top-1 5/9 -> 6/9 (docs/RESULTS.md).
 BANK = 1024  # bank clips: masses cost N x BANK dot products once per catalog change
 MIN_BANK = 8
 POOL = 200  # cosine candidates re-ordered by the normalised similarity
-#: Descriptors read from the catalog per step of a compressed build.
-READ_CHUNK = 16_384
-#: OpenMP threads of a background build: all cores but one, which stays free for the
-#: queries it must not block (the setting is per thread: queries keep all cores).
-#: On 2 shared cores two spin-waiting build threads also ran ~5x slower than one.
-BUILD_THREADS = max(1, (os.cpu_count() or 2) - 1)
-
-try:
-    import fcntl
-except ImportError:  # Windows: builds in two processes are not kept apart there
-    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -227,51 +223,13 @@ def remove_saved(folder: str | os.PathLike[str]) -> None:
         p = Path(folder) / name
         if p.exists():
             p.unlink()
-    state = _state(Path(folder))
+    state = folder_state(Path(folder))
     with state.lock:
         state.serving = None
     saved.remove_all(Path(folder) / saved.SCALE_DIR)
 
 
 # -- compressed index: saved builds, background rebuilds --------------------------------
-
-
-@dataclass
-class _FolderState:
-    """What this process knows of one library folder's compressed index.
-
-    Attributes
-    ----------
-    lock : threading.Lock
-        Guards the fields (never held while building).
-    thread : threading.Thread, optional
-        The running build.
-    building : int
-        The catalog generation the running (or last) build was started for.
-    serving : SearchIndex, optional
-        The build answering queries while another is made (dropped once published:
-        the caller caches what it gets).
-    error : BaseException, optional
-        Why the last build failed (for the generation in ``failed``).
-    failed : int
-    """
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    thread: threading.Thread | None = None
-    building: int = -1
-    serving: SearchIndex | None = None
-    error: BaseException | None = None
-    failed: int = -1
-
-
-_STATES: dict[str, _FolderState] = {}
-_STATES_LOCK = threading.Lock()
-
-
-def _state(folder: Path) -> _FolderState:
-    key = os.path.realpath(folder)
-    with _STATES_LOCK:
-        return _STATES.setdefault(key, _FolderState())
 
 
 def _from_bundle(bundle: object, keep: object = None) -> SearchIndex:
@@ -320,7 +278,7 @@ def _scaled(
     """The compressed index for ``generation``, or None when the library is below ``limit``."""
     from avr_gui.core.scale import saved
 
-    state = _state(folder)
+    state = folder_state(folder)
     with state.lock:
         serving, running = state.serving, state.thread is not None and state.thread.is_alive()
         building = state.building
@@ -343,8 +301,8 @@ def _scaled(
         if not (state.thread is not None and state.thread.is_alive()):
             state.building, state.error = generation, None
             state.thread = threading.Thread(
-                target=_build_thread,
-                args=(catalog.path, folder, state),
+                target=build_in_background,
+                args=(catalog.path, folder, state, _log_mass),
                 name=f"avr-search-build {folder}",
                 daemon=True,
             )
@@ -371,140 +329,6 @@ def saved_missing(folder: Path) -> Exception:
     return LibraryCorruptError(f"{folder}: the compressed search index could not be read back")
 
 
-def wait_for_build(folder: str | os.PathLike[str], timeout: float | None = None) -> bool:
-    """Wait for a background build of ``folder``'s compressed index to finish.
-
-    Parameters
-    ----------
-    folder : path-like
-        The library's index folder.
-    timeout : float, optional
-        Seconds; None waits as long as it takes.
-
-    Returns
-    -------
-    bool
-        True when no build is running any more.
-    """
-    state = _state(Path(folder))
-    with state.lock:
-        thread = state.thread
-    if thread is not None:
-        thread.join(timeout)
-        return not thread.is_alive()
-    return True
-
-
-def _build_thread(catalog_path: Path, folder: Path, state: _FolderState) -> None:
-    import faiss
-
-    faiss.omp_set_num_threads(BUILD_THREADS)
-    try:
-        build_compressed(catalog_path, folder)
-    except BaseException as exc:  # reported to the next caller; the thread must not die loud
-        log.exception("building the compressed search index of %s failed", folder)
-        with state.lock:
-            state.error, state.failed = exc, state.building
-    else:
-        with state.lock:
-            state.serving = None  # the published build replaces it at the next call
-
-
-@contextlib.contextmanager
-def _build_lock(scale_dir: Path) -> Iterator[None]:
-    """One build at a time per library, across processes (waits for the other)."""
-    scale_dir.mkdir(exist_ok=True)
-    if fcntl is None:
-        yield
-        return
-    with open(scale_dir / ".lock", "a+b") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        yield  # closing the file releases the lock (a killed process releases it too)
-
-
-def _snapshot(catalog_path: Path) -> sqlite3.Connection:
-    """A read-only connection of its own (the caller's catalog keeps serving queries)."""
-    uri = Path(catalog_path).resolve().as_uri()
-    try:
-        db = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=30.0, isolation_level=None)
-        # One read transaction: generation, count and rows come from one snapshot (WAL).
-        db.execute("BEGIN")
-        db.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
-    except sqlite3.OperationalError:
-        # A read-only mount where SQLite cannot make its shared-memory file: nobody can
-        # be writing there, so the file is read as immutable (as Catalog does).
-        db = sqlite3.connect(
-            uri + "?mode=ro&immutable=1", uri=True, timeout=30.0, isolation_level=None
-        )
-        db.execute("BEGIN")
-    return db
-
-
-def build_compressed(catalog_path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> int:
-    """Build and publish the compressed index of a library from a catalog snapshot.
-
-    Streams the descriptors (:data:`READ_CHUNK` at a time) into the build's vectors
-    file; memory stays near the IVF-PQ codes plus one chunk and the training sample.
-
-    Parameters
-    ----------
-    catalog_path : path-like
-        The library's ``catalog.sqlite``.
-    folder : path-like
-        The library's index folder (the build goes to ``clips.scale/``).
-
-    Returns
-    -------
-    int
-        The catalog generation built (skipped, and returned, when a build of it is
-        already published).
-    """
-    from avr_gui.core.library.errors import LibraryCorruptError
-    from avr_gui.core.scale import saved
-
-    scale_dir = Path(folder) / saved.SCALE_DIR
-    with _build_lock(scale_dir):
-        db = _snapshot(Path(catalog_path))
-        try:
-            row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-            generation = int(row[0]) if row else 0
-            ptr = saved.read_pointer(scale_dir)
-            # Equal, not "at least": a catalog made afresh starts its generations over.
-            if ptr is not None and ptr["generation"] == generation:
-                return generation  # another process built it while we waited for the lock
-            saved.remove_unused(scale_dir)  # what a killed build left
-            n = int(
-                db.execute("SELECT COUNT(*) FROM videos WHERE status = 'indexed'").fetchone()[0]
-            )
-            cur = db.execute(
-                "SELECT path, descriptor FROM videos WHERE status = 'indexed' ORDER BY path"
-            )
-            first = cur.fetchmany(READ_CHUNK)
-            if n < 2 or not first:
-                raise LibraryCorruptError("a compressed index needs at least two indexed clips")
-            size = len(first[0][1] or b"")
-
-            def chunks() -> Iterator[tuple[list[str], np.ndarray]]:
-                rows = first
-                while rows:
-                    for path, blob in rows:
-                        m = len(blob) if isinstance(blob, bytes) else -1
-                        if m != size or m < 4 or m % 4:
-                            raise LibraryCorruptError(
-                                f"{path}: its clip descriptor in the catalog is damaged "
-                                f"({max(m, 0)} bytes, the others {size}); run 'avr index' "
-                                "to repair it"
-                            )
-                    desc = np.frombuffer(b"".join(r[1] for r in rows), np.float32)
-                    yield [r[0] for r in rows], desc.reshape(len(rows), -1)
-                    rows = cur.fetchmany(READ_CHUNK)
-
-            saved.publish(scale_dir, generation, n, size // 4, chunks(), _log_mass)
-        finally:
-            db.close()
-    return generation
-
-
 def _build_private(catalog: Catalog) -> SearchIndex:
     """A compressed index for this session only (read-only library), in a temporary folder."""
     import shutil
@@ -515,7 +339,7 @@ def _build_private(catalog: Catalog) -> SearchIndex:
 
     tmp = Path(tempfile.mkdtemp(prefix="avr-search-"))
     try:
-        build_compressed(catalog.path, tmp)
+        build_compressed(catalog.path, tmp, _log_mass)
         bundle = saved.load(tmp / saved.SCALE_DIR)
         if bundle is None:
             raise saved_missing(tmp)

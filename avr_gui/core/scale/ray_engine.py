@@ -47,6 +47,9 @@ A file that cannot be read becomes a ``failed`` row with the reason the local en
 would give (:func:`~avr_gui.core.library.indexer.failure_reason`); a failure of the
 code rather than the file also has its traceback logged on the driver.
 
+Importing Ray, connecting to a cluster and laying the work out on it:
+:mod:`avr_gui.core.scale.ray_cluster`.
+
 Cluster notes: every node must see the video files (and nothing else) under the same
 paths, and have this package installed; the index folder is written by the driver
 only. Progress is reported and ``cancel`` checked on the driver between streamed
@@ -55,12 +58,8 @@ batches.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +68,6 @@ import numpy as np
 from avr_gui.core.errors import InputError
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.library.catalog import Row
-from avr_gui.core.library.errors import LibraryError
 from avr_gui.core.library.indexer import (
     IndexSummary,
     commit_rows,
@@ -87,6 +85,18 @@ from avr_gui.core.scale._ray_stages import (
     decode_batch,
     record,
 )
+from avr_gui.core.scale.ray_cluster import (
+    CLUSTER_HINT,
+    DECODE_CPUS,
+    RayEngineError,
+    RayNotInstalledError,
+    Shape,
+    cluster_shape,
+    import_ray,
+    quiet,
+    ray_available,
+    session,
+)
 
 if TYPE_CHECKING:
     from avr_gui.core.library.catalog import Catalog
@@ -95,60 +105,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: What a user without Ray is told (one line).
-CLUSTER_HINT = "the Ray engine needs the cluster extra: pip install 'avr-studio[cluster]'"
-
 #: Default rows (encoder batches of frames) per call of an encoder actor.
 DEFAULT_BATCH_SIZE = 4
 
-# CPUs one decode task and one CPU encoder actor reserve. Fractions so that a 2-CPU
-# machine runs two decoders and two encoders at once (Ray counts reservations, not
-# use); different values also keep Ray Data from fusing the decode tasks into the
-# actors, which would serialise decoding and encoding again.
-_DECODE_CPUS = 0.5
-_ENCODE_CPUS = 0.25
-# A GPU encoder actor: one GPU and a CPU to feed it.
-_GPU_ENCODE_CPUS = 1.0
 # Files per input block: enough blocks for every decoder to be busy, not so many that
 # a million paths make a million blocks.
 _MAX_BLOCKS = 4096
-# Ray reads this when it is imported: "0" keeps a local cluster on the loopback
-# address (no port open to the network). Only set for a cluster we start ourselves.
-_LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
-
-
-class RayNotInstalledError(InputError):
-    """The Ray engine was asked for but Ray (the ``cluster`` extra) is not installed."""
-
-
-class RayEngineError(LibraryError):
-    """The cluster itself failed (per-file failures become ``failed`` rows instead)."""
-
-
-def ray_available() -> bool:
-    """Whether the ``cluster`` extra (Ray Data) is installed.
-
-    Returns
-    -------
-    bool
-    """
-    import importlib.util
-
-    if "ray" in sys.modules:
-        return sys.modules["ray"] is not None  # None: imports of it are blocked
-    return importlib.util.find_spec("ray") is not None
-
-
-def _import_ray(local: bool) -> Any:
-    """``ray`` with Ray Data, or :class:`RayNotInstalledError`."""
-    if local and "ray" not in sys.modules:
-        os.environ.setdefault(_LOOPBACK_ENV, "0")
-    try:
-        import ray
-        import ray.data
-    except ImportError as exc:
-        raise RayNotInstalledError(CLUSTER_HINT) from exc
-    return ray
 
 
 # -- the driver -------------------------------------------------------------------------
@@ -231,31 +193,8 @@ def _result(job: _Job, row: Row, recs: list[dict[str, Any]]) -> Row:
     return store_encoded(row, job.store, seq, info, job.name, job.version, warnings, track)
 
 
-@dataclass(frozen=True)
-class _Shape:
-    """How the pipeline is laid out on the cluster."""
-
-    workers: int
-    decoders: int
-    gpus_per_worker: float
-    cpus_per_worker: float
-
-
-def _shape(ray: Any, workers: int | None) -> _Shape:
-    res = ray.cluster_resources()
-    cpus = float(res.get("CPU", 1.0))
-    gpus = int(res.get("GPU", 0))
-    if workers is None:
-        workers = gpus if gpus else max(1, int(cpus) // 2)
-    if gpus:
-        # One GPU per encoder actor; more actors than GPUs share them.
-        share = min(1.0, gpus / workers)
-        return _Shape(workers, max(1, int(cpus) - workers), share, _GPU_ENCODE_CPUS)
-    return _Shape(workers, max(1, int(cpus)), 0.0, _ENCODE_CPUS)
-
-
 def _dataset(
-    ray: Any, paths: list[str], job: _Job, enc: Any, fps: float, batch_size: int, shape: _Shape
+    ray: Any, paths: list[str], job: _Job, enc: Any, fps: float, batch_size: int, shape: Shape
 ) -> Any:
     """The pipeline over ``paths`` (see the module docstring)."""
     ds = ray.data.from_items(
@@ -280,7 +219,7 @@ def _dataset(
         batch_size=1,  # one file per call; its frames leave in chunks
         batch_format="numpy",
         compute=ray.data.TaskPoolStrategy(size=min(shape.decoders, len(paths))),
-        num_cpus=_DECODE_CPUS,
+        num_cpus=DECODE_CPUS,
     )
     return decoded.map_batches(
         EncodeActor,
@@ -294,7 +233,7 @@ def _dataset(
 
 
 def _stream(
-    ray: Any, job: _Job, rows: list[Row], enc: Any, fps: float, batch_size: int, shape: _Shape
+    ray: Any, job: _Job, rows: list[Row], enc: Any, fps: float, batch_size: int, shape: Shape
 ) -> None:
     """Run the pipeline over ``rows``; commit each file as soon as its rows are in."""
     by_path = {r.path: r for r in rows}
@@ -333,7 +272,7 @@ def _stream(
 
 
 def _encode_all(
-    ray: Any, job: _Job, pending: list[Row], enc: Any, fps: float, batch_size: int, shape: _Shape
+    ray: Any, job: _Job, pending: list[Row], enc: Any, fps: float, batch_size: int, shape: Shape
 ) -> None:
     """Copies on the driver, the rest on the cluster; rounds until nothing is left."""
     todo = pending
@@ -357,61 +296,6 @@ def _encode_all(
         if leaders:
             _stream(ray, job, leaders, enc, fps, batch_size, shape)
         todo = later
-
-
-@contextlib.contextmanager
-def _session(ray: Any, address: str | None, num_cpus: int | None) -> Iterator[None]:
-    """Ray connected for the block: the caller's session, a new connection or a new cluster.
-
-    Only what this function started is shut down.
-    """
-    if ray.is_initialized():
-        yield
-        return
-    common: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
-    try:
-        if address is None:
-            ray.init(
-                num_cpus=num_cpus or len(os.sched_getaffinity(0)),
-                include_dashboard=False,
-                **common,
-            )
-        else:
-            ray.init(address=address, **common)
-    except Exception as exc:  # no cluster at that address, a port in use, ...
-        where = f"at {address}" if address else "locally"
-        raise RayEngineError(f"cannot start Ray {where}: {' '.join(str(exc).split())}") from exc
-    try:
-        yield
-    finally:
-        ray.shutdown()
-
-
-@contextlib.contextmanager
-def _quiet(ray: Any) -> Iterator[None]:
-    """No Ray Data progress bars, plan printing or stats: the caller reports progress.
-
-    The settings are put back afterwards (they belong to the process, not to us).
-    """
-    ctx = ray.data.DataContext.get_current()
-    names = (
-        "enable_progress_bars",
-        "enable_operator_progress_bars",
-        "print_on_execution_start",
-        "enable_auto_log_stats",
-    )
-    saved = {n: getattr(ctx, n) for n in names}
-    data_log = logging.getLogger("ray.data")
-    level = data_log.level
-    for n in names:
-        setattr(ctx, n, False)
-    data_log.setLevel(max(level, logging.WARNING))
-    try:
-        yield
-    finally:
-        for n, v in saved.items():
-            setattr(ctx, n, v)
-        data_log.setLevel(level)
 
 
 def index_with_ray(
@@ -491,7 +375,7 @@ def index_with_ray(
         )
         encoded = 0
         if plan.pending:
-            ray = _import_ray(local=address is None)
+            ray = import_ray(local=address is None)
             enc = library._get_encoder()
             job = _Job(
                 catalog,
@@ -503,8 +387,8 @@ def index_with_ray(
                 cancel,
                 len(plan.pending),
             )
-            with _session(ray, address, num_cpus), _quiet(ray):
-                shape = _shape(ray, workers)
+            with session(ray, address, num_cpus), quiet(ray):
+                shape = cluster_shape(ray, workers)
                 try:
                     _encode_all(ray, job, plan.pending, enc, DEFAULT_FPS, batch_size, shape)
                 except (ray.exceptions.RayError, ray.exceptions.RaySystemError) as exc:
