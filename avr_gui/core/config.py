@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -365,6 +366,33 @@ def load_config(
     # Overrides go in before the checks across keys: only the final pair must agree.
     _apply_overrides(values, sources, overrides or {}, COMMAND_LINE)
     return _finished(values, sources, path, table is not None)
+
+
+#: Messages already logged by :func:`report_unreadable` in this process.
+_REPORTED: set[str] = set()
+
+
+def report_unreadable(log: logging.Logger, error: ConfigError, fallback: str) -> None:
+    """Log once per process that the settings cannot be read, and what is used instead.
+
+    A compute call that needs a setting falls back rather than fail (the front ends
+    report a bad configuration once, at start); without this the same warning would be
+    written at every call (each alignment resolves its device).
+
+    Parameters
+    ----------
+    log : logging.Logger
+        The caller's logger.
+    error : ConfigError
+        Why the settings cannot be read.
+    fallback : str
+        What is used instead, e.g. ``"using device 'auto'"``.
+    """
+    message = f"{error}; {fallback}"
+    if message in _REPORTED:
+        return
+    _REPORTED.add(message)  # a race may log it twice: harmless
+    log.warning("%s", message)
 
 
 def _toml_value(value: object) -> str:

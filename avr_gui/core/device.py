@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 
-from avr_gui.core.config import Config, ConfigError, load_config
+from avr_gui.core.config import Config, ConfigError, load_config, report_unreadable
 from avr_gui.core.errors import DeviceError
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def resolve_device(device: str | None = None, *, config: Config | None = None) -
             try:
                 config = load_config()
             except ConfigError as exc:
-                log.warning("%s; using device 'auto'", exc)
+                report_unreadable(log, exc, "using device 'auto'")
         request = config.get_str("device") if config is not None else "auto"
     if request == "auto":
         return "cuda" if _cuda_available() else "cpu"

@@ -391,6 +391,19 @@ def test_bad_device_setting_falls_back_to_auto_with_a_warning(
     assert resolve_device("cpu") == "cpu"  # an explicit device never reads the setting
 
 
+def test_an_unreadable_setting_is_reported_once_per_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Every alignment resolves its device: one bad file must not fill the log.
+    monkeypatch.setenv("AVR_CONFIG", str(write(tmp_path / "c.toml", "[query]\ntopp = 3\n")))
+    monkeypatch.delenv("AVR_DEVICE", raising=False)
+    with caplog.at_level("WARNING"):
+        for _ in range(5):
+            assert resolve_device() in ("cpu", "cuda")
+    reported = [r for r in caplog.records if "query.topp" in r.getMessage()]
+    assert len(reported) == 1 and "using device 'auto'" in reported[0].getMessage()
+
+
 # ---------------------------------------------------------------- import weight
 
 

@@ -29,7 +29,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from avr_gui.core.config import KEYS, ConfigError, load_config
+from avr_gui.core.config import KEYS, ConfigError, load_config, report_unreadable
 from avr_gui.core.errors import MissingFileError
 from avr_gui.core.features.base import WeightsError
 
@@ -112,7 +112,7 @@ def default_model_dir() -> Path:
     try:
         folder = load_config().get_str("models.dir")
     except ConfigError as exc:
-        log.warning("%s; looking for models in the user's folder", exc)
+        report_unreadable(log, exc, "looking for models in the user's folder")
         folder = ""
     if folder:
         return Path(folder).expanduser()
