@@ -140,8 +140,10 @@ def report_config_error(
     from avr_gui.gui.error_dialog import show_error_dialog
 
     log.error("settings not usable, running on the shipped defaults: %s", error)
+    # The one line names the key and the file: what the user must fix, so it is shown,
+    # not hidden behind "Show Details".
     return show_error_dialog(
-        "The settings could not be read; AVR Studio runs on its shipped defaults.",
+        f"The settings could not be read; AVR Studio runs on its shipped defaults.\n\n{error}",
         str(error),
         log_file,
         parent,
