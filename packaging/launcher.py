@@ -61,7 +61,7 @@ def main() -> int:
         from avr_gui.cli import main as cli_main
 
         return cli_main(args[1:])
-    from avr_gui.gui.app import main as gui_main
+    from avr_gui.gui.launch import main as gui_main
 
     return gui_main(args)
 
