@@ -71,3 +71,14 @@ def test_a_library_with_a_missing_dependency_is_named(
     # The control: once the loader can find it, nothing is reported.
     monkeypatch.setenv("LD_LIBRARY_PATH", str(tmp_path))
     assert missing_libraries(plugin) == []
+
+
+def test_the_launcher_starts_the_app_after_the_check() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "avr_gui.gui.launch", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("AVR Studio ")
