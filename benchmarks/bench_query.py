@@ -43,35 +43,24 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from synthetic_features import as_sequence, random_walk
 
 from avr_gui.core.align.ranking import default_ranking
 from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
-from avr_gui.core.features import FeatureSequence, get_encoder
+from avr_gui.core.features import get_encoder
 from avr_gui.core.library import Library
 from avr_gui.core.library.ann import ClipIndex, recall_vs_exact
 from avr_gui.core.library.scan import fingerprint
-
-ENC, VER = "synthetic", "synthetic-v1"
-
-
-def _sequence(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-    # Smooth trajectories (random walks) like real frame features, not white noise.
-    walk = np.cumsum(rng.standard_normal((n, d)).astype(np.float32), axis=0)
-    walk /= np.sqrt(np.arange(1, n + 1, dtype=np.float32))[:, None]
-    return walk + rng.standard_normal(d).astype(np.float32) * 3.0
-
-
-def _seq(f: np.ndarray, name: str) -> FeatureSequence:
-    t = np.arange(len(f)) / 10.0
-    return FeatureSequence(f, t, np.arange(len(f)), name, ENC, VER)
 
 
 def build_library(root: Path, n_clips: int, d: int, pool: int, seed: int = 0) -> list[np.ndarray]:
     """A library of ``n_clips`` rows sharing ``pool`` stored arrays; returns the pool."""
     rng = np.random.default_rng(seed)
-    arrays = [_sequence(rng, int(rng.integers(100, 601)), d) for _ in range(pool)]
+    arrays = [random_walk(rng, int(rng.integers(100, 601)), d) for _ in range(pool)]
     with Library.open(root) as lib:
-        lib.add_features((f"pool/{k:05d}", _seq(a, f"pool/{k:05d}")) for k, a in enumerate(arrays))
+        lib.add_features(
+            (f"pool/{k:05d}", as_sequence(a, f"pool/{k:05d}")) for k, a in enumerate(arrays)
+        )
         cat = lib._catalog
         base = cat.rows()
         rows = []
@@ -103,7 +92,7 @@ def time_queries(
     with Library.open(root) as lib:
         lib.search_index()  # built once per catalog change, not per query
         q0 = arrays[0][:300] + rng.standard_normal(arrays[0][:300].shape).astype(np.float32)
-        lib.query(_seq(q0, "warmup"), top=10, candidates=50)  # compile kernels
+        lib.query(as_sequence(q0, "warmup"), top=10, candidates=50)  # compile kernels
         times, cpu, cpu_all = [], [], []
         for k in range(n_queries):
             src = arrays[int(rng.integers(len(arrays)))]
@@ -113,10 +102,10 @@ def time_queries(
             if compare_all_cues:
                 # First, so that its cold DRAQ caches are not warmed by the other run.
                 c0 = time.process_time()
-                ref = lib.query(_seq(q, f"q{k}"), top=10, candidates=50, scorer=_all_cues)
+                ref = lib.query(as_sequence(q, f"q{k}"), top=10, candidates=50, scorer=_all_cues)
                 cpu_all.append(time.process_time() - c0)
             t0, c0 = time.perf_counter(), time.process_time()
-            res = lib.query(_seq(q, f"q{k}"), top=10, candidates=50)
+            res = lib.query(as_sequence(q, f"q{k}"), top=10, candidates=50)
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
             assert len(res.results) == 10

@@ -49,12 +49,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from synthetic_features import as_sequence, random_walk
 
 if TYPE_CHECKING:
     from avr_gui.core.features import FeatureSequence
     from avr_gui.core.library import Library
 
-ENC, VER = "synthetic", "synthetic-v1"
 D_FRAME = 256
 CLIPS_PER_ARRAY = 50
 N_QUERIES = 24
@@ -64,20 +64,6 @@ FORMAT = 1
 #: The tier threshold the benchmark forces, so that 100k clips use the compressed index.
 FORCED_LIMIT = 50_000
 HERE = Path(__file__).resolve().parent
-
-
-def _sequence(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-    # Smooth trajectories (random walks) like real frame features, as bench_query does.
-    walk = np.cumsum(rng.standard_normal((n, d)).astype(np.float32), axis=0)
-    walk /= np.sqrt(np.arange(1, n + 1, dtype=np.float32))[:, None]
-    return walk + rng.standard_normal(d).astype(np.float32) * 3.0
-
-
-def _seq(f: np.ndarray, name: str) -> FeatureSequence:
-    from avr_gui.core.features import FeatureSequence
-
-    t = np.arange(len(f)) / 10.0
-    return FeatureSequence(f, t, np.arange(len(f)), name, ENC, VER)
 
 
 def generate(root: Path, n_clips: int, seed: int = 0) -> dict[str, float]:
@@ -102,7 +88,10 @@ def generate(root: Path, n_clips: int, seed: int = 0) -> dict[str, float]:
         chunk = 2000
         for a in range(0, pool, chunk):
             arrays = [
-                (f"pool/{k:06d}", _seq(_sequence(rng, int(rng.integers(16, 41)), D_FRAME), ""))
+                (
+                    f"pool/{k:06d}",
+                    as_sequence(random_walk(rng, int(rng.integers(16, 41)), D_FRAME), ""),
+                )
                 for k in range(a, min(pool, a + chunk))
             ]
             lib.add_features(arrays)
@@ -179,7 +168,7 @@ def _queries(lib: Library, n: int, seed: int = 1) -> list[FeatureSequence]:
         m = int(rng.integers(16, 61))
         idx = np.linspace(0, len(src) - 1, m).round().astype(int)
         q = src[idx] + 0.5 * rng.standard_normal((m, src.shape[1])).astype(np.float32)
-        out.append(_seq(q, f"q{k}"))
+        out.append(as_sequence(q, f"q{k}"))
     return out
 
 

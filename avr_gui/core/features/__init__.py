@@ -6,7 +6,6 @@ rest (OpenCV, PyAV, torch behind the encoders and sequences) on first use of a n
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 from avr_gui.core.features.base import Encoder, WeightsError
@@ -17,6 +16,7 @@ from avr_gui.core.features.registry import (
     default_backend,
     get_encoder,
 )
+from avr_gui.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from avr_gui.core.features.compact import (
@@ -68,16 +68,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """A re-exported name, imported from its module on first access."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups find it without coming here
-    return value
-
-
-def __dir__() -> list[str]:
-    """Every public name, the lazy ones included (for completion and ``dir()``)."""
-    return sorted({*globals(), *_LAZY})
+# Heavy re-exports load on first use, so importing the package stays light.
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)
