@@ -91,9 +91,11 @@ def test_steps_and_play_move_every_tile(grid, qtbot, coded_clips):
     grid.setFocus()
     qtbot.keyClick(grid, QtCore.Qt.Key.Key_Left)
     settle_on(qtbot, grid, expected(coded_clips, names, 12))
-    grid.play()
+    qtbot.keyClick(grid, QtCore.Qt.Key.Key_L)  # play forward, as in editors
+    assert grid.playing
     settle(qtbot, 0.6)
-    grid.pause()
+    qtbot.keyClick(grid, QtCore.Qt.Key.Key_K)
+    assert not grid.playing
     qi = grid.clock.query_frame()
     assert qi > 12 or qi < 10  # it moved (and may have looped)
     settle_on(qtbot, grid, expected(coded_clips, names, qi))

@@ -8,7 +8,8 @@ previous one on screen and counts it late, as the two-video player does
 move every tile; a tile's nudge moves that tile alone; a hidden tile stops decoding.
 The players have no sound, so a tile's "mute" is hiding it.
 
-Keys: Space play/pause, K pause, Left/Right one frame, Home/End, Ctrl+E export.
+Keys: Space play/pause, J/K/L back/pause/forward, Left/Right one frame, Home/End,
+Ctrl+E export.
 """
 
 from __future__ import annotations
@@ -386,6 +387,8 @@ class GridWindow(QtWidgets.QWidget):
             self.toggle_play()
         elif key == K.Key_K:
             self.pause()
+        elif key in (K.Key_J, K.Key_L):
+            self.play(-1.0 if key == K.Key_J else 1.0)
         elif key in (K.Key_Left, K.Key_Right):
             self.step(1 if key == K.Key_Right else -1)
         elif key == K.Key_Home:
