@@ -124,12 +124,13 @@ def test_hide_one_tile(grid, qtbot, coded_clips):
     settle_on(qtbot, grid, expected(coded_clips, names, 20))
     qtbot.mouseClick(grid.tiles[1].hide_button, QtCore.Qt.MouseButton.LeftButton)
     assert grid.tiles[1].hidden and grid.tiles[1].hide_button.text() == "Show"
+    settle(qtbot, 0.3)  # a frame being decoded when it was hidden lands
     decoded = grid.tiles[1].source.decoded
-    grid.step(2)
-    want = expected(coded_clips, names, 22)
+    grid.step(12)  # beyond what was decoded ahead
+    want = expected(coded_clips, names, 32)
     wait_for(qtbot, lambda: grid.shown_frames() == [want[0], None, want[2], want[3]])
     assert grid.tiles[1].canvas.image is None
-    settle(qtbot, 0.2)
+    settle(qtbot, 0.3)
     assert grid.tiles[1].source.decoded == decoded  # a hidden tile decodes nothing
     grid.set_hidden(1, False)
     settle_on(qtbot, grid, want)
