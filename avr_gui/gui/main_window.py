@@ -27,6 +27,7 @@ from avr_gui.core.config import Config
 from avr_gui.core.workspace import NotReady, OpenedLibrary, Workspace
 from avr_gui.core.workspace.labels import error_text, index_message
 from avr_gui.gui import settings as S
+from avr_gui.gui.export_dialog import ExportDialog, open_pair_export
 from avr_gui.gui.menus import build_menus
 from avr_gui.gui.panels.alignment_view import AlignmentView
 from avr_gui.gui.panels.candidates import CandidatesView
@@ -456,15 +457,14 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ export
 
-    def export(self, kind: str, file_filter: str, out: str | None = None) -> JobHandle | None:
-        """Export the selected pair (asks for a file name unless ``out`` is given)."""
+    def export(
+        self, kind: str, file_filter: str, out: str | None = None
+    ) -> JobHandle | ExportDialog | None:
+        """Export the selected pair (the export dialog unless ``out`` is given)."""
         if not self.ws.can_export:
             return None
-        if out is None:
-            start = self.ws.default_export_path(kind)
-            out, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export", start, file_filter)
-            if not out:
-                return None
+        if out is None:  # the dialog (folder outside the library, layout, progress)
+            return open_pair_export(self, kind, file_filter)
         act = self.skeleton_export_action
         job = self.ws.export_job(kind, out, skeletons=act.isEnabled() and act.isChecked())
         h = self.submit("Exporting", job)

@@ -9,6 +9,7 @@ from PySide6 import QtGui
 
 from avr_gui.core.workspace.exports import KINDS
 from avr_gui.gui.about import show_about
+from avr_gui.gui.grid import open_grid
 from avr_gui.gui.player import ViewMode
 
 
@@ -67,6 +68,16 @@ def build_menus(win: Any) -> None:
         win.open_demo,
         tip="Build (once) and open a demo library",
     )
+    win.grid_action = make_action(
+        win,
+        "Compare top matches in sync",
+        lambda: open_grid(win),
+        "Ctrl+G",
+        tip="The query and its best matches tiled, each re-timed to the query (Ctrl+G)",
+    )
+    win.grid_action.setEnabled(False)
+    # Enabled while there are matches to compare.
+    win.ws.subscribe(lambda _event: win.grid_action.setEnabled(bool(win.ws.matches)))
     win.skeleton_export_action = QtGui.QAction("Draw skeletons in the side-by-side", win)
     win.skeleton_export_action.setCheckable(True)
     win.skeleton_export_action.setChecked(True)
@@ -98,6 +109,8 @@ def build_menus(win: Any) -> None:
     for dock in (win.library_dock, win.candidates_dock, win.alignment_dock):
         view_menu.addAction(dock.toggleViewAction())
     view_menu.addSeparator()
+    view_menu.addAction(win.grid_action)
+    view_menu.addSeparator()
     for mode in ViewMode:
         view_menu.addAction(
             make_action(win, mode.value, lambda _=False, m=mode: win.player.set_mode(m))
@@ -112,3 +125,4 @@ def build_menus(win: Any) -> None:
     tb.addSeparator()
     for a in win.export_actions.values():
         tb.addAction(a)
+    tb.addAction(win.grid_action)
