@@ -329,7 +329,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """Index the library in the background (progress and cancel in the panel)."""
         if self.ws.library is None or (self.index_job is not None and not self.index_job.done):
             return self.index_job
-        h = self.submit("Indexing", self.ws.index_job(), lane=LIB)
+        h = self.submit("Indexing", self.ws.index_job(self.presenter.live_snapshots()), lane=LIB)
         self.index_job = h
         self.library_panel.set_busy(True)
         self.index_action.setEnabled(False)

@@ -221,9 +221,17 @@ class Workspace(MatchSelection):
         """A job that removes ``folder`` from the library (returns a snapshot)."""
         return jobs.remove_folder_job(self._lib(), folder)
 
-    def index_job(self) -> Job:
-        """A job that indexes the library (returns ``(IndexSummary, snapshot)``)."""
-        return jobs.index_job(self._lib())
+    def index_job(self, on_snapshot: Any = None) -> Job:
+        """A job that indexes the library (returns ``(IndexSummary, snapshot)``).
+
+        Parameters
+        ----------
+        on_snapshot : callable, optional
+            Given :class:`LibrarySnapshot` s while the run goes on, on its thread (see
+            :class:`~avr_gui.core.workspace.jobs.LiveSnapshots`); the caller hands
+            them to :meth:`set_snapshot` on its own thread.
+        """
+        return jobs.index_job(self._lib(), on_snapshot)
 
     def close(self) -> None:
         """Close the library (the window is closing)."""
