@@ -88,6 +88,8 @@ class Presenter:
             fr.set_can_add_folder(not ws.readonly, "This library is read-only here")
             title = "Library (demo)" if self.win.showing_demo else "Library"
             self.win.library_dock.setWindowTitle(title)
+            self.win.library_panel.set_can_switch(not ws.readonly)
+            self.win.features.refresh_options()
         self.win.update_center()
 
     def _present_snapshot(self) -> None:

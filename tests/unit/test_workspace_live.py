@@ -63,7 +63,7 @@ def test_every_finished_file_gives_a_snapshot_without_a_minimum_interval(ws):
     lib = ws.library
     from avr_gui.core.workspace import jobs
 
-    summary, _ = jobs.index_job(lib, snaps.append, min_interval_s=0.0)(no_progress, None)
+    jobs.index_job(lib, snaps.append, min_interval_s=0.0)(no_progress, None)
     # One when the videos are listed, then one per file done (the last report: all 5).
     counts = [s.status.indexed + s.status.failed for s in snaps]
     assert counts == [0, 1, 2, 3, 4, 5]

@@ -13,6 +13,12 @@ from typing import Any
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from avr_gui.core.video import thumbnail
+from avr_gui.core.workspace.features import (
+    DESCRIPTIONS,
+    SWITCHABLE,
+    features_summary,
+    label_of,
+)
 from avr_gui.gui.frame_source import to_qimage
 from avr_gui.gui.theme import resource
 
@@ -266,11 +272,16 @@ class LibraryPanel(QtWidgets.QWidget):
     index_requested = QtCore.Signal()
     cancel_requested = QtCore.Signal()
     use_as_query = QtCore.Signal(str)
+    features_requested = QtCore.Signal(str)
+    install_pose_requested = QtCore.Signal()
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._thumbs: dict[str, QtGui.QImage] = {}
         self._busy = False
+        self.encoder: str | None = None
+        self._can_switch = True
+        self._build_features()
         self.folders = QtWidgets.QListWidget()
         self.folders.setMaximumHeight(64)
         self.folders.setToolTip("Folders whose videos make up the library")
@@ -353,6 +364,12 @@ class LibraryPanel(QtWidgets.QWidget):
         layout.addLayout(run)
         layout.addWidget(self.current)
         layout.addWidget(self.summary)
+        features = QtWidgets.QHBoxLayout()
+        features.addWidget(QtWidgets.QLabel("Features"))
+        features.addWidget(self.features_box, 1)
+        layout.addLayout(features)
+        layout.addWidget(self.features_label)
+        layout.addWidget(self.install_pose_button)
         layout.addWidget(self.failures)
         videos_title = QtWidgets.QLabel("Videos")
         videos_title.setObjectName("heading")
@@ -360,6 +377,90 @@ class LibraryPanel(QtWidgets.QWidget):
         layout.addWidget(self.filter)
         layout.addWidget(self.videos, 1)
         layout.addWidget(self.query_button)
+
+    def _build_features(self) -> None:
+        self.features_box = QtWidgets.QComboBox()
+        self.features_box.setObjectName("featuresBox")
+        self.features_box.setToolTip(
+            "What clips are compared by. Choosing other features indexes every video again"
+        )
+        for name in SWITCHABLE:
+            self.features_box.addItem(label_of(name), name)
+            self.features_box.setItemData(
+                self.features_box.count() - 1,
+                DESCRIPTIONS.get(name, ""),
+                QtCore.Qt.ItemDataRole.ToolTipRole,
+            )
+        self.features_box.setCurrentIndex(-1)
+        self.features_box.setEnabled(False)  # until the library says what it has
+        self.features_box.activated.connect(self._on_features_chosen)
+        self.features_label = QtWidgets.QLabel("")
+        self.features_label.setObjectName("dim")
+        self.features_label.setWordWrap(True)
+        self.install_pose_button = QtWidgets.QPushButton("Install body-pose models…")
+        self.install_pose_button.setToolTip(
+            "Download the BlazePose models once (about 36 MB) to compare people by how "
+            "their body moves"
+        )
+        self.install_pose_button.clicked.connect(self.install_pose_requested)
+        self.install_pose_button.setVisible(False)
+
+    def _on_features_chosen(self, row: int) -> None:
+        name = self.features_box.itemData(row)
+        if name and name != self.encoder:
+            self.features_requested.emit(name)
+        self._show_encoder()  # the box shows the library's features until they change
+
+    def _show_encoder(self) -> None:
+        box = self.features_box
+        row = box.findData(self.encoder) if self.encoder else -1
+        if row < 0 and self.encoder:
+            box.addItem(label_of(self.encoder), self.encoder)  # one only the CLI offers
+            row = box.count() - 1
+        box.blockSignals(True)
+        box.setCurrentIndex(row)
+        box.blockSignals(False)
+
+    def set_features(self, encoder: str | None, entries: list[Any]) -> None:
+        """Show the library's features (``encoder``) and, for ``auto``, the split.
+
+        Parameters
+        ----------
+        encoder : str or None
+            The library's encoder name (None before its first index).
+        entries : list of VideoEntry
+        """
+        self.encoder = encoder
+        self._show_encoder()
+        self.features_label.setText(features_summary(encoder, entries))
+        self.features_label.setToolTip(DESCRIPTIONS.get(encoder or "", ""))
+        self.features_box.setEnabled(not self._busy and self._can_switch)
+
+    def set_feature_options(self, options: Any) -> None:
+        """Which features can run here, and whether the pose models are installed.
+
+        Parameters
+        ----------
+        options : FeatureOptions
+            Unusable encoders are greyed out with the reason; without the pose
+            models the install button shows.
+        """
+        model = self.features_box.model()
+        for choice in options.choices:
+            row = self.features_box.findData(choice.name)
+            if row < 0:
+                continue
+            item = model.item(row)
+            item.setEnabled(choice.usable or choice.name == self.encoder)
+            tip = choice.description if choice.usable else f"Not available: {choice.reason}"
+            item.setToolTip(tip)
+        self.install_pose_button.setVisible(not options.pose_ready)
+        self.install_pose_button.setToolTip(options.pose_message)
+
+    def set_can_switch(self, can: bool) -> None:
+        """Whether the features may be switched at all (not in a read-only library)."""
+        self._can_switch = bool(can)
+        self.features_box.setEnabled(not self._busy and self._can_switch)
 
     # ------------------------------------------------------------------ user actions
 
@@ -406,6 +507,7 @@ class LibraryPanel(QtWidgets.QWidget):
         self.cancel_button.setEnabled(busy)
         self.add_button.setEnabled(not busy)
         self.remove_button.setEnabled(not busy)
+        self.features_box.setEnabled(not busy and self._can_switch)
         if not busy:
             self.current.setText("")
 
@@ -436,6 +538,7 @@ class LibraryPanel(QtWidgets.QWidget):
             its cells hold the words, :meth:`person_cells`).
         """
         self.auto = encoder == "auto"
+        self.set_features(encoder, entries)
         header, header_tip = COMPARED_HEADER if self.auto else PERSON_HEADER
         head = self.model.horizontalHeaderItem(PERSON_COLUMN)
         head.setText(header)

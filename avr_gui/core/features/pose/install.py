@@ -17,6 +17,8 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
+import time
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from avr_gui.core.atomic import write_bytes
 from avr_gui.core.features.base import WeightsError
+from avr_gui.core.jobs import CancelToken, check
 
 MEDIAPIPE_REQUIREMENT = "mediapipe==0.10.21"
 
@@ -125,7 +128,9 @@ def extract_files(
     return out
 
 
-def download_wheel(dest: str | os.PathLike[str], *, timeout: float = 600.0) -> Path:
+def download_wheel(
+    dest: str | os.PathLike[str], *, timeout: float = 600.0, cancel: CancelToken | None = None
+) -> Path:
     """Fetch the MediaPipe wheel (no dependencies, binary only) into ``dest``.
 
     Parameters
@@ -134,6 +139,9 @@ def download_wheel(dest: str | os.PathLike[str], *, timeout: float = 600.0) -> P
         An existing folder.
     timeout : float
         Seconds before giving up.
+    cancel : CancelToken, optional
+        Checked while pip runs (every :data:`POLL_S` s): pip is stopped and
+        :class:`~avr_gui.core.jobs.Cancelled` raised.
 
     Returns
     -------
@@ -165,15 +173,45 @@ def download_wheel(dest: str | os.PathLike[str], *, timeout: float = 600.0) -> P
         str(dest),
     ]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        returncode, out, err = _run_cancellable(cmd, timeout, cancel)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ModelInstallError(
             f"could not run pip to fetch {MEDIAPIPE_REQUIREMENT}: {exc}"
         ) from exc
     wheels = sorted(Path(dest).glob("mediapipe-*.whl"))
-    if proc.returncode != 0 or not wheels:
-        tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
+    if returncode != 0 or not wheels:
+        tail = " | ".join((err or out).strip().splitlines()[-3:])
         raise ModelInstallError(
-            f"pip could not download {MEDIAPIPE_REQUIREMENT} (exit {proc.returncode}): {tail}"
+            f"pip could not download {MEDIAPIPE_REQUIREMENT} (exit {returncode}): {tail}"
         )
     return wheels[0]
+
+
+#: Seconds between two looks at the cancel token while pip runs.
+POLL_S = 0.2
+
+
+def _run_cancellable(
+    cmd: list[str], timeout: float, cancel: CancelToken | None
+) -> tuple[int, str, str]:
+    """Run ``cmd``; stop it when ``cancel`` is set (raising ``Cancelled``) or on timeout."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        # Output to files, not pipes: a full pipe would block pip while nobody reads it.
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    proc.wait(timeout=POLL_S)
+                    break
+                except subprocess.TimeoutExpired:
+                    check(cancel)
+                    if time.monotonic() > deadline:
+                        raise
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        out.seek(0)
+        err.seek(0)
+        return proc.returncode, out.read(), err.read()

@@ -386,7 +386,7 @@ def install_pose_models(
     else:
         with tempfile.TemporaryDirectory(prefix="avr-mediapipe-") as tmp:
             progress(0, 2, f"downloading {MEDIAPIPE_REQUIREMENT}")
-            got = download_wheel(tmp)
+            got = download_wheel(tmp, cancel=cancel)
             check(cancel)
             progress(1, 2, "extracting the pose models")
             out = extract_pose_models(got, folder)
