@@ -75,7 +75,7 @@ _MODIFIERS = (
     _M.ControlModifier | _M.ShiftModifier,
 )
 #: Group of the player's keys in the list.
-PLAYER_GROUP = "Player (anywhere in the window)"
+PLAYER_GROUP = "Player"
 
 
 @dataclass(frozen=True)
@@ -246,8 +246,15 @@ class ShortcutsDialog(QtWidgets.QDialog):
         self.filter.textChanged.connect(self._apply_filter)
         close = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
+        note = QtWidgets.QLabel(
+            "Player keys work anywhere in the window, except while a text or number box "
+            "has the keyboard focus."
+        )
+        note.setObjectName("dim")
+        note.setWordWrap(True)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.filter)
+        layout.addWidget(note)
         layout.addWidget(self.table, 1)
         layout.addWidget(close)
         self.resize(620, 560)

@@ -9,7 +9,7 @@ import pytest
 
 from avr_gui.core.config import load_config
 from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
-from avr_gui.core.jobs import CancelToken, Cancelled, no_progress
+from avr_gui.core.jobs import Cancelled, CancelToken, no_progress
 from avr_gui.core.library.library import VideoEntry
 from avr_gui.core.workspace import Workspace
 from avr_gui.core.workspace.features import (
@@ -132,6 +132,6 @@ def test_switching_features_reindexes_the_library(tmp_path: Path, folder: Path):
     ws.set_snapshot(ws.snapshot_job()(no_progress, None))
     assert ws.snapshot.status.indexed == 1 and ws.snapshot.status.pending == 2
     summary, snap = ws.index_job()(no_progress, None)
-    assert snap.status.indexed == 3 and snap.encoder == "effnet-lite0"
+    assert summary.indexed == snap.status.indexed == 3 and snap.encoder == "effnet-lite0"
     assert Workspace.LIBRARY in events
     ws.close()

@@ -434,6 +434,13 @@ class LibraryPanel(QtWidgets.QWidget):
         self._show_encoder()
         self.features_label.setText(features_summary(encoder, entries))
         self.features_label.setToolTip(DESCRIPTIONS.get(encoder or "", ""))
+        # The box names one encoder's features; only auto has more to say (the split),
+        # and the narrow panel needs its height for the videos.
+        self.features_label.setVisible(encoder in (None, "auto"))
+        self.features_box.setToolTip(
+            f"{DESCRIPTIONS.get(encoder or '', '')}\nChoosing other features indexes every "
+            "video again".strip()
+        )
         self.features_box.setEnabled(not self._busy and self._can_switch)
 
     def set_feature_options(self, options: Any) -> None:
