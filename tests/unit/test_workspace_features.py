@@ -135,3 +135,34 @@ def test_switching_features_reindexes_the_library(tmp_path: Path, folder: Path):
     assert summary.indexed == snap.status.indexed == 3 and snap.encoder == "effnet-lite0"
     assert Workspace.LIBRARY in events
     ws.close()
+
+
+def test_pips_raw_progress_lines_are_read():
+    from avr_gui.core.features.pose.install import last_raw_progress
+
+    assert last_raw_progress("") is None
+    assert last_raw_progress("Collecting mediapipe\n  Downloading x.whl\n") is None
+    out = "Collecting mediapipe\nProgress 0 of 900\nProgress 300 of 900\nProgress 900 of 900\n"
+    assert last_raw_progress(out) == (900, 900)
+    assert last_raw_progress("Progress 5 of 0\n") == (5, 0)  # size unknown to pip
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_the_download_reports_its_bytes(tmp_path: Path):
+    """The real download (36 MB from PyPI): progress in bytes up to the whole wheel."""
+    from avr_gui.core.features.pose.models import ModelInstallError
+
+    seen = []
+    try:
+        paths = install_pose_job(tmp_path / "models", None)(
+            lambda d, t, m: seen.append((d, t, m)), None
+        )
+    except ModelInstallError as exc:
+        pytest.skip(f"cannot download the mediapipe wheel (offline?): {exc}")
+    downloads = [(d, t) for d, t, m in seen if m.endswith(" MB")]
+    assert downloads, seen
+    total = downloads[-1][1]
+    assert total > 30e6 and downloads[-1][0] == total
+    assert [d for d, _ in downloads] == sorted(d for d, _ in downloads)
+    assert len(paths) == 2 and seen[-1][2] == "pose models installed"
