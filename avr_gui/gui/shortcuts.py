@@ -184,6 +184,8 @@ def player_keys(player_type: type | None = None) -> list[Shortcut]:
         player_type = SyncedPlayer
     player = player_type()
     player.blockSignals(True)  # I and O would ask for in/out points: nobody listens
+    # Never on screen, whatever a key does to it (a full-screen key would show it).
+    player.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     portable = QtGui.QKeySequence.SequenceFormat.PortableText
     rows = []
     try:
