@@ -369,6 +369,10 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.index_job is not None:
             self.index_job.cancel()
 
+    def install_pose_models(self, wheel: str | None = None, folder: str | None = None) -> Any:
+        """Install the body-pose models (a job with progress and cancel; see FeatureActions)."""
+        return self.features.install_pose_models(wheel, folder)
+
     # ------------------------------------------------------------------ first run
 
     @property
@@ -469,10 +473,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.ws.select(match)
 
     # ------------------------------------------------------------------ export
-
-    def install_pose_models(self, wheel: str | None = None, folder: str | None = None) -> Any:
-        """Install the body-pose models (a job with progress and cancel; see FeatureActions)."""
-        return self.features.install_pose_models(wheel, folder)
 
     def export(self, kind: str, file_filter: str, out: str | None = None) -> JobHandle | None:
         """Export the selected pair (asks for a file name unless ``out`` is given)."""
