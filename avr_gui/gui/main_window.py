@@ -28,6 +28,7 @@ from avr_gui.core.workspace import NotReady, OpenedLibrary, Workspace
 from avr_gui.core.workspace.labels import error_text, index_message
 from avr_gui.gui import settings as S
 from avr_gui.gui.export_dialog import ExportDialog, open_pair_export
+from avr_gui.gui.feature_actions import FeatureActions
 from avr_gui.gui.menus import build_menus
 from avr_gui.gui.panels.alignment_view import AlignmentView
 from avr_gui.gui.panels.candidates import CandidatesView
@@ -131,6 +132,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.resize(1360, 860)
             # Dock sizes apply once the window has its real size.
             QtCore.QTimer.singleShot(0, self._default_dock_sizes)
+        self.features = FeatureActions(self)
         self.presenter = Presenter(self)
         self._open_library()
 
@@ -247,7 +249,8 @@ class MainWindow(QtWidgets.QMainWindow):
         for note in self.ws.library_opened(opened):
             # The pose notice's middle is the command that installs the models: keep it.
             limit = 640 if note.key == "pose" else MAX_CHARS
-            self.notices.add(note.key, note.text, note.level, max_chars=limit)
+            action = self.features.notice_action(note.key)
+            self.notices.add(note.key, note.text, note.level, max_chars=limit, action=action)
         self._show_device(self.ws.device)
         self.statusBar().showMessage(f"Library: {self.ws.index_dir}", 5000)
         callbacks, self.on_open = self.on_open, []
@@ -264,7 +267,12 @@ class MainWindow(QtWidgets.QMainWindow):
             self.notices.add("device", CPU_NOTICE, "info")
 
     def open_library(
-        self, index_dir: str, backend: str | None = None, weights: str | None = None
+        self,
+        index_dir: str,
+        backend: str | None = None,
+        weights: str | None = None,
+        *,
+        reindex: bool = False,
     ) -> JobHandle:
         """Close the current library and open the one in ``index_dir``.
 
@@ -275,11 +283,17 @@ class MainWindow(QtWidgets.QMainWindow):
             Encoder for a new index (``None``: the index's own, or the default).
         weights : str, optional
             Model file for ``backend``.
+        reindex : bool
+            Switch the open library (``index_dir``) to ``backend`` features: every
+            video is indexed again by the next run.
         """
         for job in (self.index_job, self.query_job):
             if job is not None:
                 job.cancel()
-        old = self.ws.switch_library(index_dir, backend, weights)
+        if reindex and backend is not None and Path(index_dir) == Path(self.ws.index_dir):
+            old = self.ws.switch_features(backend)
+        else:
+            old = self.ws.switch_library(index_dir, backend, weights)
         if old is not None:
             # On the library lane: after whatever still uses the old library.
             self.submit("Closing library", lambda p, c: old.close(), lane=LIB)
@@ -330,7 +344,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """Index the library in the background (progress and cancel in the panel)."""
         if self.ws.library is None or (self.index_job is not None and not self.index_job.done):
             return self.index_job
-        h = self.submit("Indexing", self.ws.index_job(), lane=LIB)
+        h = self.submit("Indexing", self.ws.index_job(self.presenter.live_snapshots()), lane=LIB)
         self.index_job = h
         self.library_panel.set_busy(True)
         self.index_action.setEnabled(False)
@@ -355,6 +369,10 @@ class MainWindow(QtWidgets.QMainWindow):
         """Stop indexing at the next file boundary (what was indexed stays)."""
         if self.index_job is not None:
             self.index_job.cancel()
+
+    def install_pose_models(self, wheel: str | None = None, folder: str | None = None) -> Any:
+        """Install the body-pose models (a job with progress and cancel; see FeatureActions)."""
+        return self.features.install_pose_models(wheel, folder)
 
     # ------------------------------------------------------------------ first run
 

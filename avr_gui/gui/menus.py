@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6 import QtGui
+from PySide6 import QtGui, QtWidgets
 
 from avr_gui.core.workspace.exports import KINDS
 from avr_gui.gui.about import show_about
 from avr_gui.gui.grid import open_grid
 from avr_gui.gui.player import ViewMode
+from avr_gui.gui.shortcuts import show_shortcuts
 
 
 def make_action(
@@ -39,6 +40,44 @@ def make_action(
         a.setStatusTip(tip)
     a.triggered.connect(slot)
     return a
+
+
+def build_help_menu(win: Any) -> QtWidgets.QMenu:
+    """The Help menu: keyboard shortcuts, installing the pose models, About.
+
+    Its actions become ``win.shortcuts_action``, ``win.install_pose_action`` and
+    ``win.about_action``.
+
+    Parameters
+    ----------
+    win : MainWindow
+
+    Returns
+    -------
+    QMenu
+    """
+    K = QtGui.QKeySequence.StandardKey
+    win.shortcuts_action = make_action(
+        win,
+        "&Keyboard shortcuts",
+        lambda: show_shortcuts(win),
+        tip="Every shortcut of the window and the player",
+    )
+    win.shortcuts_action.setShortcuts(
+        [QtGui.QKeySequence(K.HelpContents), QtGui.QKeySequence("Ctrl+/")]
+    )
+    win.install_pose_action = make_action(
+        win,
+        "Install body-&pose models…",
+        lambda: win.install_pose_models(),
+        tip="Download the BlazePose models once (about 36 MB), for pose-aware search",
+    )
+    menu = win.menuBar().addMenu("&Help")
+    menu.addAction(win.shortcuts_action)
+    menu.addAction(win.install_pose_action)
+    menu.addSeparator()
+    menu.addAction(win.about_action)
+    return menu
 
 
 def build_menus(win: Any) -> None:
@@ -115,7 +154,7 @@ def build_menus(win: Any) -> None:
         view_menu.addAction(
             make_action(win, mode.value, lambda _=False, m=mode: win.player.set_mode(m))
         )
-    win.menuBar().addMenu("&Help").addAction(win.about_action)
+    build_help_menu(win)
 
     tb = win.addToolBar("Main")
     tb.setObjectName("mainToolbar")
