@@ -232,14 +232,14 @@ class MainWindow(QtWidgets.QMainWindow):
     def _default_dock_sizes(self) -> None:
         """Dock sizes for the window's size: the cost matrix at least 300 px each way.
 
-        The alignment dock gets about 30 % of the width (420-560 px: the matrix plus
+        The alignment dock gets about 30 % of the width (420-520 px: the matrix plus
         its axis), the library 16 % (240-320 px), the matches 26 % of the height
         (190-300 px); the player takes the rest.
         """
         H, V = QtCore.Qt.Orientation.Horizontal, QtCore.Qt.Orientation.Vertical
         w, h = self.width(), self.height()
         library = min(max(round(0.16 * w), 240), 320)
-        alignment = min(max(round(0.30 * w), 420), 560)
+        alignment = min(max(round(0.30 * w), 420), 520)
         self.resizeDocks([self.library_dock, self.alignment_dock], [library, alignment], H)
         self.resizeDocks([self.candidates_dock], [min(max(round(0.26 * h), 190), 300)], V)
 

@@ -93,7 +93,7 @@ def test_a_layout_stored_by_an_older_version_gives_the_default(app, qtbot, tmp_p
     settings.sync()
     win.runner.shutdown()
     again = _window(qtbot, tmp_path / "2", settings, (1600, 1000))
-    assert again.alignment_dock.width() == pytest.approx(round(0.3 * 1600), abs=4)
+    assert again.alignment_dock.width() == pytest.approx(480, abs=4)  # 30 % of 1600
     again.close()
     win.close()
 

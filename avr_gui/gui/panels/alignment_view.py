@@ -160,7 +160,7 @@ class AlignmentView(QtWidgets.QWidget):
         self.plot.scene().sigMouseClicked.connect(self._on_click)
 
         self.hover_label = QtWidgets.QLabel(
-            "Hover over the matrix to read both clips'\ntimes, frame numbers and timecodes"
+            "Hover over the matrix: each clip's time,\nframe number and timecode at that cell"
         )
         self.hover_label.setObjectName("dim")
         self.hover_label.setWordWrap(True)

@@ -152,12 +152,11 @@ def build_controls(player: SyncedPlayer) -> None:
     transport.addWidget(
         tool_button("step-forward.svg", "Step one frame (→)", lambda: player.step(1))
     )
-    transport.addWidget(player.scrubber, 1)
     transport.addWidget(player.time_label)
-    # The view controls share the transport row: two balanced rows keep the player
-    # narrow enough for a 1366-pixel screen with the library and the matrix beside it.
-    transport.addWidget(player.mode_box)
-    transport.addWidget(player.blend_slider)
+    transport.addStretch(1)
+    transport.addWidget(player.speed)
+    transport.addWidget(player.loop_box)
+    transport.addWidget(player.skeleton_box)
 
     sides = QtWidgets.QHBoxLayout()
     player.query_nudge = nudge_box(player, "query")
@@ -173,9 +172,8 @@ def build_controls(player: SyncedPlayer) -> None:
     )
     sides.addWidget(player.query_nudge)
     sides.addStretch(1)
-    sides.addWidget(player.speed)
-    sides.addWidget(player.loop_box)
-    sides.addWidget(player.skeleton_box)
+    sides.addWidget(player.mode_box)
+    sides.addWidget(player.blend_slider)
     sides.addStretch(1)
     sides.addWidget(QtWidgets.QLabel("Match"))
     sides.addWidget(
@@ -189,8 +187,13 @@ def build_controls(player: SyncedPlayer) -> None:
     sides.addWidget(player.match_nudge)
     player.status = QtWidgets.QLabel("")  # last decoder message (also on the canvas)
 
+    # The timeline has a row of its own, the player's full width: beside the buttons it
+    # was a short slider on a 1366-pixel screen. Three short rows keep the player narrow
+    # enough to sit between the library and the cost matrix there.
     layout = QtWidgets.QVBoxLayout(player)
     layout.setContentsMargins(4, 4, 4, 4)
+    layout.setSpacing(2)
     layout.addWidget(player.canvas, 1)
+    layout.addWidget(player.scrubber)
     layout.addLayout(transport)
     layout.addLayout(sides)
