@@ -274,3 +274,34 @@ def test_top_and_bottom_stacks_the_two_videos(player, qtbot):
         codes.append(read_code(cv2.resize(crop, (160, 120), interpolation=cv2.INTER_AREA)))
     assert codes == [20, 30]
     assert "frame 20" in c.captions[0] and "frame 30" in c.captions[1]
+
+
+def test_zoom_keys(player, qtbot):
+    c = player.canvas
+    player.setFocus()
+    fit = c.view_rect(0)
+    qtbot.keyClick(player, QtCore.Qt.Key.Key_Plus)
+    qtbot.keyClick(player, QtCore.Qt.Key.Key_Plus)
+    assert c.zoom == pytest.approx(1.5625)
+    # About the middle of the picture: its centre stays where it was.
+    assert c.view_rect(0).center().x() == pytest.approx(fit.center().x(), abs=1)
+    qtbot.keyClick(player, QtCore.Qt.Key.Key_Minus)
+    assert c.zoom == pytest.approx(1.25)
+    qtbot.keyClick(player, QtCore.Qt.Key.Key_0)
+    assert c.zoom == 1.0 and c.view_rect(0) == fit
+
+
+def test_captions_sit_under_their_pictures(player, qtbot):
+    """Letterboxed (4:3 clips in wide halves), a caption follows its picture, not the edge."""
+    c = player.canvas
+    player.resize(900, 700)
+    wait_for(qtbot, lambda: c.height() > 600)
+    qtbot.wait(50)
+    fit = c.view_rect(0)
+    assert c.height() - fit.bottom() > 60  # room below the picture
+    img = qimage_to_bgr(c.grab().toImage()).max(axis=2)
+    x0, x1 = round(fit.left()), round(fit.right())
+    under = img[round(fit.bottom()) + 3 : round(fit.bottom()) + 20, x0:x1]
+    edge = img[c.height() - 18 : c.height() - 2, x0:x1]
+    assert (under > 150).sum() > 50  # the caption's text
+    assert (edge > 150).sum() == 0

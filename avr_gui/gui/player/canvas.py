@@ -148,6 +148,12 @@ class VideoCanvas(QtWidgets.QWidget):
             fit.height() * self.zoom,
         )
 
+    @staticmethod
+    def _caption_rect(fit: QtCore.QRectF, caption: QtCore.QRectF) -> QtCore.QRectF:
+        """The caption just under its (fitted) picture, not at the bottom of a letterbox."""
+        y = min(fit.bottom() + 2, caption.y())
+        return QtCore.QRectF(caption.x(), y, caption.width(), caption.height())
+
     def placements(self) -> list[tuple[QtGui.QImage, QtCore.QRectF, QtCore.QRectF]]:
         """``(image, fitted rect, clip area)`` of each shown video (query first)."""
         if self.left is None:
@@ -341,11 +347,13 @@ class VideoCanvas(QtWidgets.QWidget):
         p.setPen(QtGui.QColor(200, 200, 205))
         centre = QtCore.Qt.AlignmentFlag.AlignCenter
         if mode.two_up and len(placed) == 2:
-            for (_video, caption), text in zip(areas, self.captions, strict=True):
-                p.drawText(caption, centre, text)
+            for (_image, fit, _v), (_video, caption), text in zip(
+                placed, areas, self.captions, strict=True
+            ):
+                p.drawText(self._caption_rect(fit, caption), centre, text)
         else:
             text = self.captions[0] + ("   |   " + self.captions[1] if len(placed) == 2 else "")
-            p.drawText(areas[0][1], centre, text)
+            p.drawText(self._caption_rect(placed[0][1], areas[0][1]), centre, text)
         if self.zoom > 1.0:
             # Say that the view is zoomed (and how to leave it), top right of the first video.
             badge = f"{self.zoom * 100:.0f} %  ·  double-click: fit"

@@ -10,7 +10,8 @@ screen and counts the frame as late. With landmark tracks (a pose library), each
 can show its person's skeleton over the frame (toggle: the Skeleton box or S).
 
 Each side's caption gives its SMPTE timecode, frame number and frame rate; the wheel
-zooms both videos about the cursor, a drag pans them, a double-click fits them again.
+(or + and -) zooms both videos about the cursor, a drag pans them, a double-click (or 0)
+fits them again.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from avr_gui.core.export.framemap import TimeMap
 from avr_gui.core.playback import PlaybackClock
 from avr_gui.core.timecode import frames_in, timecode
 from avr_gui.gui.frame_source import FrameSource
-from avr_gui.gui.player.canvas import ViewMode
+from avr_gui.gui.player.canvas import WHEEL_STEP, ViewMode
 from avr_gui.gui.player.controls import SPEEDS, build_controls
 from avr_gui.gui.player.side import PlaybackStats, Side, caption
 from avr_gui.gui.theme import resource
@@ -411,6 +412,14 @@ class SyncedPlayer(QtWidgets.QWidget):
             self.out_point_requested.emit(self.position + self.query.offset)
         elif key == K.Key_S and mods == QtCore.Qt.KeyboardModifier.NoModifier:
             self.toggle_skeleton()
+        elif key in (K.Key_Plus, K.Key_Equal, K.Key_Minus):
+            # Zoom about the middle of the query's picture (the wheel zooms about the cursor).
+            rect = self.canvas.view_rect(0)
+            if rect is not None:
+                step = WHEEL_STEP if key != K.Key_Minus else 1 / WHEEL_STEP
+                self.canvas.zoom_at(rect.intersected(self.canvas.areas()[0][0]).center(), step)
+        elif key == K.Key_0:
+            self.canvas.fit()
         else:
             super().keyPressEvent(event)
 
