@@ -38,6 +38,7 @@ class FullScreen(QtCore.QObject):
         )
         self.escape = QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Escape), window)
         self.escape.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+        self.escape.setWhatsThis("Leave full screen")  # Help → Keyboard shortcuts says so
         self.escape.activated.connect(self.leave)
         self.escape.setEnabled(False)
 
