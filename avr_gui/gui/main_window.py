@@ -29,6 +29,7 @@ from avr_gui.core.workspace.labels import error_text, index_message
 from avr_gui.gui import settings as S
 from avr_gui.gui.export_dialog import ExportDialog, open_pair_export
 from avr_gui.gui.feature_actions import FeatureActions
+from avr_gui.gui.fullscreen import FullScreen
 from avr_gui.gui.menus import build_menus
 from avr_gui.gui.panels.alignment_view import AlignmentView
 from avr_gui.gui.panels.candidates import CandidatesView
@@ -129,7 +130,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build()
         S.restore_player(self.settings, self.player, ViewMode)
         if not S.restore_window(self.settings, self):
-            self.resize(1360, 860)
+            self._default_geometry()
             # Dock sizes apply once the window has its real size.
             QtCore.QTimer.singleShot(0, self._default_dock_sizes)
         self.features = FeatureActions(self)
@@ -182,6 +183,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.alignment_dock = self._dock(
             "Alignment", "alignmentDock", self.alignment, A.RightDockWidgetArea
         )
+        # The alignment runs the full height: its matrix needs height more than the
+        # matches table needs the last few hundred pixels of width.
+        self.setCorner(QtCore.Qt.Corner.BottomRightCorner, A.RightDockWidgetArea)
+        self.fullscreen = FullScreen(self, [qp, self.notices])
 
         fr.demo_requested.connect(self.open_demo)
         fr.add_folder_requested.connect(lp.choose_folder)
@@ -201,6 +206,9 @@ class MainWindow(QtWidgets.QMainWindow):
             lambda path: self.ws.set_path(path, self.alignment.anchored)
         )
         self.player.position_changed.connect(self.alignment.set_cursor)
+        self.player.ready_changed.connect(
+            lambda _: self.alignment.set_video_times(*self.player.frame_times())
+        )
         self.player.in_point_requested.connect(qp.set_in)
         self.player.out_point_requested.connect(qp.set_out)
         self.player.error.connect(lambda m: self.statusBar().showMessage(m, 8000))
@@ -215,10 +223,28 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().addPermanentWidget(self.status_version)
         self.statusBar().showMessage("Opening the library…")
 
+    def _default_geometry(self) -> None:
+        """1600 x 1000, or what the screen has room for (a 1366 x 768 laptop)."""
+        screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else QtCore.QRect(0, 0, 1600, 1000)
+        # Room for the window frame the system adds around the client area.
+        w, h = min(1600, avail.width() - 16), min(1000, avail.height() - 48)
+        self.resize(max(w, 960), max(h, 600))
+        self.move(avail.x() + max(0, (avail.width() - w) // 2), avail.y() + 8)
+
     def _default_dock_sizes(self) -> None:
+        """Dock sizes for the window's size: the cost matrix at least 300 px each way.
+
+        The alignment dock gets about 30 % of the width (420-520 px: the matrix plus
+        its axis), the library 16 % (240-320 px), the matches 26 % of the height
+        (190-300 px); the player takes the rest.
+        """
         H, V = QtCore.Qt.Orientation.Horizontal, QtCore.Qt.Orientation.Vertical
-        self.resizeDocks([self.library_dock, self.alignment_dock], [290, 430], H)
-        self.resizeDocks([self.candidates_dock], [240], V)
+        w, h = self.width(), self.height()
+        library = min(max(round(0.16 * w), 240), 320)
+        alignment = min(max(round(0.30 * w), 420), 520)
+        self.resizeDocks([self.library_dock, self.alignment_dock], [library, alignment], H)
+        self.resizeDocks([self.candidates_dock], [min(max(round(0.26 * h), 190), 300)], V)
 
     # ------------------------------------------------------------------ jobs
 
@@ -498,6 +524,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.closing = True
+        self.fullscreen.leave()  # the layout to keep is the window's, not full screen's
         S.save_window(self.settings, self, S.player_state(self.player))
         self.player.close_sources()
         self.runner.shutdown()

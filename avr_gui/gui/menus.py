@@ -154,6 +154,15 @@ def build_menus(win: Any) -> None:
         view_menu.addAction(
             make_action(win, mode.value, lambda _=False, m=mode: win.player.set_mode(m))
         )
+    view_menu.addSeparator()
+    fs = make_action(
+        win, "&Full screen", win.fullscreen.toggle, "F11", "The player alone (Esc leaves)"
+    )
+    fs.setCheckable(True)
+    win.fullscreen.toggled.connect(fs.setChecked)
+    win.addAction(fs)  # F11 works with the menu bar hidden, in full screen
+    view_menu.addAction(fs)
+    win.fullscreen_action = fs
     build_help_menu(win)
 
     tb = win.addToolBar("Main")

@@ -38,6 +38,10 @@ PLAYER_KEYS: dict[str, str] = {
     "I": "Set the In point at the current query time",
     "O": "Set the Out point at the current query time",
     "S": "Show / hide the skeletons",
+    "+": "Zoom in (both videos)",
+    "=": "Zoom in (both videos)",
+    "-": "Zoom out (both videos)",
+    "0": "Fit the videos to the view",
 }
 #: Keys offered to the player when looking for the ones it handles.
 _CANDIDATES = (

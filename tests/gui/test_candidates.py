@@ -246,7 +246,8 @@ def test_the_library_panel_says_pose_or_appearance_in_auto_libraries(app, qtbot)
     assert shown[0] != shown[1]
     tips = [panel.model.item(r, 0).toolTip() for r in range(2)]
     assert "compared by body pose" in tips[0] and "compared by appearance" in tips[1]
-    assert "compared by pose: 1, by appearance: 1" in panel.summary.text()
+    assert "1 by body pose, 1 by appearance" in panel.features_label.text()
+    assert "compared by" not in panel.summary.text()  # said once, on the features line
     assert panel.person_cells() == {
         "/v/squat.mp4": "Pose",
         "/v/empty room.mp4": "Appearance",

@@ -118,6 +118,9 @@ def test_query_select_click_play(indexed, qtbot, library_folder):
     m_idx = int(win.player.match.index_at(m_t))
     wait_for(qtbot, lambda: win.player.shown_indices() == (q_idx, m_idx), 10)
     assert f"frame {m_idx}" in win.player.canvas.captions[1]
+    # The matrix names the same video frames as the players (their frame times).
+    assert f"frame {q_idx}" in view.hover_label.text().splitlines()[0]
+    assert f"frame {m_idx}" in view.hover_label.text().splitlines()[1]
     # Step, then play for a moment.
     win.player.step(1)
     wait_for(qtbot, lambda: win.player.shown_indices()[0] == q_idx + 1, 10)

@@ -299,6 +299,9 @@ class LibraryPanel(QtWidgets.QWidget):
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.overall = QtWidgets.QProgressBar()
         self.overall.setFormat("%v / %m videos")
+        # The bar may shrink (its text is also in the summary line): a narrow library
+        # dock leaves the player its width on a 1366 px screen.
+        self.overall.setMinimumWidth(40)
         self.overall.setRange(0, 1)
         self.overall.setValue(0)
         self.current = QtWidgets.QLabel("")
@@ -381,6 +384,11 @@ class LibraryPanel(QtWidgets.QWidget):
     def _build_features(self) -> None:
         self.features_box = QtWidgets.QComboBox()
         self.features_box.setObjectName("featuresBox")
+        # Elide long names rather than widen the dock: at 1366 px the player needs it.
+        self.features_box.setSizeAdjustPolicy(
+            QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.features_box.setMinimumContentsLength(10)
         self.features_box.setToolTip(
             "What clips are compared by. Choosing other features indexes every video again"
         )
@@ -582,12 +590,8 @@ class LibraryPanel(QtWidgets.QWidget):
         damaged = len(getattr(status, "damaged", None) or ())
         if damaged:
             parts.append(f"{damaged} damaged ({DAMAGED_MARK}: plays part way)")
-        text = f"{status.videos} videos: " + ", ".join(parts)
-        if self.auto:
-            pose = sum(getattr(e, "has_person", None) is True for e in entries)
-            look = sum(getattr(e, "has_person", None) is False for e in entries)
-            text += f"; compared by pose: {pose}, by appearance: {look}"
-        self.summary.setText(text)
+        # What the clips are compared by is the features line's to say (one line, not two).
+        self.summary.setText(f"{status.videos} videos: " + ", ".join(parts))
         if self._busy:
             return  # the bar shows the run's own progress (show_progress) meanwhile
         self.overall.setRange(0, max(status.videos, 1))
