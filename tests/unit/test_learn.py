@@ -20,6 +20,7 @@ from avr_gui.core.jobs import Cancelled, CancelToken  # noqa: E402
 from avr_gui.core.learn.apply import clip_descriptor, embed, fit_standardizer  # noqa: E402
 from avr_gui.core.learn.loss import (  # noqa: E402
     SoftDTWDivergence,
+    clip_contrastive_loss,
     gaussian_prior,
     propagated_positions,
     propagation_loss,
@@ -154,7 +155,8 @@ _KILLED_RUN = textwrap.dedent(
     def progress(done, total, msg):
         print(done, flush=True)
         time.sleep(0.2)  # slow enough for the parent to kill it mid-run
-    train_lrprop(clips, _config(steps=16), checkpoint={ckpt!r}, device="cpu", progress=progress)
+    config = _config(steps=16, sdtw_weight=0.0)
+    train_lrprop(clips, config, checkpoint={ckpt!r}, device="cpu", progress=progress)
     """
 )
 
@@ -172,9 +174,12 @@ def test_resume_after_kill_9_gives_the_uninterrupted_weights(clips, tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    resumed = train_lrprop(clips, _config(steps=16), checkpoint=ckpt, device="cpu")
+    # Without the soft-DTW term: the child then skips numba's first-call compilation
+    # (seconds); what is tested here is the checkpoint, not the loss.
+    config = _config(steps=16, sdtw_weight=0.0)
+    resumed = train_lrprop(clips, config, checkpoint=ckpt, device="cpu")
     assert 4 <= resumed.resumed_from < 16
-    whole = train_lrprop(clips, _config(steps=16), device="cpu")
+    whole = train_lrprop(clips, config, device="cpu")
     wa, wb = _weights(whole.encoder), _weights(resumed.encoder)
     # Across processes the CPU kernels may round differently in the last bit (seen:
     # 6e-8 in the weights, 1e-6 in a recorded loss); within a process it is exact.
@@ -246,3 +251,21 @@ def test_unusable_labels_are_refused_in_one_line(labels, message):
     with pytest.raises(InputError, match=message) as err:
         check_training_set(labels)
     assert "\n" not in str(err.value)
+
+
+def test_negatives_and_the_clip_term_penalise_confusable_actions():
+    rng = np.random.default_rng(0)
+    a = torch.nn.functional.normalize(torch.from_numpy(rng.normal(size=(12, 8))), dim=1)
+    b = a + 0.01 * torch.from_numpy(rng.normal(size=(12, 8)))
+    b = torch.nn.functional.normalize(b, dim=1)
+    far = -a  # another action that looks nothing like this one
+    near = a.clone()  # another action with the same frames
+    base, _ = propagation_loss(a, b, sigma2=1.0, tau=0.1)
+    with_far, _ = propagation_loss(a, b, sigma2=1.0, tau=0.1, negatives=far)
+    with_near, _ = propagation_loss(a, b, sigma2=1.0, tau=0.1, negatives=near)
+    assert float(base) <= float(with_far) + 1e-6 < float(with_near)
+    d = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    apart = clip_contrastive_loss(d, np.array([0, 0, 1, 1]), 0.1)
+    mixed = clip_contrastive_loss(d, np.array([0, 1, 0, 1]), 0.1)
+    assert float(apart) < float(mixed)
+    assert float(clip_contrastive_loss(d, np.array([0, 1, 2, 3]), 0.1)) == 0.0

@@ -145,7 +145,7 @@ def plot_training(
     Parameters
     ----------
     history : sequence of mapping
-        Rows with ``step`` and either loss terms (``loss``, ``kl``, ``sdtw``) or
+        Rows with ``step`` and either loss terms (``loss``, ``kl``, ``sdtw``, ``clip``) or
         monitored figures (other keys, at checkpoint steps), as
         :func:`~avr_gui.core.learn.train.train_lrprop` records them.
     path : path-like
@@ -160,7 +160,7 @@ def plot_training(
     """
     import numpy as np
 
-    loss_keys = ("loss", "kl", "sdtw")
+    loss_keys = ("loss", "kl", "sdtw", "clip")
     steps = [h for h in history if "loss" in h]
     monitored = [h for h in history if "loss" not in h]
     extra = sorted({k for h in monitored for k in h if k != "step"})

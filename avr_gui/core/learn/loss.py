@@ -141,6 +141,61 @@ def propagation_loss(
     return loss, path
 
 
+def weighted_descriptor(embeddings: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Differentiable :func:`~avr_gui.core.learn.apply.clip_descriptor`: weighted mean ⊕ std.
+
+    Parameters
+    ----------
+    embeddings : torch.Tensor, shape (T, D)
+        A clip's valid frames.
+    weights : torch.Tensor, shape (T,)
+        Summing to one (the input's motion weights).
+
+    Returns
+    -------
+    torch.Tensor, shape (2 * D,)
+    """
+    mean = weights @ embeddings
+    var = weights @ (embeddings - mean) ** 2
+    return torch.cat([mean, torch.sqrt(var.clamp_min(1e-8))])
+
+
+def clip_contrastive_loss(
+    descriptors: torch.Tensor, labels: np.ndarray, tau: float
+) -> torch.Tensor:
+    """Supervised contrastive loss of clip descriptors (Khosla et al. 2020), cosine.
+
+    Every clip's softmax over the other clips of the batch should put its mass on the
+    clips of its own label. The weak label that LRProp uses to choose pairs also says
+    which clips should *not* be found together; the retrieval the product does with a
+    learned block needs that, which frame-level alignment alone does not teach.
+
+    Parameters
+    ----------
+    descriptors : torch.Tensor, shape (N, K)
+    labels : numpy.ndarray, shape (N,)
+    tau : float
+
+    Returns
+    -------
+    torch.Tensor, scalar
+        Mean over the clips that have a positive in the batch (0 if none has).
+    """
+    z = torch.nn.functional.normalize(descriptors, dim=1, eps=1e-8)
+    sim = z @ z.T / tau
+    n = sim.shape[0]
+    eye = torch.eye(n, dtype=torch.bool, device=sim.device)
+    sim = sim.masked_fill(eye, float("-inf"))
+    logp = torch.log_softmax(sim, dim=1)
+    lab = torch.as_tensor(np.asarray(labels), device=sim.device)
+    pos = (lab[:, None] == lab[None, :]) & ~eye
+    has = pos.any(dim=1)
+    if not bool(has.any()):
+        return sim.new_zeros(())
+    per = -(logp.masked_fill(~pos, 0.0).sum(dim=1)) / pos.sum(dim=1).clamp_min(1)
+    return per[has].mean()
+
+
 def _cosine_cost(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     # [B, n, D], [B, m, D] -> [B, n, m]; unit rows, so 1 - cos is in [0, 2].
     return 1.0 - torch.bmm(x, y.transpose(1, 2))

@@ -29,8 +29,15 @@ import torch
 
 from avr_gui.core.device import resolve_device
 from avr_gui.core.errors import InputError
+from avr_gui.core.features.pose.motion import motion_weights
 from avr_gui.core.jobs import Cancelled, CancelToken, ProgressCallback, no_progress
-from avr_gui.core.learn.loss import SoftDTWDivergence, propagation_loss, sigma2_at
+from avr_gui.core.learn.loss import (
+    SoftDTWDivergence,
+    clip_contrastive_loss,
+    propagation_loss,
+    sigma2_at,
+    weighted_descriptor,
+)
 from avr_gui.core.learn.model import EncoderConfig, TemporalEncoder, build_encoder
 from avr_gui.core.learn.store import load_checkpoint, save_checkpoint
 
@@ -77,6 +84,10 @@ class TrainConfig:
     negatives : bool
         Draw a clip of another label per pair whose frames join the softmax as
         negatives (:func:`~avr_gui.core.learn.loss.propagation_loss`).
+    clip_weight, clip_tau : float
+        Weight and temperature of the supervised contrastive loss on the clips' motion-
+        weighted descriptors (:func:`~avr_gui.core.learn.loss.clip_contrastive_loss`);
+        0 turns it off.
     max_frames : int
         Longer views are cut to a random window this long (bounds a step's cost).
     seed : int
@@ -95,6 +106,8 @@ class TrainConfig:
     sdtw_gamma: float = 0.1
     sdtw_weight: float = 1.0
     negatives: bool = True
+    clip_weight: float = 1.0
+    clip_tau: float = 0.1
     max_frames: int = 240
     seed: int = 0
     checkpoint_every: int = 100
@@ -194,7 +207,7 @@ def _draw_pairs(
     clips: Sequence[LabelledClip],
     config: TrainConfig,
     rng: np.random.Generator,
-) -> list[tuple[View, View, View | None]]:
+) -> list[tuple[View, View, View | None, int, int]]:
     def view(k: int) -> View:
         views = clips[k].views
         return _window(views[int(rng.integers(len(views)))], config.max_frames, rng)
@@ -203,20 +216,23 @@ def _draw_pairs(
     for _ in range(config.pairs_per_step):
         label = int(rng.integers(len(by_label)))
         a, b = rng.choice(by_label[label], 2, replace=False)
-        neg = None
-        if config.negatives:
-            other = int(rng.integers(len(by_label) - 1))
-            other += other >= label  # any label but this one
-            neg = view(int(rng.choice(by_label[other])))
-        pairs.append((view(int(a)), view(int(b)), neg))
+        other = int(rng.integers(len(by_label) - 1))
+        other += other >= label  # any label but this one
+        neg = view(int(rng.choice(by_label[other]))) if config.negatives else None
+        pairs.append((view(int(a)), view(int(b)), neg, label, other))
     return pairs
 
 
-def _embed_valid(encoder: TemporalEncoder, view: View, device: str) -> torch.Tensor:
+def _embed_valid(
+    encoder: TemporalEncoder, view: View, device: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Embeddings of a view's valid frames ``[n, D]`` and their motion weights ``[n]``."""
     f, v = view
+    v = np.asarray(v, bool)
     ft = torch.as_tensor(np.asarray(f, np.float32), device=device)[None]
-    vt = torch.as_tensor(np.asarray(v, bool), device=device)[None]
-    return encoder(ft, vt)[0][vt[0]]
+    vt = torch.as_tensor(v, device=device)[None]
+    w = motion_weights(np.asarray(f)[v]) if v.any() else np.zeros(0)
+    return encoder(ft, vt)[0][vt[0]], torch.as_tensor(w, dtype=torch.float32, device=device)
 
 
 @contextlib.contextmanager
@@ -255,22 +271,33 @@ def _step(
     """One optimisation step on drawn pairs; the loss terms, or None if none was usable."""
     kl_sum = sd_sum = 0.0
     terms = []
-    for va, vb, vc in pairs:
-        a = _embed_valid(encoder, va, dev)
-        b = _embed_valid(encoder, vb, dev)
+    descs: list[torch.Tensor] = []
+    labels: list[int] = []
+    for va, vb, vc, label, other in pairs:
+        a, wa = _embed_valid(encoder, va, dev)
+        b, wb = _embed_valid(encoder, vb, dev)
         if len(a) < 2 or len(b) < 2:
             continue
-        c = _embed_valid(encoder, vc, dev) if vc is not None else None
-        if c is not None and len(c) == 0:
-            c = None
-        kl, _ = propagation_loss(a, b, sigma2=config.prior_sigma2, tau=config.tau, negatives=c)
-        sd = sdtw(a, b)
+        c, wc = _embed_valid(encoder, vc, dev) if vc is not None else (None, None)
+        neg = c if c is not None and len(c) > 0 else None
+        kl, _ = propagation_loss(a, b, sigma2=config.prior_sigma2, tau=config.tau, negatives=neg)
+        # Weight 0 skips the term (and its first-call compilation).
+        sd = sdtw(a, b) if config.sdtw_weight > 0 else kl.new_zeros(())
         terms.append(kl + config.sdtw_weight * sd)
         kl_sum += float(kl.detach())
         sd_sum += float(sd.detach())
+        descs += [weighted_descriptor(a, wa), weighted_descriptor(b, wb)]
+        labels += [label, label]
+        if c is not None and len(c) >= 2:
+            descs.append(weighted_descriptor(c, wc))
+            labels.append(other)
     if not terms:
         return None
     loss = torch.stack(terms).mean()
+    clip = torch.zeros(())
+    if config.clip_weight > 0:
+        clip = clip_contrastive_loss(torch.stack(descs), np.array(labels), config.clip_tau)
+        loss = loss + config.clip_weight * clip
     opt.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(encoder.parameters(), 1.0)
@@ -280,6 +307,7 @@ def _step(
         "loss": round(float(loss.detach()), 6),
         "kl": round(kl_sum / k, 6),
         "sdtw": round(sd_sum / k, 6),
+        "clip": round(float(clip.detach()), 6),
     }
 
 
