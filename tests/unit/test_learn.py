@@ -269,3 +269,15 @@ def test_negatives_and_the_clip_term_penalise_confusable_actions():
     mixed = clip_contrastive_loss(d, np.array([0, 1, 0, 1]), 0.1)
     assert float(apart) < float(mixed)
     assert float(clip_contrastive_loss(d, np.array([0, 1, 2, 3]), 0.1)) == 0.0
+
+
+def test_fine_tuning_starts_from_the_given_weights_and_leaves_them_alone(clips):
+    base = train_lrprop(clips, _config(steps=4), device="cpu").encoder
+    before = _weights(base)
+    tuned = train_lrprop(clips, _config(steps=3, seed=7), device="cpu", init=base)
+    assert _same(before, _weights(base))
+    fresh = train_lrprop(clips, _config(steps=3, seed=7), device="cpu")
+    assert not _same(_weights(tuned.encoder), _weights(fresh.encoder))
+    other = EncoderConfig(input_dim=6, hidden=8, output_dim=8, kernel=3, dilations=(1,))
+    with pytest.raises(InputError, match="shape"):
+        train_lrprop(clips, _config(steps=1), device="cpu", init=build_encoder(other, 0))

@@ -317,6 +317,7 @@ def train_lrprop(
     *,
     checkpoint: str | os.PathLike[str] | None = None,
     device: str | None = None,
+    init: TemporalEncoder | None = None,
     monitor: Monitor | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
@@ -334,6 +335,10 @@ def train_lrprop(
     device : str, optional
         ``"cpu"``, ``"cuda"``; default: CUDA when present
         (:func:`~avr_gui.core.device.resolve_device`).
+    init : TemporalEncoder, optional
+        Start from these weights instead of a seeded initialisation (fine-tuning, e.g.
+        the shipped model on a user's library); its shape must be ``config.encoder``.
+        Not modified.
     monitor : callable, optional
         ``(step, encoder) -> dict`` called at each checkpoint step; stored in the history.
     progress : callable
@@ -368,7 +373,19 @@ def train_lrprop(
     labels = np.asarray([c.label for c in clips], dtype=str)
     by_label = [np.flatnonzero(labels == name) for name in np.unique(labels)]
     fingerprint = data_fingerprint(clips)
-    encoder = build_encoder(config.encoder, config.seed).to(dev)
+    encoder = build_encoder(config.encoder, config.seed)
+    if init is not None:
+        if init.config != config.encoder:
+            raise InputError(
+                f"the starting model's shape {init.config} differs from {config.encoder}"
+            )
+        encoder.load_state_dict(init.state_dict())
+        # A checkpoint of a fine-tuning resumes only from the same starting weights.
+        h = hashlib.sha256(fingerprint.encode())
+        for v in init.state_dict().values():
+            h.update(v.detach().cpu().numpy().tobytes())
+        fingerprint = h.hexdigest()
+    encoder = encoder.to(dev)
     encoder.train()
     opt = torch.optim.Adam(encoder.parameters(), lr=config.lr)
     sdtw = SoftDTWDivergence(config.sdtw_gamma)
