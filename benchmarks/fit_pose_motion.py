@@ -24,56 +24,19 @@ does. The seed is fixed, so the figures repeat.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
+from penn_library import DEFAULT_DATA, augment, load_library
 
 from avr_gui.core.align import AlignmentOptions, align_many
 from avr_gui.core.atomic import write_text
 from avr_gui.core.features.pose import motion
 from avr_gui.core.features.pose.normalize import penn_pose_features
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SEED = 0
-
-
-def load_library(data: Path) -> tuple[list[np.ndarray], np.ndarray]:
-    """E2's library part of Penn Action at 10 fps: joints ``[T, 13, 3]`` and actions."""
-    with np.load(data / "penn_action" / "penn_action_joints_train.npz", allow_pickle=False) as d:
-        off = d["offsets"]
-        joints = np.stack([d["x"], d["y"], d["visibility"].astype(np.float32)], -1)
-        actions = np.asarray(d["action"])
-    seqs = [joints[a:b:3].astype(np.float64) for a, b in itertools.pairwise(off)]
-    keep = [i for i in range(len(seqs)) if i % 5 != 0]  # every 5th is an E2 query
-    return [seqs[i] for i in keep], actions[keep]
-
-
-def augment(j: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A Penn sequence made to look like an untrimmed, noisy library clip."""
-    seq = np.concatenate([j] * int(rng.integers(1, 4)))
-    n = len(seq)
-    length = min(n, max(8, int(n * rng.uniform(0.6, 1.0))))
-    start = int(rng.integers(0, n - length + 1))
-    seq = seq[start : start + length].copy()
-    t = np.arange(0, len(seq) - 1, rng.uniform(0.7, 1.4))
-    i0 = np.floor(t).astype(int)
-    fr = (t - i0)[:, None, None]
-    seq = seq[i0] * (1 - fr) + seq[np.minimum(i0 + 1, len(seq) - 1)] * fr
-    # Idle stretches: half of the clips wait before the action, half after it.
-    if rng.random() < 0.5:
-        seq = np.concatenate([np.repeat(seq[:1], int(len(seq) * rng.uniform(0.1, 0.5)), 0), seq])
-    if rng.random() < 0.5:
-        seq = np.concatenate([seq, np.repeat(seq[-1:], int(len(seq) * rng.uniform(0.1, 0.5)), 0)])
-    vis = seq[..., 2] > 0.5
-    torso = np.median(np.hypot(seq[:, 1, 0] - seq[:, 7, 0], seq[:, 1, 1] - seq[:, 7, 1])) + 1
-    seq[..., :2] += rng.normal(0, 0.04 * torso, seq[..., :2].shape)
-    seq[..., 2] = np.where(vis & (rng.random(vis.shape) >= 0.05), 1.0, 0.0)
-    if rng.random() < 0.5:
-        seq[..., 0] = -seq[..., 0]
-    return seq
 
 
 def frame_features(j: np.ndarray, kind: str, mirror: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ import numpy as np
 
 from avr_gui.core.atomic import write_text
 from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
-from avr_gui.core.demo.synth_person import PersonStyle, render_person
+from avr_gui.core.demo.synth_person import PersonStyle, person_joints, render_person
 from avr_gui.core.errors import InputError
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 
@@ -221,3 +221,72 @@ def read_manifest(folder: str | os.PathLike[str]) -> list[GeneratedClip]:
         ]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{path}: not a generated-library manifest ({exc})") from exc
+
+
+@dataclass(frozen=True)
+class GeneratedSkeleton:
+    """One generated performance as joints (no pixels) and its ground truth.
+
+    Attributes
+    ----------
+    joints : numpy.ndarray, shape (T, 13, 3), float64
+        Penn Action layout: ``x, y`` in pixels, visibility (0 for dropped joints).
+    action : int
+    progress : numpy.ndarray, shape (T,), float64
+    """
+
+    joints: np.ndarray
+    action: int
+    progress: np.ndarray
+
+    @property
+    def phases(self) -> np.ndarray:
+        """Phase label of every frame, shape (T,), int64."""
+        return phase_of(self.progress, self.action)
+
+
+def generate_skeletons(
+    *,
+    actions: tuple[int, ...] = (0, 1, 2),
+    per_action: int = 8,
+    frames: tuple[int, int] = (40, 80),
+    size: tuple[int, int] = (192, 144),
+    jitter: float = 0.03,
+    drop: float = 0.05,
+    seed: int = 0,
+) -> list[GeneratedSkeleton]:
+    """The drawn person's performances as joints: E4 for pose features without a pose model.
+
+    Each clip draws its speed profile, size, position, camera side and shake as
+    :func:`generate_library` does, then its joints are jittered (``jitter`` of the body
+    height, as a pose model would) and a share ``drop`` of them marked unseen.
+
+    Parameters
+    ----------
+    actions, per_action, frames, size, seed
+        As :func:`generate_library` (no distractors).
+    jitter : float
+    drop : float
+
+    Returns
+    -------
+    list of GeneratedSkeleton
+    """
+    if per_action < 1 or not actions:
+        raise InputError("need at least one action with one clip each")
+    lo, hi = frames
+    if not 2 <= lo <= hi:
+        raise InputError(f"clip lengths must satisfy 2 <= min <= max, got {frames}")
+    rng = np.random.default_rng(seed)
+    out = []
+    for a in actions:
+        for v in range(per_action):
+            n = int(rng.integers(lo, hi + 1))
+            prog = speed_warp(n, _speeds(rng))
+            style = _person_style(rng, seed * 1000 + a * 100 + v)
+            j = person_joints(a, prog, size, style)
+            height = 0.62 * size[1] * style.scale
+            j[..., :2] += rng.normal(0.0, jitter * height, j[..., :2].shape)
+            j[..., 2] = (rng.random(j.shape[:2]) >= drop).astype(np.float64)
+            out.append(GeneratedSkeleton(j, a, prog))
+    return out

@@ -139,24 +139,15 @@ def render_person(
     unit = 0.62 * h * st.scale  # body height in pixels
     thick = max(2, int(0.075 * unit))
     frames = np.empty((len(params), h, w, 3), np.uint8)
-    for t, (drop, lua, lfa, rua, rfa, lth, lsh, rth, rsh) in enumerate(params):
+    for t, row in enumerate(params):
         img = base.copy()
         jx, jy = rng.normal(0, st.shake * h, 2) if st.shake > 0 else (0.0, 0.0)
-        hip = np.array([w * (0.5 + st.offset_x) + jx, h * 0.78 - 0.52 * unit + drop * unit + jy])
-        neck = hip + np.array([0.0, -0.33 * unit])
-        sides = (-1, 1) if not st.mirror else (1, -1)
+        sk = _skeleton(row, w, h, st, jx, jy)
         # Legs first, then torso, arms and head, so the arms are drawn over the body.
-        for side, thigh, shin in ((sides[0], lth, lsh), (sides[1], rth, rsh)):
-            knee = _limb(hip + np.array([side * 0.05 * unit, 0]), thigh, 0.26 * unit, side)
-            ankle = _limb(knee, thigh + shin, 0.26 * unit, side)
-            cv2.line(
-                img,
-                _pt(hip + np.array([side * 0.05 * unit, 0])),
-                _pt(knee),
-                st.trousers_bgr,
-                thick + 2,
-                cv2.LINE_AA,
-            )
+        for k in (0, 1):
+            hip_k, knee, ankle = sk["hips"][k], sk["knees"][k], sk["ankles"][k]
+            side = sk["sides"][k]
+            cv2.line(img, _pt(hip_k), _pt(knee), st.trousers_bgr, thick + 2, cv2.LINE_AA)
             cv2.line(img, _pt(knee), _pt(ankle), st.trousers_bgr, thick + 1, cv2.LINE_AA)
             cv2.line(
                 img,
@@ -166,11 +157,10 @@ def render_person(
                 thick,
                 cv2.LINE_AA,
             )
+        hip, neck = sk["hip"], sk["neck"]
         cv2.line(img, _pt(hip), _pt(neck), st.shirt_bgr, int(thick * 2.6), cv2.LINE_AA)
-        for side, upper, fore in ((sides[0], lua, lfa), (sides[1], rua, rfa)):
-            shoulder = neck + np.array([side * 0.09 * unit, 0.02 * unit])
-            elbow = _limb(shoulder, upper, 0.17 * unit, side)
-            wrist = _limb(elbow, upper + fore, 0.16 * unit, side)
+        for k in (0, 1):
+            shoulder, elbow, wrist = sk["shoulders"][k], sk["elbows"][k], sk["wrists"][k]
             cv2.line(img, _pt(shoulder), _pt(elbow), st.shirt_bgr, thick, cv2.LINE_AA)
             cv2.line(img, _pt(elbow), _pt(wrist), st.skin_bgr, max(2, thick - 1), cv2.LINE_AA)
         cv2.line(
@@ -181,16 +171,89 @@ def render_person(
             thick,
             cv2.LINE_AA,
         )
-        cv2.circle(
-            img,
-            _pt(neck + np.array([0, -0.09 * unit])),
-            int(0.075 * unit),
-            st.skin_bgr,
-            -1,
-            cv2.LINE_AA,
-        )
+        cv2.circle(img, _pt(sk["head"]), int(0.075 * unit), st.skin_bgr, -1, cv2.LINE_AA)
         frames[t] = img
     return frames
+
+
+def _skeleton(
+    row: np.ndarray, w: int, h: int, st: PersonStyle, jx: float, jy: float
+) -> dict[str, np.ndarray]:
+    """Image positions of the drawn body's joints for one frame's parameters.
+
+    ``hips``, ``knees``, ``ankles``, ``shoulders``, ``elbows``, ``wrists`` are ``[2, 2]``
+    (the figure's left side first, then its right), ``hip``, ``neck``, ``head`` ``[2]``
+    (``head`` is the head's centre); ``sides`` the horizontal sign of each side.
+    """
+    drop, lua, lfa, rua, rfa, lth, lsh, rth, rsh = (float(v) for v in row)
+    unit = 0.62 * h * st.scale  # body height in pixels
+    hip = np.array([w * (0.5 + st.offset_x) + jx, h * 0.78 - 0.52 * unit + drop * unit + jy])
+    neck = hip + np.array([0.0, -0.33 * unit])
+    sides = (-1, 1) if not st.mirror else (1, -1)
+    hips, knees, ankles, shoulders, elbows, wrists = ([], [], [], [], [], [])
+    for side, thigh, shin, upper, fore in (
+        (sides[0], lth, lsh, lua, lfa),
+        (sides[1], rth, rsh, rua, rfa),
+    ):
+        hip_k = hip + np.array([side * 0.05 * unit, 0])
+        knee = _limb(hip_k, thigh, 0.26 * unit, side)
+        hips.append(hip_k)
+        knees.append(knee)
+        ankles.append(_limb(knee, thigh + shin, 0.26 * unit, side))
+        shoulder = neck + np.array([side * 0.09 * unit, 0.02 * unit])
+        elbow = _limb(shoulder, upper, 0.17 * unit, side)
+        shoulders.append(shoulder)
+        elbows.append(elbow)
+        wrists.append(_limb(elbow, upper + fore, 0.16 * unit, side))
+    return {
+        "hip": hip,
+        "neck": neck,
+        "head": neck + np.array([0, -0.09 * unit]),
+        "sides": np.array(sides, np.float64),
+        "hips": np.array(hips),
+        "knees": np.array(knees),
+        "ankles": np.array(ankles),
+        "shoulders": np.array(shoulders),
+        "elbows": np.array(elbows),
+        "wrists": np.array(wrists),
+    }
+
+
+def person_joints(
+    action: int,
+    progress: np.ndarray,
+    size: tuple[int, int] = (192, 144),
+    style: PersonStyle | None = None,
+) -> np.ndarray:
+    """The drawn person's joints in Penn Action's 13-joint layout, as :func:`render_person`
+    draws them (same camera shake), for pose features without running a pose model.
+
+    Parameters
+    ----------
+    action : int
+    progress : numpy.ndarray, shape (T,)
+    size : tuple of int
+        ``(width, height)``.
+    style : PersonStyle, optional
+
+    Returns
+    -------
+    numpy.ndarray, shape (T, 13, 3), float64
+        ``x, y`` in pixels (y down), visibility 1.
+    """
+    st = style or PersonStyle()
+    w, h = size
+    params = pose_at(action, progress)
+    rng = np.random.default_rng(st.seed + 1)
+    out = np.ones((len(params), 13, 3), np.float64)
+    for t, row in enumerate(params):
+        jx, jy = rng.normal(0, st.shake * h, 2) if st.shake > 0 else (0.0, 0.0)
+        sk = _skeleton(row, w, h, st, jx, jy)
+        out[t, 0, :2] = sk["head"]
+        # Penn order: head, shoulders, elbows, wrists, hips, knees, ankles (left, right).
+        for k, name in enumerate(("shoulders", "elbows", "wrists", "hips", "knees", "ankles")):
+            out[t, 1 + 2 * k : 3 + 2 * k, :2] = sk[name]
+    return out
 
 
 def _pt(p: np.ndarray) -> tuple[int, int]:

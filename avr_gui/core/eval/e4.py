@@ -106,6 +106,43 @@ def _evaluate(
         feats.append(seq.features)
         labels.append(phase_of(c.progress[seq.frame_indices], c.action))
     actions = np.array([c.action for c in action_clips])
+    out: dict = {
+        "encoder": encoder.name,
+        "clips": len(action_clips),
+        "frames": int(sum(len(f) for f in feats)),
+    }
+    out.update(
+        frame_metrics(feats, labels, actions, context=context, progress=progress, cancel=cancel)
+    )
+    return out
+
+
+def frame_metrics(
+    feats: Sequence[np.ndarray],
+    labels: Sequence[np.ndarray],
+    actions: np.ndarray,
+    *,
+    context: bool = True,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> dict:
+    """E4's metrics of any per-frame representation of clips with known phases.
+
+    Parameters
+    ----------
+    feats : sequence of numpy.ndarray, each shape (T_i, d)
+    labels : sequence of numpy.ndarray, each shape (T_i,), int
+        Phase of every frame (non-decreasing within a clip).
+    actions : numpy.ndarray, shape (N,), int
+        Action of every clip; per action the first half of its clips trains.
+    context : bool
+        Contextualize features for the alignment metrics.
+
+    Returns
+    -------
+    dict
+        As :func:`run_e4`, without ``encoder``, ``clips`` and ``frames``.
+    """
     train, test = [], []
     for a in np.unique(actions):
         tr, te = _split(list(np.flatnonzero(actions == a)))
@@ -115,9 +152,6 @@ def _evaluate(
     cls = [labels[i] + PHASES * actions[i] for i in range(len(labels))]
     prog = [phase_progress(lab, PHASES) for lab in labels]
     out: dict = {
-        "encoder": encoder.name,
-        "clips": len(action_clips),
-        "frames": int(sum(len(f) for f in feats)),
         "phase_classification": {
             str(fr): phase_classification(
                 [feats[i] for i in train],
@@ -167,7 +201,7 @@ def _evaluate(
     within: dict[str, list[float]] = {"apa": [], "dtw_accuracy": [], "cpe": [], "fpe": []}
     scores: dict[str, list[float]] = {"draq": [], "dtw": [], "tau": []}
     agree, same = [], []
-    pairs = list(itertools.combinations(range(len(action_clips)), 2))
+    pairs = list(itertools.combinations(range(len(feats)), 2))
     for n, (i, j) in enumerate(pairs):
         if n % 25 == 0:
             check(cancel)

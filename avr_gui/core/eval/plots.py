@@ -131,3 +131,61 @@ def plot_per_clip(
     groups = {c: {s: errors[s].get(c, float("nan")) for s in errors} for c in clips}
     fig_path = plot_bars(groups, path, title=title, ylabel="mean error (frames)", ylim=None)
     return fig_path
+
+
+def plot_training(
+    history: Sequence[Mapping[str, float]],
+    path: str | os.PathLike[str],
+    *,
+    title: str,
+    smooth: int = 50,
+) -> Path:
+    """Training curves: the loss terms per step (running mean) and any monitored figure.
+
+    Parameters
+    ----------
+    history : sequence of mapping
+        Rows with ``step`` and either loss terms (``loss``, ``kl``, ``sdtw``, ``clip``) or
+        monitored figures (other keys, at checkpoint steps), as
+        :func:`~avr_gui.core.learn.train.train_lrprop` records them.
+    path : path-like
+        The PNG, written atomically.
+    title : str
+    smooth : int
+        Steps of the running mean of the loss terms.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import numpy as np
+
+    loss_keys = ("loss", "kl", "sdtw", "clip")
+    steps = [h for h in history if "loss" in h]
+    monitored = [h for h in history if "loss" not in h]
+    extra = sorted({k for h in monitored for k in h if k != "step"})
+    fig = _figure(10.0 if extra else 7.0, 4.2)
+    ax = fig.add_subplot(1, 2 if extra else 1, 1)
+    for colour, key in zip(_COLOURS, loss_keys, strict=False):
+        y = np.array([h[key] for h in steps if key in h], np.float64)
+        if not len(y):
+            continue
+        x = np.array([h["step"] for h in steps if key in h])
+        k = max(1, min(smooth, len(y)))
+        ys = np.convolve(y, np.ones(k) / k, mode="valid")
+        ax.plot(x[k - 1 :], ys, color=colour, label=key)
+    ax.set_xlabel("step")
+    ax.set_ylabel(f"training loss (running mean of {smooth} steps)")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    ax.set_title(title)
+    if extra:
+        ax2 = fig.add_subplot(1, 2, 2)
+        for colour, key in zip(_COLOURS, extra, strict=False):
+            pts = [(h["step"], h[key]) for h in monitored if key in h]
+            ax2.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=colour, label=key)
+        ax2.set_xlabel("step")
+        ax2.grid(alpha=0.3)
+        ax2.legend(frameon=False)
+        ax2.set_title("monitored during training")
+    return _save(fig, path)
