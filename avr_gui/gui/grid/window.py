@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from avr_gui.core.export.compose import timecode
 from avr_gui.core.export.framemap import TimeMap
 from avr_gui.core.export.grid import grid_shape
+from avr_gui.core.timecode import clip_rate
 from avr_gui.core.workspace.exports import default_export_path, grid_job
 from avr_gui.gui.export_dialog import ExportDialog
 from avr_gui.gui.frame_source import FrameSource
@@ -190,8 +190,9 @@ class GridWindow(QtWidgets.QWidget):
 
     def _on_opened(self, tile: Tile, times: np.ndarray) -> None:
         times = np.asarray(times, dtype=np.float64)
-        if len(times) > 1:
-            tile.rate = 1.0 / float(np.median(np.diff(times)))
+        # Snapped to the standard rates: a median frame step misreads 29.97 fps as 30.3
+        # when the container rounds times to the millisecond (Matroska).
+        tile.rate = clip_rate(times, tile.rate)
         self.clock.opened(tile.index, times)
         if not self.ready:
             return
@@ -345,9 +346,7 @@ class GridWindow(QtWidgets.QWidget):
                     self.stats.late += 1
                     self.stats.late_ms.append(1000 * (now - tile.due_since))
             if image is not None:
-                times = self.clock.times[tile.index]
-                assert times is not None
-                tile.set_frame(image, index, float(times[index] - times[0]))
+                tile.set_frame(image, index)
         if due_changed:
             self._schedule()
             self._show_time()
@@ -356,10 +355,7 @@ class GridWindow(QtWidgets.QWidget):
         c = self.clock.clock
         q = self.tiles[0]
         qi = self.clock.query_frame()
-        self.time_label.setText(
-            f"{timecode(c.position - c.start, q.rate)} / {timecode(c.end - c.start, q.rate)}"
-            f"  frame {qi}"
-        )
+        self.time_label.setText(f"{c.elapsed_timecode(q.rate)}  frame {qi}")
         if not self.scrubber.isSliderDown():
             self.scrubber.blockSignals(True)
             self.scrubber.setValue(round((c.position - c.start) * 1000))
