@@ -17,6 +17,9 @@ pose, verdicts calibrated) when the pose models are installed. Saved:
 
 - ``main_window.png``: the window at the first size as the screen shows it, and
   ``main_window_WxH.png`` at each size (a fresh window each, its default layout);
+- ``grid.png`` / ``grid_WxH.png``: the query and its top three matches in sync (the
+  grid window, no larger than the window size), halfway through;
+  ``export_dialog.png`` / ``export_dialog_WxH.png``: the pair's export dialog;
 - ``player_top_bottom.png``, ``player_zoomed.png`` (wheel zoom about the person),
   ``full_screen.png`` (F11: the player alone);
 - ``library.png``, ``candidates.png``, ``alignment.png`` (random paths and one pinned
@@ -43,6 +46,7 @@ from PySide6 import QtCore, QtWidgets
 
 from avr_gui.gui import settings as S
 from avr_gui.gui.app import create_app
+from avr_gui.gui.grid import open_grid
 from avr_gui.gui.player import ViewMode
 
 MOVENET = Path(os.environ.get("AVR_MOVENET", "/work/shared/models/movenet_lightning_int8_4.tflite"))
@@ -102,6 +106,7 @@ def main(out: str = "docs", sizes: list[tuple[int, int]] | None = None) -> int:
         wait(lambda: other.library is not None)
         show_best_match(w=other)
         shoot_window(other, out_dir / f"main_window_{size[0]}x{size[1]}.png")
+        shoot_grid_and_export(other, size)
         other.close()
         QtWidgets.QApplication.processEvents()
 
@@ -136,6 +141,38 @@ def main(out: str = "docs", sizes: list[tuple[int, int]] | None = None) -> int:
         wait(lambda: None not in w.player.shown_indices())
         settle(0.6)
 
+    def shoot_grid_and_export(w: MainWindow, size: tuple[int, int], first: bool = False) -> None:
+        """The grid of the top matches and the pair export dialog, on a screen of ``size``."""
+        suffix = f"_{size[0]}x{size[1]}"
+        grid = open_grid(w)
+        if grid is None:
+            raise SystemExit("the grid did not open: no matches")
+        # As on a screen of this size (Xvfb's may be larger): no larger than the window.
+        grid.resize(min(grid.width(), size[0]), min(grid.height(), size[1]))
+        grid.move(0, 0)
+        wait(lambda: grid.ready and None not in grid.shown_frames())
+        c = grid.clock.clock
+        grid.seek(c.start + 0.45 * (c.end - c.start))  # the motion under way
+        wait(
+            lambda: (
+                None not in grid.shown_frames() and grid.shown_frames() == grid.expected_frames()
+            )
+        )
+        settle(1.0)
+        names = [f"grid{suffix}.png"] + (["grid.png"] if first else [])
+        for name in names:
+            shoot_window(grid, out_dir / name)
+        grid.close()
+        dialog = w.export("side-by-side", "")
+        if dialog is None:
+            raise SystemExit("the export dialog did not open")
+        settle(0.6)
+        names = [f"export_dialog{suffix}.png"] + (["export_dialog.png"] if first else [])
+        for name in names:
+            save(dialog, out_dir / name)
+        dialog.reject()
+        settle(0.2)
+
     wait(lambda: win.library is not None and win.first_run_visible)
     settle(0.5)
     save(win, out_dir / "first_run.png")
@@ -161,6 +198,7 @@ def main(out: str = "docs", sizes: list[tuple[int, int]] | None = None) -> int:
     shoot_window(win, out_dir / "main_window.png")
     shoot_window(win, out_dir / f"main_window_{sizes[0][0]}x{sizes[0][1]}.png")
     save(win.library_panel, out_dir / "library.png")
+    shoot_grid_and_export(win, sizes[0], first=True)
     # The matches with room for more rows: the verdicts down the ranking.
     vertical = QtCore.Qt.Orientation.Vertical
     win.resizeDocks([win.candidates_dock], [420], vertical)

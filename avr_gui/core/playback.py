@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from avr_gui.core.export.framemap import TimeMap, nearest_frames
+from avr_gui.core.timecode import timecode
 
 #: A frame is on screen from its timestamp on; a microsecond of slack keeps a time
 #: computed as "frame k's timestamp" (``times[k] - offset + offset``) on frame k.
@@ -196,6 +197,34 @@ class PlaybackClock:
         self.start = max(float(span[0]), float(qt[0]))
         self.end = min(max(float(span[1]), self.start + step), float(qt[-1]) + step)
         self.position = self.start
+
+    def span_frames(self) -> tuple[int, int]:
+        """Query frames into the span at the position, and query frames in the span.
+
+        Counted on the query's frame times, not seconds times a rate: a container that
+        rounds times to the millisecond (Matroska at 29.97 fps) would otherwise read
+        frame 200 as 199. ``(0, 0)`` until the query has opened.
+
+        Returns
+        -------
+        (int, int)
+        """
+        qt = self.query.times
+        if qt is None or not len(qt):
+            return 0, 0
+        first = int(frame_at(qt, self.start))
+        done = int(frame_at(qt, self.position)) - first
+        total = int(frame_at(qt, self.end - _SEEK_SLACK)) - first + 1
+        return max(done, 0), total
+
+    def elapsed_timecode(self, rate: float) -> str:
+        """``"00:00:01:12 / 00:00:05:07"``: into the span / its length (:meth:`span_frames`).
+
+        SMPTE timecode at the query's ``rate`` (:func:`avr_gui.core.timecode.timecode`);
+        the player and the grid both say their time this way.
+        """
+        done, total = self.span_frames()
+        return f"{timecode(done, rate)} / {timecode(total, rate)}"
 
     # ------------------------------------------------------------------ transport
 

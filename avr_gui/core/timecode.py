@@ -61,6 +61,26 @@ def nominal_rate(times: np.ndarray | None) -> float | None:
     return best if abs(raw / best - 1.0) < _SNAP else raw
 
 
+def clip_rate(times: np.ndarray | None, fps: float | None = None) -> float:
+    """The frame rate a clip's timecode counts at: :func:`nominal_rate` of its frames.
+
+    Parameters
+    ----------
+    times : numpy.ndarray, shape (N,), or None
+        Seconds of every frame, increasing.
+    fps : float, optional
+        The container's nominal rate: used when ``times`` has fewer than two frames.
+
+    Returns
+    -------
+    float
+        Frames per second; 30 when neither says.
+    """
+    # The frame times first: they are what the players count, and a container's
+    # nominal rate can be a field rate or a guess.
+    return nominal_rate(times) or fps or 30.0
+
+
 def timebase(rate: float) -> int:
     """Frames per timecode second: the nominal integer rate (30 for 29.97 fps)."""
     return max(1, round(rate))

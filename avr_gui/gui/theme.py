@@ -7,6 +7,7 @@ biased by the surrounding interface.
 from __future__ import annotations
 
 from importlib.resources import files
+from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6 import QtGui, QtWidgets
@@ -50,7 +51,9 @@ def apply_theme(app: QtWidgets.QApplication) -> None:
     app.setStyle("Fusion")
     app.setPalette(dark_palette())
     with open(resource("dark.qss"), encoding="utf-8") as fh:
-        app.setStyleSheet(fh.read())
+        # Images in the sheet (the check mark) are found wherever the package is.
+        folder = Path(resource("dark.qss")).parent.as_posix()
+        app.setStyleSheet(fh.read().replace("@RESOURCES@", folder))
     pg.setConfigOptions(
         imageAxisOrder="row-major", background=BACKGROUND, foreground=FOREGROUND, antialias=False
     )

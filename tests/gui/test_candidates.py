@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtGui
+from guiutil import settle
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from avr_gui.core.align.pair import Alignment
 from avr_gui.core.features.sequence import FeatureSequence
@@ -285,3 +286,101 @@ def test_the_score_column_hides_when_pose_similarity_ranks(view):
     assert not view.table.isColumnHidden(C.SIMILARITY_COLUMN)
     view.set_matches([_match(1, compared_on="appearance")])
     assert not view.table.isColumnHidden(C.SCORE_COLUMN)
+
+
+# Five preview frames of distinct colours, 53 px wide and 1 px apart (a 4:3 strip).
+_FRAME_COLOURS = [(220, 40, 40), (40, 200, 40), (40, 40, 220), (220, 200, 40), (200, 40, 200)]
+
+
+def _coloured_strip() -> QtGui.QImage:
+    img = QtGui.QImage(5 * 53 + 4, C.STRIP_HEIGHT, QtGui.QImage.Format.Format_RGB32)
+    img.fill(QtGui.QColor(20, 20, 20))
+    p = QtGui.QPainter(img)
+    for k, rgb in enumerate(_FRAME_COLOURS):
+        p.fillRect(k * 54, 0, 53, C.STRIP_HEIGHT, QtGui.QColor(*rgb))
+    p.end()
+    return img
+
+
+def _preview_colours(view, row: int) -> list[tuple[int, int, int]]:
+    """The colours of the preview frames drawn in ``row``, left to right (from a grab)."""
+    table = view.table
+    rect = table.visualRect(view.proxy.index(row, 1))
+    img = table.viewport().grab().toImage()
+    dpr = img.devicePixelRatio()
+    y = rect.center().y()
+    seen = []
+    for x in range(rect.left() + 3, rect.right()):
+        c = img.pixelColor(round(x * dpr), round(y * dpr)).getRgb()[:3]
+        if c in _FRAME_COLOURS and (not seen or seen[-1] != c):
+            seen.append(c)
+    return seen
+
+
+def test_a_narrow_table_shows_fewer_preview_frames_and_the_whole_clip_name(view, qtbot):
+    names = ["squat_front_take_03.mp4", "squat_front_take_11.mp4"]
+    view.set_matches(
+        [_match(k + 1, path=f"/clips/{n}", compared_on="pose") for k, n in enumerate(names)]
+    )
+    view.set_strips({f"/clips/{n}": _coloured_strip() for n in names})
+    table = view.table
+    # Wide: every frame of the preview, the names in full.
+    qtbot.waitUntil(lambda: view.preview_frames == C.STRIP_FRAMES)
+    assert _preview_colours(view, 0) == _FRAME_COLOURS
+    need = table.fontMetrics().horizontalAdvance(names[0])
+    assert table.columnWidth(2) > need
+    # The width of the matches dock at 1366x768: fewer frames (the first and the last
+    # among them), and the name still whole.
+    view.resize(940, 300)
+    qtbot.waitUntil(lambda: view.preview_frames < C.STRIP_FRAMES)
+    shown = view.preview_frames
+    assert table.columnWidth(1) == shown * C.FRAME_WIDTH
+    assert table.columnWidth(2) > need
+    colours = _preview_colours(view, 0)
+    assert len(colours) == shown and colours[0] == _FRAME_COLOURS[0]
+    assert colours[-1] == _FRAME_COLOURS[-1]
+    # Names too long for any room: two frames, and a name loses its middle, not the
+    # end where takes differ.
+    long = [f"squat_front_camera_B_2024-05-03_session_2_take_{k:02d}.mp4" for k in (3, 11)]
+    view.set_matches(
+        [_match(k + 1, path=f"/clips/{n}", compared_on="pose") for k, n in enumerate(long)]
+    )
+    view.set_strips({f"/clips/{n}": _coloured_strip() for n in long})
+    assert view.preview_frames == C.MIN_PREVIEW_FRAMES
+    settle(qtbot, 0.1)
+    assert _preview_colours(view, 0) == [_FRAME_COLOURS[0], _FRAME_COLOURS[-1]]
+    option = QtWidgets.QStyleOptionViewItem()
+    option.rect = table.visualRect(view.proxy.index(0, 2))
+    option.widget = table
+    table.itemDelegateForColumn(2).initStyleOption(option, view.proxy.index(0, 2))
+    shown = option.text
+    assert "…" in shown and shown.endswith("take_03") and shown.startswith("squat")
+    assert option.fontMetrics.horizontalAdvance(shown) <= option.rect.width()
+    assert view.cell(0, 2, QtCore.Qt.ItemDataRole.ToolTipRole) == f"/clips/{long[0]}"
+
+
+def test_strip_frames_spreads_the_frames_drawn():
+    full = C.strip_frames((269, 40), 5)
+    assert [x for x, _ in full] == [0, 54, 108, 162, 216] and full[0][1] == 53
+    assert [x for x, _ in C.strip_frames((269, 40), 3)] == [0, 108, 216]
+    # A strip scaled to half its height: its gaps shrank too.
+    half = C.strip_frames((134.5, 20), 2)
+    assert half == [(0.0, 26.5), (4 * 27.0, 26.5)]
+
+
+@pytest.mark.parametrize("width", [40, 70, 100, 400])
+def test_elide_keeping_end(app, width):
+    from avr_gui.gui.panels.elide import elide_keeping_end
+
+    metrics = QtGui.QFontMetrics(QtGui.QFont())
+    name = "action0_v03.mp4"
+    text = elide_keeping_end(metrics, name, width)
+    if metrics.horizontalAdvance(name) <= width:
+        assert text == name
+        return
+    assert metrics.horizontalAdvance(text) <= width
+    if "…" not in text:
+        assert text == "action0_v03"  # the extension goes first
+        return
+    front, back = text.split("…")
+    assert name.startswith(front) and "action0_v03".endswith(back) and len(back) >= len(front)

@@ -48,6 +48,10 @@ def test_index_shows_videos_failures_and_filter(indexed, qtbot, library_folder):
     assert "warped take ü.mp4" in names
     assert "empty.mp4 (failed)" in names and "truncated.mp4 (failed)" in names
     assert "4 indexed" in panel.summary.text() and "2 failed" in panel.summary.text()
+    # Folded to one line with their count until asked for; the list then says why.
+    assert panel.failures_button.isVisible() and not panel.failures.isVisible()
+    assert panel.failures_button.text() == "2 videos could not be indexed"
+    panel.failures_button.click()
     assert panel.failures.isVisible() and panel.failures.count() == 2
     failures = " ".join(panel.failures.item(k).text() for k in range(2))
     assert "empty.mp4:" in failures and "truncated" in failures

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from guiutil import settle, wait_for
@@ -143,4 +145,50 @@ def test_view_menu_has_top_and_bottom(app, qtbot, tmp_path, settings):
     act.trigger()
     assert win.player.canvas.mode == ViewMode.TOP_BOTTOM
     assert win.player.mode_box.currentText() == "Top and bottom"
+    win.close()
+
+
+def _rows_shown(view: QtWidgets.QAbstractItemView) -> float:
+    """Rows of a list that fit its viewport (fractional: a row cut at the bottom counts)."""
+    row = view.sizeHintForRow(0)
+    assert row > 0
+    return view.viewport().height() / row
+
+
+def test_the_library_lists_at_least_four_videos_at_1366x768(
+    app, qtbot, tmp_path, settings, library_folder
+):
+    win = _window(qtbot, tmp_path, settings, (1366, 768))
+    win.add_folder(str(library_folder))
+    wait_for(qtbot, lambda: win.index_job is not None and win.index_job.done, 60)
+    panel = win.library_panel
+    wait_for(qtbot, lambda: panel.model.rowCount() == 6 and panel.failures_button.isVisible())
+    settle(qtbot, 0.2)
+    # The failures fold to one line with their count; the folder list is one row tall.
+    assert panel.failures_button.text() == "2 videos could not be indexed"
+    assert not panel.failures.isVisible()
+    assert panel.folders.height() < 2 * panel.folders.sizeHintForRow(0) + 8
+    assert not panel.current.isVisible()  # the "Indexing <file>" line is for runs only
+    assert _rows_shown(panel.videos) >= 4.0, _rows_shown(panel.videos)
+    # A name cut to the narrow column keeps its end, where takes differ.
+    view = panel.videos
+    for row in range(panel.proxy.rowCount()):
+        index = panel.proxy.index(row, 0)
+        option = QtWidgets.QStyleOptionViewItem()
+        option.rect = view.visualRect(index)
+        option.widget = view
+        view.itemDelegateForColumn(0).initStyleOption(option, index)
+        name = index.data()
+        # Without its extension first ("empty.mp4 (failed)" -> "empty (failed)").
+        stem = re.sub(r"\.mp4", "", name)
+        assert option.text in (name, stem) or stem.endswith(option.text.split("…")[-1])
+    # Opened, the failures list takes room from the videos, folded it gives it back.
+    panel.failures_button.click()
+    settle(qtbot, 0.1)
+    assert panel.failures.isVisible() and panel.failures.count() == 2
+    panel.failures_button.click()
+    settle(qtbot, 0.1)
+    assert not panel.failures.isVisible() and _rows_shown(panel.videos) >= 4.0
+    # The player keeps a usable width beside the library and the alignment docks.
+    assert panel.width() <= 270
     win.close()

@@ -11,9 +11,9 @@ from avr_gui.core.export.compose import (
     ARRANGEMENTS,
     SCALES,
     Layout,
+    burn_in_text,
     compose,
     layout,
-    timecode,
 )
 from avr_gui.core.export.encode import VIDEO_ENCODERS, AudioTrack, EncodeOptions, VideoSink
 from avr_gui.core.export.errors import (
@@ -74,6 +74,7 @@ __all__ = [
     "WarpCurve",
     "align_for_export",
     "build_timeline",
+    "burn_in_text",
     "check_output",
     "compose",
     "curve_from_path",
@@ -96,5 +97,4 @@ __all__ = [
     "save_timeline",
     "speed_segments",
     "tile_frames",
-    "timecode",
 ]

@@ -33,6 +33,7 @@ from avr_gui.core.features.pose.draw import (
     default_thickness,
     draw_skeleton,
 )
+from avr_gui.core.timecode import timecode
 from avr_gui.core.video._cv2 import import_cv2
 
 cv2 = import_cv2()
@@ -44,21 +45,21 @@ ARRANGEMENTS = ("auto", "left-right", "top-bottom")
 SCALES = ("query", "equal", "original")
 
 
-def timecode(seconds: float, fps: float) -> str:
-    """``HH:MM:SS:FF`` of a time at a frame rate (frames counted at the rounded rate).
+def burn_in_text(name: str, frame: int, rate: float) -> str:
+    """``"take 2  00:00:01:07  #37"``: a clip's name, timecode and frame number.
+
+    The timecode is that of the players (:func:`avr_gui.core.timecode.timecode` of the
+    frame number at the clip's rate), so a burned-in frame reads as on screen.
 
     Parameters
     ----------
-    seconds : float
-        Time from the start of the clip (negative counts as 0).
-    fps : float
-        Frame rate (> 0).
+    name : str
+    frame : int
+        Frame number counted from the clip's first frame.
+    rate : float
+        The clip's frame rate (:func:`avr_gui.core.timecode.clip_rate`).
     """
-    rate = max(1, round(fps))
-    frames = round(max(seconds, 0.0) * fps)
-    ff = frames % rate
-    whole = frames // rate
-    return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}:{ff:02d}"
+    return f"{name}  {timecode(frame, rate)}  #{frame}"
 
 
 def label(image: np.ndarray, text: str, x: int = 0, y: int = 0) -> None:

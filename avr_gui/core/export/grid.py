@@ -22,12 +22,13 @@ import numpy as np
 from avr_gui.core.atomic import remove_stale_temps
 from avr_gui.core.errors import InputError
 from avr_gui.core.export.audio import fit_audio, load_audio
-from avr_gui.core.export.compose import label, timecode
+from avr_gui.core.export.compose import burn_in_text, label
 from avr_gui.core.export.encode import EncodeOptions
 from avr_gui.core.export.framemap import TimeMap, frame_map
 from avr_gui.core.export.retime import check_output
 from avr_gui.core.export.writer import write_frames
 from avr_gui.core.jobs import CancelToken, ProgressCallback, no_progress
+from avr_gui.core.timecode import clip_rate
 from avr_gui.core.video import FrameReader
 from avr_gui.core.video._cv2 import import_cv2
 
@@ -303,7 +304,8 @@ def export_grid(
             else:
                 track = fit_audio(loaded[0], loaded[1], t0, float(times[-1]) - t0 + step)
                 audio_used = "query"
-        rates = [r.info.fps or fps for r in readers]
+        # Each tile's timecode counts its frames at its own rate, as the players do.
+        rates = [clip_rate(r.times, r.info.fps or fps) for r in readers]
 
         def frames() -> Iterator[np.ndarray]:
             # Runs on the prefetch thread; the readers are used there alone.
@@ -316,8 +318,7 @@ def export_grid(
                     panel = _fit(reader.read(j), bw, bh)
                     if burn_in:
                         panel = np.ascontiguousarray(panel)
-                        tc = timecode(float(reader.times[j]) - float(reader.times[0]), rates[k])
-                        label(panel, f"{names[k]}  {tc}  #{j}")
+                        label(panel, burn_in_text(names[k], j, rates[k]))
                     image[y : y + bh, x : x + bw] = panel
                 yield image
 

@@ -41,7 +41,7 @@ import numpy as np
 from avr_gui.core.atomic import remove_stale_temps
 from avr_gui.core.errors import InputError
 from avr_gui.core.export.audio import fit_audio, load_audio, retime_audio
-from avr_gui.core.export.compose import compose, label, layout, timecode
+from avr_gui.core.export.compose import burn_in_text, compose, label, layout
 from avr_gui.core.export.encode import AudioTrack, EncodeOptions, container_format
 from avr_gui.core.export.errors import OutputPathError
 from avr_gui.core.export.framemap import FrameMap, TimeMap, reverse_frames
@@ -54,6 +54,7 @@ from avr_gui.core.features.pose.draw import (
 )
 from avr_gui.core.features.pose.encoder import PoseTrack
 from avr_gui.core.jobs import CancelToken, ProgressCallback, no_progress
+from avr_gui.core.timecode import clip_rate
 from avr_gui.core.video import FrameReader
 
 MODES = ("retimed", "reverse", "side-by-side", "overlay")
@@ -373,8 +374,9 @@ def export_video(
         def frames() -> Iterator[np.ndarray]:
             # Runs on the prefetch thread: each reader is used by one thread at a time.
             other_reader, kept_reader = (mr, qr) if kept_is_query else (qr, mr)
-            kept_fps, other_fps = (qfps, mfps) if kept_is_query else (mfps, qfps)
-            other_times = other_reader.times
+            # Each clip's timecode counts its frames at its own rate, as the players do.
+            qrate, mrate = clip_rate(qr.times, qfps), clip_rate(mr.times, mfps)
+            kept_rate, other_rate = (qrate, mrate) if kept_is_query else (mrate, qrate)
             for i in range(n):
                 src = int(sources[i])
                 image = other_reader.read(src)
@@ -385,8 +387,8 @@ def export_video(
                     text = None
                     if burn_in:
                         text = (
-                            f"{qname}  {timecode(times[i] - t0, kept_fps)}  #{i}",
-                            f"{mname}  {timecode(other_times[src], other_fps)}  #{src}",
+                            burn_in_text(qname, i, kept_rate),
+                            burn_in_text(mname, src, other_rate),
                         )
                     skel = None
                     if kept_marks is not None:
@@ -403,8 +405,7 @@ def export_video(
                     drawn[i] = True
                 if burn_in:
                     kept, other = (qname, mname) if kept_is_query else (mname, qname)
-                    tc = timecode(other_times[src], other_fps)
-                    label(image, f"{other}  {tc}  #{src} @ {kept} #{i}")
+                    label(image, f"{burn_in_text(other, src, other_rate)} @ {kept} #{i}")
                 yield image
 
         codec = write_frames(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from avr_gui.core.export.compose import timecode
+from avr_gui.core.timecode import timecode
 from avr_gui.gui.frame_source import FrameSource
 
 
@@ -85,7 +85,7 @@ class Tile(QtWidgets.QFrame):
         self.due: int | None = None
         self.due_since = 0.0
         self.shown: int | None = None
-        self.rate = 30.0
+        self.rate = 30.0  # frames per second, once the video opened (clip_rate)
         self.setObjectName(f"gridTile{index}")
         self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
         self.canvas = TileCanvas()
@@ -147,9 +147,18 @@ class Tile(QtWidgets.QFrame):
         """Say this tile's nudge."""
         self.nudge_label.setText(f"{frames:+d} f" if frames else "0 f")
 
-    def set_frame(self, image: QtGui.QImage, index: int, seconds: float) -> None:
-        """Put frame ``index`` (at ``seconds`` of the clip) on screen."""
+    def set_frame(self, image: QtGui.QImage, index: int) -> None:
+        """Put frame ``index`` on screen, captioned with its timecode at the clip's rate."""
         self.shown = index
         self.canvas.image = image
-        self.canvas.caption = f"{timecode(seconds, self.rate)}  #{index}"
+        self.canvas.caption = caption(index, self.rate)
         self.canvas.update()
+
+
+def caption(index: int, rate: float) -> str:
+    """``"00:00:01:07  #37"``: a tile's timecode and frame number.
+
+    The same SMPTE timecode as the players' captions and the burn-in
+    (:func:`avr_gui.core.timecode.timecode` of the frame number at the clip's rate).
+    """
+    return f"{timecode(index, rate)}  #{index}"

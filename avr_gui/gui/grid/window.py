@@ -22,15 +22,17 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from avr_gui.core.export.compose import timecode
 from avr_gui.core.export.framemap import TimeMap
 from avr_gui.core.export.grid import grid_shape
+from avr_gui.core.timecode import clip_rate
 from avr_gui.core.workspace.exports import default_export_path, grid_job
 from avr_gui.gui.export_dialog import ExportDialog
 from avr_gui.gui.frame_source import FrameSource
 from avr_gui.gui.grid.clock import GridClock
 from avr_gui.gui.grid.tile import Tile
 from avr_gui.gui.player import PlaybackStats
+from avr_gui.gui.player.controls import tool_button
+from avr_gui.gui.theme import resource
 from avr_gui.gui.workers import JobHandle, JobRunner
 
 _TICK_MS = 4
@@ -134,18 +136,16 @@ class GridWindow(QtWidgets.QWidget):
         self.tiles[0].hide_button.setToolTip(
             "Hide the query's picture (it still sets the time, and stays in the export)"
         )
-        style = self.style()
-        SP = QtWidgets.QStyle.StandardPixmap
-        self.play_button = self._tool(style.standardIcon(SP.SP_MediaPlay), "Play / pause (Space)")
-        self.play_button.clicked.connect(self.toggle_play)
-        self.back_button = self._tool(
-            style.standardIcon(SP.SP_MediaSeekBackward), "Back a frame (←)"
+        # The player's own icons: the style's standard ones are near black on the
+        # dark theme.
+        self.start_button = tool_button(
+            "to-start.svg", "Go to start (Home)", lambda: self.seek(self.clock.clock.start)
         )
-        self.back_button.clicked.connect(lambda: self.step(-1))
-        self.forward_button = self._tool(
-            style.standardIcon(SP.SP_MediaSeekForward), "Forward a frame (→)"
+        self.back_button = tool_button("step-back.svg", "Back a frame (←)", lambda: self.step(-1))
+        self.play_button = tool_button("play.svg", "Play / pause (Space)", self.toggle_play)
+        self.forward_button = tool_button(
+            "step-forward.svg", "Forward a frame (→)", lambda: self.step(1)
         )
-        self.forward_button.clicked.connect(lambda: self.step(1))
         self.loop_box = QtWidgets.QCheckBox("Loop")
         self.loop_box.setChecked(True)
         self.loop_box.toggled.connect(lambda on: setattr(self.clock.clock, "loop", bool(on)))
@@ -153,15 +153,23 @@ class GridWindow(QtWidgets.QWidget):
         self.scrubber.setRange(0, 0)
         self.scrubber.valueChanged.connect(lambda v: self.seek(self.clock.clock.start + v / 1000))
         self.time_label = QtWidgets.QLabel("00:00:00:00")
-        self.time_label.setObjectName("gridTime")
+        self.time_label.setObjectName("timecode")  # monospaced: it does not jitter in play
         self.export_button = QtWidgets.QPushButton("Export grid…")
         self.export_button.setToolTip("Write the shown tiles as one video (Ctrl+E)")
         self.export_button.clicked.connect(self.open_export_dialog)
         QtGui.QShortcut(QtGui.QKeySequence("Ctrl+E"), self, self.open_export_dialog)
         self.status = QtWidgets.QLabel("")
         self.status.setObjectName("dim")
+        self.status.setWordWrap(True)
+        self.status.setVisible(False)  # an empty line under the transport until an error
         bar = QtWidgets.QHBoxLayout()
-        for w in (self.back_button, self.play_button, self.forward_button, self.loop_box):
+        for w in (
+            self.start_button,
+            self.back_button,
+            self.play_button,
+            self.forward_button,
+            self.loop_box,
+        ):
             bar.addWidget(w)
         bar.addWidget(self.scrubber, 1)
         bar.addWidget(self.time_label)
@@ -171,14 +179,7 @@ class GridWindow(QtWidgets.QWidget):
         v.addLayout(grid, 1)
         v.addLayout(bar)
         v.addWidget(self.status)
-        self.resize(1280, 820)
-
-    def _tool(self, icon: QtGui.QIcon, tip: str) -> QtWidgets.QToolButton:
-        b = QtWidgets.QToolButton()
-        b.setIcon(icon)
-        b.setToolTip(tip)
-        b.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
-        return b
+        self.resize(default_size(self.screen().availableGeometry().size()))
 
     def _open(self, tile: Tile) -> FrameSource:
         src = FrameSource(tile.path, tile.name)
@@ -190,8 +191,9 @@ class GridWindow(QtWidgets.QWidget):
 
     def _on_opened(self, tile: Tile, times: np.ndarray) -> None:
         times = np.asarray(times, dtype=np.float64)
-        if len(times) > 1:
-            tile.rate = 1.0 / float(np.median(np.diff(times)))
+        # Snapped to the standard rates: a median frame step misreads 29.97 fps as 30.3
+        # when the container rounds times to the millisecond (Matroska).
+        tile.rate = clip_rate(times, tile.rate)
         self.clock.opened(tile.index, times)
         if not self.ready:
             return
@@ -206,6 +208,7 @@ class GridWindow(QtWidgets.QWidget):
 
     def _on_failed(self, message: str) -> None:
         self.status.setText(message)
+        self.status.setVisible(bool(message))
         self.error.emit(message)
 
     @property
@@ -239,16 +242,14 @@ class GridWindow(QtWidgets.QWidget):
         self.clock.clock.play(rate)
         for t in self.tiles:
             t.due = None
-        SP = QtWidgets.QStyle.StandardPixmap
-        self.play_button.setIcon(self.style().standardIcon(SP.SP_MediaPause))
+        self.play_button.setIcon(QtGui.QIcon(resource("pause.svg")))
         self._timer.start()
 
     def pause(self) -> None:
         """Stop every tile on its current frame."""
         self.clock.clock.pause()
         self._timer.stop()
-        SP = QtWidgets.QStyle.StandardPixmap
-        self.play_button.setIcon(self.style().standardIcon(SP.SP_MediaPlay))
+        self.play_button.setIcon(QtGui.QIcon(resource("play.svg")))
 
     def seek(self, t: float) -> None:
         """Move every tile to query time ``t``."""
@@ -345,9 +346,7 @@ class GridWindow(QtWidgets.QWidget):
                     self.stats.late += 1
                     self.stats.late_ms.append(1000 * (now - tile.due_since))
             if image is not None:
-                times = self.clock.times[tile.index]
-                assert times is not None
-                tile.set_frame(image, index, float(times[index] - times[0]))
+                tile.set_frame(image, index)
         if due_changed:
             self._schedule()
             self._show_time()
@@ -356,10 +355,7 @@ class GridWindow(QtWidgets.QWidget):
         c = self.clock.clock
         q = self.tiles[0]
         qi = self.clock.query_frame()
-        self.time_label.setText(
-            f"{timecode(c.position - c.start, q.rate)} / {timecode(c.end - c.start, q.rate)}"
-            f"  frame {qi}"
-        )
+        self.time_label.setText(f"{c.elapsed_timecode(q.rate)}  frame {qi}")
         if not self.scrubber.isSliderDown():
             self.scrubber.blockSignals(True)
             self.scrubber.setValue(round((c.position - c.start) * 1000))
@@ -469,6 +465,20 @@ class GridWindow(QtWidgets.QWidget):
         elif self.export_handle is not None and not self.export_handle.done:
             self.export_handle.cancel()
         super().closeEvent(event)
+
+
+#: The grid window's size on a screen with room for it.
+DEFAULT_SIZE = (1280, 820)
+
+
+def default_size(screen: QtCore.QSize) -> QtCore.QSize:
+    """The grid window's first size: :data:`DEFAULT_SIZE`, within 95 % of ``screen``.
+
+    On a 1366x768 laptop 820 pixels do not fit: the window (and its transport bar)
+    would reach below the screen's edge.
+    """
+    w, h = DEFAULT_SIZE
+    return QtCore.QSize(min(w, round(0.95 * screen.width())), min(h, round(0.9 * screen.height())))
 
 
 def tile_name(path: str) -> str:

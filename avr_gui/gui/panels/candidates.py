@@ -45,6 +45,7 @@ from avr_gui.gui.panels.candidate_rows import (
     CandidatesModel,
     badge_pixmap,
 )
+from avr_gui.gui.panels.elide import EndKeepingDelegate
 from avr_gui.gui.panels.strips import (
     STRIP_BOX,
     STRIP_FRAMES,
@@ -65,6 +66,7 @@ __all__ = [
     "COMPARED_COLUMN",
     "COST_COLUMN",
     "DRAQ_COLUMN",
+    "FRAME_WIDTH",
     "PART_COLUMN",
     "PERSON_COLUMN",
     "SCORE_COLUMN",
@@ -102,12 +104,56 @@ _STALE_STYLE = (
 )
 
 
+#: Width the table gives each preview frame (a 4:3 frame 40 px tall is 53 px wide).
+FRAME_WIDTH = 56
+#: Fewest preview frames a narrow table shows (the first and the last of the part).
+MIN_PREVIEW_FRAMES = 2
+#: Most room the Clip column asks for before the previews shrink (longer names elide).
+CLIP_WANT_MAX = 260
+
+
+def strip_frames(
+    strip_size: tuple[float, float], shown: int, total: int = STRIP_FRAMES
+) -> list[tuple[float, float]]:
+    """Source spans ``(x, width)`` of ``shown`` of a strip's ``total`` frames, evenly spread.
+
+    The strip is ``total`` frames :data:`STRIP_HEIGHT` tall side by side with one-pixel
+    gaps (:func:`~avr_gui.gui.panels.strips.thumbnail_strip`), maybe scaled down as a
+    whole to fit the table (:func:`~avr_gui.gui.panels.strips.fit_strip`).
+
+    Parameters
+    ----------
+    strip_size : (float, float)
+        Width and height of the strip's pixmap (logical pixels).
+    shown, total : int
+
+    Returns
+    -------
+    list of (float, float)
+        Left edge and width in the strip of each frame drawn, the first and the last
+        frame always among them.
+    """
+    shown = max(1, min(shown, total))
+    width, height = strip_size
+    gap = min(1.0, height / STRIP_HEIGHT)  # the gaps shrank with the strip
+    frame = (width - gap * (total - 1)) / total
+    picks = [round(k * (total - 1) / (shown - 1)) for k in range(shown)] if shown > 1 else [0]
+    return [(k * (frame + gap), frame) for k in picks]
+
+
 class _PixmapDelegate(QtWidgets.QStyledItemDelegate):
     """Draws a cell's pixmap (preview strip, badge) untinted, also in the selected row.
 
     Only on the two pixmap columns: the style would tint a selected row's decoration
-    with the highlight colour, and a thumbnail should keep its true colours.
+    with the highlight colour, and a thumbnail should keep its true colours. A preview
+    strip is drawn with :attr:`preview_frames` of its frames, evenly spread, so a
+    narrow table keeps the start and the end of each match's part and gives its width
+    to the clip names.
     """
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.preview_frames = STRIP_FRAMES
 
     def paint(
         self,
@@ -123,12 +169,19 @@ class _PixmapDelegate(QtWidgets.QStyledItemDelegate):
         opt.features &= ~QtWidgets.QStyleOptionViewItem.ViewItemFeature.HasDecoration
         style = opt.widget.style() if opt.widget else QtWidgets.QApplication.style()
         style.drawControl(QtWidgets.QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
-        if isinstance(pix, QtGui.QPixmap) and not pix.isNull():
-            size = pix.deviceIndependentSize()
-            r = opt.rect
-            painter.drawPixmap(
-                QtCore.QPointF(r.x() + 3, r.y() + (r.height() - size.height()) / 2), pix
-            )
+        if not isinstance(pix, QtGui.QPixmap) or pix.isNull():
+            return
+        size = pix.deviceIndependentSize()
+        r = opt.rect
+        x, y = r.x() + 3, r.y() + (r.height() - size.height()) / 2
+        if index.column() != 1 or self.preview_frames >= STRIP_FRAMES:
+            painter.drawPixmap(QtCore.QPointF(x, y), pix)
+            return
+        dpr = pix.devicePixelRatio()
+        for sx, sw in strip_frames(size.toTuple(), self.preview_frames):
+            source = QtCore.QRectF(sx * dpr, 0, sw * dpr, size.height() * dpr)
+            painter.drawPixmap(QtCore.QRectF(x, y, sw, size.height()), pix, source)
+            x += sw + 1
 
 
 class CandidatesView(QtWidgets.QWidget):
@@ -162,13 +215,17 @@ class CandidatesView(QtWidgets.QWidget):
         self.table.verticalHeader().setDefaultSectionSize(STRIP_HEIGHT + 8)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        # A long name loses its middle, not its end: takes differ in their last
+        # characters ("action0_v03.mp4"); the tooltip has the whole path.
+        self._names = EndKeepingDelegate(self.table)
+        self.table.setItemDelegateForColumn(2, self._names)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
         header.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.Stretch)
         for col, width in (
             (0, 34),
-            (1, STRIP_FRAMES * 56),
+            (1, STRIP_FRAMES * FRAME_WIDTH),
             (VERDICT_COLUMN, 128),
             (PART_COLUMN, 140),
             (COMPARED_COLUMN, 108),
@@ -194,6 +251,42 @@ class CandidatesView(QtWidgets.QWidget):
         layout.addWidget(self.caption)
         layout.addWidget(self.stale_label)
         layout.addWidget(self.table, 1)
+
+    @property
+    def preview_frames(self) -> int:
+        """Frames of each preview strip the table shows now (fewer when it is narrow)."""
+        return self._pixmaps.preview_frames
+
+    def fit_columns(self) -> None:
+        """Give the clip names room: fewer preview frames when the table is narrow.
+
+        The Clip column stretches over what the other columns leave. When that is less
+        than the longest name needs (up to :data:`CLIP_WANT_MAX`), the previews show
+        fewer frames, down to :data:`MIN_PREVIEW_FRAMES`; a name still too long loses
+        its middle (:mod:`.elide`: most of what stays is its end).
+        """
+        table = self.table
+        fixed = sum(
+            table.columnWidth(c)
+            for c in range(self.model.columnCount())
+            if c not in (1, 2) and not table.isColumnHidden(c)
+        )
+        metrics = table.fontMetrics()
+        names = [self.model.item(k, 2).text() for k in range(self.model.rowCount())]
+        longest = max((metrics.horizontalAdvance(n) for n in names), default=0)
+        want = min(longest + 20, CLIP_WANT_MAX)
+        room = table.viewport().width() - fixed
+        frames = STRIP_FRAMES
+        while frames > MIN_PREVIEW_FRAMES and room - frames * FRAME_WIDTH < want:
+            frames -= 1
+        if frames != self._pixmaps.preview_frames or table.columnWidth(1) != frames * FRAME_WIDTH:
+            self._pixmaps.preview_frames = frames
+            table.setColumnWidth(1, frames * FRAME_WIDTH)
+            table.viewport().update()
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def set_thresholds(self, thresholds: Thresholds) -> None:
         """Where the verdict badge's words change (the ``verdict.*`` settings).
@@ -256,6 +349,7 @@ class CandidatesView(QtWidgets.QWidget):
         # already says it, and a negative "score" only puzzles a reader.
         by_pose = bool(rows) and all(r.compared_on == "pose" for r in rows)
         self.table.setColumnHidden(SCORE_COLUMN, by_pose)
+        self.fit_columns()  # the names and the columns shown changed
         self.caption.setText(caption or f"{len(matches)} matches")
 
     def row_of_view(self, view_row: int) -> CandidateRow:

@@ -20,6 +20,7 @@ from avr_gui.core.workspace.features import (
     label_of,
 )
 from avr_gui.gui.frame_source import to_qimage
+from avr_gui.gui.panels.elide import EndKeepingDelegate
 from avr_gui.gui.theme import resource
 
 THUMB_SIDE = 64
@@ -211,6 +212,13 @@ def _duration(seconds: float) -> str:
     return f"{int(seconds // 60)}:{seconds % 60:04.1f}" if seconds > 0 else "–"
 
 
+#: What :func:`features_summary` says before an ``auto`` library's split.
+_AUTO_PREFIX = "Features: automatic: "
+#: Folder rows shown before the folder list scrolls.
+FOLDER_ROWS = 3
+#: Text of the indexing bar (short: the bar shares a narrow row with two buttons).
+_BAR_FORMAT = "%v/%m"
+
 #: Size of a video row's picture: every row has one (a placeholder until its thumbnail
 #: arrives), so rows never change height under the pointer while thumbnails load.
 THUMB_SIZE = QtCore.QSize(THUMB_SIDE, THUMB_SIDE * 3 // 4)
@@ -283,9 +291,14 @@ class LibraryPanel(QtWidgets.QWidget):
         self._can_switch = True
         self._build_features()
         self.folders = QtWidgets.QListWidget()
-        self.folders.setMaximumHeight(64)
         self.folders.setToolTip("Folders whose videos make up the library")
-        self.add_button = QtWidgets.QPushButton("Add folder…")
+        # As tall as its folders (1 to FOLDER_ROWS rows): the videos need the height more.
+        self.folders.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Fixed
+        )
+        # "Add…" beside the "Folders" heading: the row must fit the narrow dock.
+        self.add_button = QtWidgets.QPushButton("Add…")
+        self.add_button.setToolTip("Add a folder of videos to the library")
         self.add_button.clicked.connect(self.choose_folder)
         self.remove_button = QtWidgets.QPushButton("Remove")
         self.remove_button.setToolTip("Remove the selected folder (its videos leave the library)")
@@ -298,10 +311,11 @@ class LibraryPanel(QtWidgets.QWidget):
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.overall = QtWidgets.QProgressBar()
-        self.overall.setFormat("%v / %m videos")
+        self.overall.setFormat(_BAR_FORMAT)
         # The bar may shrink (its text is also in the summary line): a narrow library
         # dock leaves the player its width on a 1366 px screen.
         self.overall.setMinimumWidth(40)
+        self.overall.setToolTip("Videos indexed (or failed) of the videos found in the folders")
         self.overall.setRange(0, 1)
         self.overall.setValue(0)
         self.current = QtWidgets.QLabel("")
@@ -311,15 +325,29 @@ class LibraryPanel(QtWidgets.QWidget):
         self.current.setSizePolicy(
             QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred
         )
+        self.current.setVisible(False)  # while indexing only
+        # The failures take one line until asked for: at 1366x768 a list of them open
+        # left the videos one row.
+        self.failures_button = QtWidgets.QToolButton()
+        self.failures_button.setObjectName("failuresToggle")
+        self.failures_button.setCheckable(True)
+        self.failures_button.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.failures_button.setArrowType(QtCore.Qt.ArrowType.RightArrow)
+        self.failures_button.setAutoRaise(True)
+        self.failures_button.setStyleSheet("QToolButton { color: rgb(240, 110, 100); }")
+        self.failures_button.setToolTip("Show or hide the videos that could not be indexed")
+        self.failures_button.toggled.connect(self.show_failures)
+        self.failures_button.setVisible(False)
         self.failures = QtWidgets.QListWidget()
         self.failures.setObjectName("failures")
-        self.failures.setMaximumHeight(70)
+        self.failures.setMaximumHeight(90)
         self.failures.setWordWrap(True)
         self.failures.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.failures.setVisible(False)
         self.failures.setToolTip("Videos that could not be indexed, and why")
         self.filter = QtWidgets.QLineEdit()
-        self.filter.setPlaceholderText("Filter by name…")
+        self.filter.setPlaceholderText("Filter videos…")
+        self.filter.setToolTip("Show only the videos whose name contains this text")
         self.filter.setClearButtonEnabled(True)
         self.model = QtGui.QStandardItemModel(0, 3, self)
         self.model.setHorizontalHeaderLabels(["Video", "Length", "Person"])
@@ -341,6 +369,9 @@ class LibraryPanel(QtWidgets.QWidget):
         # One height for every row (each has a picture of THUMB_SIZE from the start):
         # a row that grew when its thumbnail arrived moved the rows under the pointer.
         self.videos.setUniformRowHeights(True)
+        # Takes differ at the end of their names ("action0_v03.mp4"): keep the end.
+        self._names = EndKeepingDelegate(self.videos)
+        self.videos.setItemDelegateForColumn(0, self._names)
         self.videos.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.videos.doubleClicked.connect(self._on_double_click)
         self.videos.header().setStretchLastSection(False)
@@ -349,21 +380,24 @@ class LibraryPanel(QtWidgets.QWidget):
         self.query_button.setToolTip("Query with the selected video (or double-click it)")
         self.query_button.clicked.connect(self._use_selected)
 
+        # Headings share their rows with their controls: each line saved is height
+        # the video list gets on a 768 px screen.
         buttons = QtWidgets.QHBoxLayout()
+        title = QtWidgets.QLabel("Folders")
+        title.setObjectName("heading")
+        buttons.addWidget(title)
+        buttons.addStretch(1)
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.remove_button)
-        buttons.addStretch(1)
         run = QtWidgets.QHBoxLayout()
         run.addWidget(self.index_button)
         run.addWidget(self.cancel_button)
         run.addWidget(self.overall, 1)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        title = QtWidgets.QLabel("Folders")
-        title.setObjectName("heading")
-        layout.addWidget(title)
-        layout.addWidget(self.folders)
+        layout.setSpacing(4)
         layout.addLayout(buttons)
+        layout.addWidget(self.folders)
         layout.addLayout(run)
         layout.addWidget(self.current)
         layout.addWidget(self.summary)
@@ -373,13 +407,15 @@ class LibraryPanel(QtWidgets.QWidget):
         layout.addLayout(features)
         layout.addWidget(self.features_label)
         layout.addWidget(self.install_pose_button)
+        layout.addWidget(self.failures_button)
         layout.addWidget(self.failures)
-        videos_title = QtWidgets.QLabel("Videos")
-        videos_title.setObjectName("heading")
-        layout.addWidget(videos_title)
-        layout.addWidget(self.filter)
+        # The list's header says "Video"; its filter and action share one row above it.
+        videos = QtWidgets.QHBoxLayout()
+        videos.addWidget(self.filter, 1)
+        videos.addWidget(self.query_button)
+        layout.addLayout(videos)
         layout.addWidget(self.videos, 1)
-        layout.addWidget(self.query_button)
+        self._fit_folders()
 
     def _build_features(self) -> None:
         self.features_box = QtWidgets.QComboBox()
@@ -440,8 +476,11 @@ class LibraryPanel(QtWidgets.QWidget):
         """
         self.encoder = encoder
         self._show_encoder()
-        self.features_label.setText(features_summary(encoder, entries))
-        self.features_label.setToolTip(DESCRIPTIONS.get(encoder or "", ""))
+        summary = features_summary(encoder, entries)
+        # The box beside "Features" names them: the line below says the split alone
+        # ("15 by body pose, 0 by appearance"), one line in the narrow panel.
+        self.features_label.setText(summary.removeprefix(_AUTO_PREFIX))
+        self.features_label.setToolTip(f"{summary}\n{DESCRIPTIONS.get(encoder or '', '')}".strip())
         # The box names one encoder's features; only auto has more to say (the split),
         # and the narrow panel needs its height for the videos.
         self.features_label.setVisible(encoder in (None, "auto"))
@@ -523,6 +562,8 @@ class LibraryPanel(QtWidgets.QWidget):
         self.add_button.setEnabled(not busy)
         self.remove_button.setEnabled(not busy)
         self.features_box.setEnabled(not busy and self._can_switch)
+        # The file being indexed gets its line while a run lasts, not in between.
+        self.current.setVisible(bool(busy))
         if not busy:
             self.current.setText("")
 
@@ -531,7 +572,7 @@ class LibraryPanel(QtWidgets.QWidget):
         top = max(total, 1)
         if self.overall.maximum() != top:  # setRange re-lays out the styled bar
             self.overall.setRange(0, top)
-            self.overall.setFormat("%v / %m videos")
+            self.overall.setFormat(_BAR_FORMAT)
         self.overall.setValue(min(done, top))
         name = Path(message).name if message else ""
         self.current.setText(f"Indexing {name}" if name else "")
@@ -564,6 +605,7 @@ class LibraryPanel(QtWidgets.QWidget):
             item.setToolTip(str(f))
             item.setData(PATH_ROLE, str(f))
             self.folders.addItem(item)
+        self._fit_folders()
         self._update_rows(entries)
         self.videos.setColumnWidth(1, 56)
         self.videos.setColumnWidth(PERSON_COLUMN, 110 if self.auto else 62)
@@ -581,12 +623,17 @@ class LibraryPanel(QtWidgets.QWidget):
             item.setToolTip(f"{path}\n{reason}")
             item.setForeground(QtGui.QBrush(QtGui.QColor(240, 110, 100)))
             self.failures.addItem(item)
-        self.failures.setVisible(bool(status.failures))
+        count = len(status.failures)
+        self.failures_button.setText(
+            f"{count} video{'s' if count != 1 else ''} could not be indexed"
+        )
+        self.failures_button.setVisible(bool(count))
+        self.show_failures(self.failures_button.isChecked())
         parts = [f"{status.indexed} indexed"]
         if status.pending:
             parts.append(f"{status.pending} pending")
         if status.failed:
-            parts.append(f"{status.failed} failed (below)")
+            parts.append(f"{status.failed} failed")
         damaged = len(getattr(status, "damaged", None) or ())
         if damaged:
             parts.append(f"{damaged} damaged ({DAMAGED_MARK}: plays part way)")
@@ -596,7 +643,28 @@ class LibraryPanel(QtWidgets.QWidget):
             return  # the bar shows the run's own progress (show_progress) meanwhile
         self.overall.setRange(0, max(status.videos, 1))
         self.overall.setValue(status.indexed + status.failed)
-        self.overall.setFormat("%v / %m videos" if status.videos else "no videos")
+        self.overall.setFormat(_BAR_FORMAT if status.videos else "no videos")
+
+    def show_failures(self, shown: bool) -> None:
+        """Open (``shown``) or fold the list of videos that could not be indexed.
+
+        Folded, the failures are one line with their count (:attr:`failures_button`);
+        the choice holds until the user changes it.
+        """
+        if self.failures_button.isChecked() != bool(shown):
+            self.failures_button.setChecked(bool(shown))  # toggles back here
+            return
+        arrow = QtCore.Qt.ArrowType
+        self.failures_button.setArrowType(arrow.DownArrow if shown else arrow.RightArrow)
+        self.failures.setVisible(bool(shown) and self.failures.count() > 0)
+
+    def _fit_folders(self) -> None:
+        """Make the folder list as tall as its folders (one to :data:`FOLDER_ROWS` rows)."""
+        rows = min(max(self.folders.count(), 1), FOLDER_ROWS)
+        row = self.folders.sizeHintForRow(0) if self.folders.count() else -1
+        if row <= 0:
+            row = self.folders.fontMetrics().height() + 4
+        self.folders.setFixedHeight(rows * row + 2 * self.folders.frameWidth() + 2)
 
     def _update_rows(self, entries: list[Any]) -> None:
         """Make the video list show ``entries``, changing only the rows that differ.

@@ -21,7 +21,6 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from avr_gui.core.export.framemap import TimeMap
 from avr_gui.core.playback import PlaybackClock
-from avr_gui.core.timecode import frames_in, timecode
 from avr_gui.gui.frame_source import FrameSource
 from avr_gui.gui.player.canvas import WHEEL_STEP, ViewMode
 from avr_gui.gui.player.controls import SPEEDS, build_controls
@@ -512,9 +511,7 @@ class SyncedPlayer(QtWidgets.QWidget):
         SMPTE timecode at the query's frame rate (non-drop-frame,
         :mod:`avr_gui.core.timecode`); 25 fps until the query has opened.
         """
-        rate = self.query.rate or 25.0
-        done = frames_in(max(self.position - self.start, 0.0), rate)
-        return f"{timecode(done, rate)} / {timecode(frames_in(self.end - self.start, rate), rate)}"
+        return self.clock.elapsed_timecode(self.query.rate or 25.0)
 
     def frame_times(self) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Presentation times ``[N]`` of every frame of the query and of the match."""
