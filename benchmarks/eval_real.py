@@ -19,7 +19,12 @@ its library; a hit is a same-action clip first (top-1) or within the first 3. St
   query that shows a performer), chosen on augmented Penn Action only;
 - ``pose+dtw``: its top 10 re-ranked by DTW cost per step on the pose-motion frames
   (mirror-invariant): the re-rank the fit rejected, measured here as a check;
-- ``product``: ``Library.query`` with its defaults, end to end.
+- ``product``: ``Library.query`` with its defaults, end to end;
+- ``pose_learned``: clip similarity of the shipped LRProp model's descriptors (the
+  model's embeddings of the pose-motion frames, motion-weighted mean and std,
+  standardised with the model's statistics, mirror-invariant), trained on Penn
+  Action's E2 library only; ``pose_untrained``: the same architecture with its initial
+  weights (same seed), statistics fitted the same way: the control (``--learned``).
 
 AUROC: same action vs other over every (query, other clip) pair of a set, for each
 stage's score (clips a stage does not rank count as its lowest score). Nothing here is
@@ -46,6 +51,7 @@ from avr_gui.core.library.pose_search import describe_track
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 STAGES = ("appearance", "appearance+dtw", "pose_positions", "pose", "pose+dtw", "product")
+LEARNED_STAGES = ("pose_learned", "pose_untrained")
 
 
 def label(path: str) -> str:
@@ -86,18 +92,53 @@ def _positions_similarity(lib: Library, paths: list[str]) -> np.ndarray:
     return s
 
 
-def evaluate(lib: Library, top_k: int = 10) -> dict:
-    """Every stage on one indexed set; see the module docstring."""
+def _learned_similarity(lib: Library, paths: list[str], model: object) -> np.ndarray:
+    """Mirror-invariant cosine of a learned model's standardised clip descriptors.
+
+    Non-performer clips get -inf (the product compares them on appearance).
+    """
+    from avr_gui.core.learn import describe
+
+    std = model.standardizer  # type: ignore[attr-defined]
+    desc, mdesc, ok = [], [], []
+    for p in paths:
+        tr = lib.pose_track(p)
+        if tr is None:
+            f, v = np.zeros((1, motion.MOTION_DIM), np.float32), np.zeros(1, bool)
+            fm, vm = f, v
+        else:
+            f, v = motion.landmark_motion_features(tr.landmarks, tr.has_pose)
+            fm, vm = motion.landmark_motion_features(tr.landmarks, tr.has_pose, mirror=True)
+        desc.append(describe(model, f, v))  # type: ignore[arg-type]
+        mdesc.append(describe(model, fm, vm))  # type: ignore[arg-type]
+        ok.append(motion.is_performer(v))
+    z, zm = std.transform(np.stack(desc)), std.transform(np.stack(mdesc))
+    okv = np.array(ok)
+    s = np.stack([motion.mirror_invariant_similarity(z[i], zm[i], z) for i in range(len(paths))])
+    s[:, ~okv] = -np.inf
+    s[~okv, :] = -np.inf
+    return s
+
+
+def evaluate(lib: Library, top_k: int = 10, learned: dict | None = None) -> dict:
+    """Every stage on one indexed set; see the module docstring.
+
+    ``learned`` maps extra stage names to learned models (``pose_learned``,
+    ``pose_untrained``); their scores are clip similarities of those models.
+    """
     entries = [e for e in lib.entries() if e.status == "indexed"]
     paths = [e.path for e in entries]
     labels = [label(p) for p in paths]
     n = len(paths)
     pos_s = _positions_similarity(lib, paths)
+    learned = learned or {}
+    learned_s = {k: _learned_similarity(lib, paths, m) for k, m in learned.items()}
+    stages = STAGES + tuple(learned)
     pindex = lib.performer_index()
     cols = alignment_columns(lib.encoder_name)
     opts = AlignmentOptions(context=True)
-    counts = {s: {"top1": 0, "top3": 0} for s in STAGES}
-    pairs: dict[str, list[float]] = {s: [] for s in STAGES}
+    counts = {s: {"top1": 0, "top3": 0} for s in stages}
+    pairs: dict[str, list[float]] = {s: [] for s in stages}
     same_all: list[bool] = []
     per_query: dict[str, dict[str, str]] = {}
     queries = 0
@@ -146,8 +187,10 @@ def evaluate(lib: Library, top_k: int = 10) -> dict:
         # The shipped score (lower = better), negated; ties broken as the product does.
         shipped = {m.path: -m.score + 1e-9 * (n - m.rank) for m in result.results}
         score["product"] = np.array([shipped.get(paths[k], -np.inf) for k in others], float)
+        for name, sim in learned_s.items():
+            score[name] = np.array([sim[qi, k] for k in others])
         per_query[Path(q).name] = {}
-        for st in STAGES:
+        for st in stages:
             order = np.argsort(-score[st], kind="stable")
             counts[st]["top1"] += bool(same[order[0]])
             counts[st]["top3"] += bool(same[order[:3]].any())
@@ -155,7 +198,7 @@ def evaluate(lib: Library, top_k: int = 10) -> dict:
             fin = np.where(np.isfinite(score[st]), score[st], -1e9)
             pairs[st].extend(fin.tolist())
     out: dict = {"queries": queries, "clips": n, "per_query": per_query}
-    for st in STAGES:
+    for st in stages:
         out[st] = {
             "top1": counts[st]["top1"],
             "top3": counts[st]["top3"],
@@ -167,13 +210,40 @@ def evaluate(lib: Library, top_k: int = 10) -> dict:
     return out
 
 
+def _learned_models(which: str, data: Path) -> dict:
+    """The learned model and its untrained control (statistics fitted on the same
+    augmented Penn Action library as the model's; the real clips never fit anything)."""
+    from avr_gui.core.learn import (
+        LearnedModel,
+        build_encoder,
+        fit_standardizer,
+        load_model,
+        shipped_pose_model_path,
+    )
+    from train_lrprop import build_pool
+
+    model = load_model(shipped_pose_model_path() if which == "shipped" else which)
+    seed = int(model.meta.get("train_config", {}).get("seed", 0))
+    untrained = LearnedModel(build_encoder(model.config, seed).eval())
+    pool = build_pool(data, int(model.meta.get("views", 4)), seed)
+    untrained.standardizer = fit_standardizer(untrained, [v for c in pool for v in c.views])
+    return dict(zip(LEARNED_STAGES, (model, untrained), strict=True))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--work", type=Path, default=Path("out/eval_real"))
     ap.add_argument("--sets", default="real,real2")
     ap.add_argument("--json", metavar="PATH")
+    ap.add_argument(
+        "--learned",
+        metavar="MODEL",
+        help="add the stages of a learned pose model ('shipped' or a model path) and of "
+        "its untrained control",
+    )
     args = ap.parse_args(argv)
+    learned = _learned_models(args.learned, args.data) if args.learned else {}
     results = {}
     for name in args.sets.split(","):
         folder = args.data / name
@@ -184,10 +254,10 @@ def main(argv: list[str] | None = None) -> int:
             lib.add_folder(folder)
             summary = lib.index()
             print(f"{name}: {summary.indexed} indexed, {summary.encoded} encoded", flush=True)
-            r = evaluate(lib)
+            r = evaluate(lib, learned=learned)
         results["E3" if name == "real" else "E3b" if name == "real2" else name] = r
     print(f"{'stage':16s} " + "  ".join(f"{k:>22s}" for k in results))
-    for st in STAGES:
+    for st in STAGES + tuple(learned):
         cells = []
         for r in results.values():
             c = r[st]
