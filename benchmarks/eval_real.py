@@ -213,6 +213,8 @@ def evaluate(lib: Library, top_k: int = 10, learned: dict | None = None) -> dict
 def _learned_models(which: str, data: Path) -> dict:
     """The learned model and its untrained control (statistics fitted on the same
     augmented Penn Action library as the model's; the real clips never fit anything)."""
+    from train_lrprop import build_pool
+
     from avr_gui.core.learn import (
         LearnedModel,
         build_encoder,
@@ -220,7 +222,6 @@ def _learned_models(which: str, data: Path) -> dict:
         load_model,
         shipped_pose_model_path,
     )
-    from train_lrprop import build_pool
 
     model = load_model(shipped_pose_model_path() if which == "shipped" else which)
     seed = int(model.meta.get("train_config", {}).get("seed", 0))
