@@ -14,7 +14,12 @@
    time in that gap. Measured with the app idle (control: the machine's own load), while
    the real main window indexes a generated library (``--backend``; 12 small clips and
    the two 720p clips) and while it runs a query until the best match is on screen.
-3. **Start-up** (``--startup N``): N fresh processes, each timing ``create_app`` (which
+3. **Grid**: the multi-sync grid of 4 tiles of 1280x720 (the query and 3 matches, each
+   re-timed by its own time map), 1400x800, played for ``--seconds``: generated clips,
+   and the real 720p clips of ``../shared/data/real`` when that folder exists. The share
+   of frames on time has the player's definition, summed over the tiles
+   (``grid_on_time_share``; goal >= 0.90 on 2 cores). ``--grid-only`` runs this alone.
+4. **Start-up** (``--startup N``): N fresh processes, each timing ``create_app`` (which
    loads the compiled kernels before any window exists) and the main window until its
    library is open.
 """
@@ -110,13 +115,18 @@ def run_until(app, cond, timeout: float) -> None:
             raise SystemExit("timed out")
 
 
-def bench_playback(app, work: Path, seconds: float) -> dict:
+def pair_720p(work: Path) -> tuple[Path, Path, float]:
+    """The generated 720p query and match (made once); seconds it took to make them."""
     q, m = work / "query_720p.mp4", work / "match_720p.mp4"
     t0 = time.perf_counter()
     if not q.exists():
         write_h264(q, 0, 300, ClipStyle(seed=1))
         write_h264(m, 0, 375, ClipStyle((90, 240, 120), (60, 45, 70), seed=2))
-    made = time.perf_counter() - t0
+    return q, m, time.perf_counter() - t0
+
+
+def bench_playback(app, work: Path, seconds: float) -> dict:
+    q, m, made = pair_720p(work)
     player = SyncedPlayer()
     player.resize(1400, 800)
     player.show()
@@ -158,6 +168,86 @@ def play(app, player: SyncedPlayer, seconds: float) -> dict:
         "late_ms_max": float(late.max()),
         "frames_decoded": decoded,
     }
+
+
+REAL_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real"
+#: Real 720p clips for the grid: the query first.
+REAL_GRID = ("pushup.mp4", "pushup2.mp4", "pushup5.mp4", "juggling2.mp4")
+
+
+def play_grid(app, specs, seconds: float) -> dict:
+    """Play a grid of ``specs`` (query first) for ``seconds``; frames on time and late."""
+    from avr_gui.gui.grid import GridWindow
+
+    grid = GridWindow(specs[0], specs[1:])
+    grid.resize(1400, 800)
+    grid.show()
+    run_until(app, lambda: grid.ready and None not in grid.shown_frames(), 60)
+    grid.seek(grid.clock.clock.start)
+    run_until(app, lambda: grid.shown_frames() == grid.expected_frames(), 30)
+    grid.stats.reset()
+    decoded0 = sum(t.source.decoded for t in grid.tiles)
+    grid.play()
+    t0 = time.perf_counter()
+    run_until(app, lambda: time.perf_counter() - t0 >= seconds, seconds + 30)
+    grid.pause()
+    st = grid.stats
+    decoded = sum(t.source.decoded for t in grid.tiles) - decoded0
+    late = np.array(st.late_ms) if st.late_ms else np.zeros(1)
+    canvas = grid.tiles[0].canvas
+    grid.close()
+    grid.deleteLater()
+    app.processEvents()
+    return {
+        "tile_canvas": f"{canvas.width()}x{canvas.height()}",
+        "seconds_played": seconds,
+        "frames_due": st.on_time + st.late,
+        "on_time": st.on_time,
+        "late": st.late,
+        "skipped": st.skipped,
+        "on_time_share": st.on_time / max(1, st.on_time + st.late),
+        "late_ms_median": float(np.median(late)),
+        "late_ms_max": float(late.max()),
+        "frames_decoded": decoded,
+    }
+
+
+def bench_grid(app, work: Path, seconds: float) -> dict:
+    """The 4-tile grid of 720p clips: generated ones, and real ones when present."""
+    from avr_gui.gui.grid import TileSpec
+
+    q, m, made = pair_720p(work)
+    paths = [q, m, work / "grid_a.mp4", work / "grid_b.mp4"]
+    t0 = time.perf_counter()
+    for k, p in enumerate(paths[2:]):
+        write_h264(p, 0, 300, ClipStyle((60, 80, 230 - 100 * k), seed=3 + k, zoom=0.9))
+    made += time.perf_counter() - t0
+    maps = [
+        TimeMap(np.array([0.0, 10.0]), np.array([0.0, 12.5])),
+        TimeMap(np.array([0.0, 5.0, 10.0]), np.array([0.0, 3.0, 9.9])),
+        TimeMap(np.array([0.0, 10.0]), np.array([0.5, 9.9])),
+    ]
+    specs = [TileSpec("query", str(paths[0]))]
+    specs += [TileSpec(p.stem, str(p), m) for p, m in zip(paths[1:], maps, strict=True)]
+    out = {
+        "clips": "4 x 1280x720 H.264 30 fps (10-12.5 s), 3 re-timed by their own maps",
+        "window": "grid alone, 1400x800, 2x2",
+        "generated": play_grid(app, specs, seconds),
+        "clip_generation_s": made,
+    }
+    real = [REAL_DIR / n for n in REAL_GRID]
+    if all(p.exists() for p in real):
+        from avr_gui.core.video import probe
+
+        d = [probe(p).duration_s for p in real]
+        specs = [TileSpec(real[0].stem, str(real[0]))]
+        specs += [
+            TileSpec(p.stem, str(p), TimeMap(np.array([0.0, d[0]]), np.array([0.0, dk])))
+            for p, dk in zip(real[1:], d[1:], strict=True)
+        ]
+        out["real"] = {"clips": list(REAL_GRID), **play_grid(app, specs, seconds)}
+    out["grid_on_time_share"] = out["generated"]["on_time_share"]
+    return out
 
 
 def bench_stalls(
@@ -282,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("--skip-playback", action="store_true")
     ap.add_argument("--startup", type=int, default=0, metavar="N", help="N start-up runs")
+    ap.add_argument("--grid-only", action="store_true", help="only the multi-sync grid")
     args = ap.parse_args(argv)
     app = create_app([])
     out: dict = {
@@ -294,12 +385,18 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(out["startup"], indent=1), flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-gui-") as tmp:
         work = Path(tmp)
-        if not args.skip_playback:
-            out["playback"] = bench_playback(app, work, args.seconds)
-            print(json.dumps(out["playback"], indent=1), flush=True)
-        clips = None if args.skip_playback else (work / "query_720p.mp4", work / "match_720p.mp4")
-        out["stalls"] = bench_stalls(app, work, args.backend, clips, args.seconds)
-        print(json.dumps(out["stalls"], indent=1), flush=True)
+        out["grid"] = bench_grid(app, work, args.seconds)
+        out["grid_on_time_share"] = out["grid"]["grid_on_time_share"]
+        print(json.dumps(out["grid"], indent=1), flush=True)
+        if not args.grid_only:
+            if not args.skip_playback:
+                out["playback"] = bench_playback(app, work, args.seconds)
+                print(json.dumps(out["playback"], indent=1), flush=True)
+            clips = None
+            if not args.skip_playback:
+                clips = (work / "query_720p.mp4", work / "match_720p.mp4")
+            out["stalls"] = bench_stalls(app, work, args.backend, clips, args.seconds)
+            print(json.dumps(out["stalls"], indent=1), flush=True)
     out["load_average_at_end"] = os.getloadavg()
     print("load average", out["load_average_at_start"], "->", out["load_average_at_end"])
     if args.json:

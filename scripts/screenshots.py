@@ -1,6 +1,10 @@
 """Screenshots of the real app on the generated person library, for the README: run under Xvfb.
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py docs
+    xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python scripts/screenshots.py docs
+    ... scripts/screenshots.py docs --size 1366x768     # one window size only
+
+The window opens at each ``--size`` (default: 1920x1080, then 1366x768) with its
+default layout, as on a screen of that size; the screen must be at least that large.
 
 Starts the app on a fresh, empty index, so it opens on the first-run panel, and saves
 ``first_run.png``. Then it does what a new user would: "Open the demo library" builds
@@ -11,7 +15,10 @@ and queries it with its squat. A damaged upload is added to show how failures lo
 The demo gets this machine's default encoder: ``auto`` (performers compared by body
 pose, verdicts calibrated) when the pose models are installed. Saved:
 
-- ``main_window.png``: the window as the screen shows it (docks, title bar left out);
+- ``main_window.png``: the window at the first size as the screen shows it, and
+  ``main_window_WxH.png`` at each size (a fresh window each, its default layout);
+- ``player_top_bottom.png``, ``player_zoomed.png`` (wheel zoom about the person),
+  ``full_screen.png`` (F11: the player alone);
 - ``library.png``, ``candidates.png``, ``alignment.png`` (random paths and one pinned
   anchor shown), ``player_side_by_side.png``, ``player_blend.png``,
   ``player_difference.png``, ``player_wipe.png``: the views themselves;
@@ -25,6 +32,7 @@ Set ``AVR_SHOTS_BACKEND`` to build the demo with another encoder (``thumb16`` is
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
@@ -48,22 +56,54 @@ def save(widget_or_pixmap, target: Path) -> None:
     print(f"wrote {target}")
 
 
-def main(out: str = "docs") -> int:
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1366x768"`` -> ``(1366, 768)``."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a size as WIDTHxHEIGHT") from None
+    return w, h
+
+
+def main(out: str = "docs", sizes: list[tuple[int, int]] | None = None) -> int:
+    sizes = sizes or [(1920, 1080), (1366, 768)]
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     app = create_app([])
     work = Path(tempfile.mkdtemp(prefix="avr-shots-"))
     from avr_gui.gui.main_window import MainWindow
 
-    win = MainWindow(
-        index_dir=str(work / "index"),
-        settings=S.open_settings(str(work / "settings.ini")),
-        demo_dir=str(work / "demo"),
-        demo_backend=os.environ.get("AVR_SHOTS_BACKEND") or None,
-    )
-    win.resize(1380, 860)
-    win.move(10, 10)
-    win.show()
+    def new_window(size: tuple[int, int], name: str) -> MainWindow:
+        """A window of ``size`` on a fresh index and settings: the default layout."""
+        w = MainWindow(
+            index_dir=str(work / name / "index"),
+            settings=S.open_settings(str(work / name / "settings.ini")),
+            demo_dir=str(work / "demo"),
+            demo_backend=os.environ.get("AVR_SHOTS_BACKEND") or None,
+        )
+        w.resize(*size)  # before the event loop runs: the default docks follow this size
+        w.move(0, 0)
+        w.show()
+        return w
+
+    def shoot_window(w: MainWindow, target: Path) -> None:
+        g = w.frameGeometry()
+        shot = app.primaryScreen().grabWindow(0, g.x(), g.y(), g.width(), g.height())
+        save(shot if not shot.isNull() else w.grab(), target)
+
+    win = new_window(sizes[0], "first")
+
+    def shoot_at(size: tuple[int, int]) -> None:
+        """A fresh window at ``size`` (its default layout) on the demo, best match shown."""
+        other = new_window(size, f"{size[0]}x{size[1]}")
+        wait(lambda: other.library is not None and other.first_run_visible)
+        other.first_run.demo_button.click()  # the demo is built: this opens and queries it
+        wait(lambda: other.demo_job is not None and other.demo_job.done)
+        wait(lambda: other.library is not None)
+        show_best_match(w=other)
+        shoot_window(other, out_dir / f"main_window_{size[0]}x{size[1]}.png")
+        other.close()
+        QtWidgets.QApplication.processEvents()
 
     def wait(cond, timeout: float = 300.0) -> None:
         t0 = time.monotonic()
@@ -79,20 +119,21 @@ def main(out: str = "docs") -> int:
             app.processEvents()
             time.sleep(0.01)
 
-    def show_best_match(prefix: str = "") -> None:
+    def show_best_match(prefix: str = "", w: MainWindow | None = None) -> None:
         """Wait for the query; select the first match whose name starts with ``prefix``."""
-        wait(lambda: win.query_job is not None and win.query_job.done)
-        wait(lambda: win.match is not None)
-        table = win.candidates
+        w = w or win
+        wait(lambda: w.query_job is not None and w.query_job.done)
+        wait(lambda: w.match is not None)
+        table = w.candidates
         rows = [table.row_of_view(r) for r in range(table.proxy.rowCount())]
         row = next(k for k, r in enumerate(rows) if Path(r.path).name.startswith(prefix))
         table.select_view_row(row)
-        wait(lambda: win.match is rows[row].match)
-        wait(lambda: win.player.ready and None not in win.player.shown_indices())
+        wait(lambda: w.match is rows[row].match)
+        wait(lambda: w.player.ready and None not in w.player.shown_indices())
         settle(1.5)  # preview strips
         # A moment where the motion is visible: a third of the way through.
-        win.player.seek(win.player.start + 0.33 * (win.player.end - win.player.start))
-        wait(lambda: None not in win.player.shown_indices())
+        w.player.seek(w.player.start + 0.33 * (w.player.end - w.player.start))
+        wait(lambda: None not in w.player.shown_indices())
         settle(0.6)
 
     wait(lambda: win.library is not None and win.first_run_visible)
@@ -117,9 +158,8 @@ def main(out: str = "docs") -> int:
     win.alignment.random_box.setChecked(True)
     settle(0.6)
 
-    g = win.frameGeometry()
-    shot = app.primaryScreen().grabWindow(0, g.x(), g.y(), g.width(), g.height())
-    save(shot if not shot.isNull() else win.grab(), out_dir / "main_window.png")
+    shoot_window(win, out_dir / "main_window.png")
+    shoot_window(win, out_dir / f"main_window_{sizes[0][0]}x{sizes[0][1]}.png")
     save(win.library_panel, out_dir / "library.png")
     # The matches with room for more rows: the verdicts down the ranking.
     vertical = QtCore.Qt.Orientation.Vertical
@@ -144,7 +184,28 @@ def main(out: str = "docs") -> int:
         wait(lambda: None not in win.player.shown_indices())
         settle(0.5)
         save(win.player, out_dir / name)
+    win.player.set_mode(ViewMode.TOP_BOTTOM)
+    wait(lambda: None not in win.player.shown_indices())
+    settle(0.5)
+    save(win.player, out_dir / "player_top_bottom.png")
     win.player.set_mode(ViewMode.SIDE_BY_SIDE)
+    settle(0.3)
+    # Zoomed in 2.4x about the query's person (the middle of its picture), as the wheel does.
+    canvas = win.player.canvas
+    centre = canvas.view_rect(0).center()
+    canvas.zoom_at(centre, 1.25**4)
+    settle(0.6)  # the frames are decoded again for the zoomed size
+    wait(lambda: None not in win.player.shown_indices())
+    settle(0.3)
+    save(win.player, out_dir / "player_zoomed.png")
+    canvas.fit()
+    win.fullscreen_action.trigger()
+    settle(0.8)
+    wait(lambda: None not in win.player.shown_indices())
+    settle(0.3)
+    shoot_window(win, out_dir / "full_screen.png")
+    win.fullscreen_action.trigger()
+    settle(0.5)
 
     if MOVENET.is_file():
         # The same clips in a pose library: landmarks stored, skeletons drawn.
@@ -171,8 +232,19 @@ def main(out: str = "docs") -> int:
         print(f"no MoveNet model at {MOVENET}: skeleton shots skipped")
     win.close()
     QtWidgets.QApplication.processEvents()
+    for size in sizes[1:]:
+        shoot_at(size)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:]))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("out", nargs="?", default="docs", help="folder for the PNGs (default docs)")
+    ap.add_argument(
+        "--size",
+        action="append",
+        type=parse_size,
+        help="window size WIDTHxHEIGHT; repeat for several (default 1920x1080 and 1366x768)",
+    )
+    args = ap.parse_args()
+    sys.exit(main(args.out, args.size))

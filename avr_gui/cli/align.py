@@ -78,7 +78,7 @@ def _load_and_align(
     args: argparse.Namespace,
 ) -> tuple[FeatureSequence, FeatureSequence, AlignmentOptions, Alignment]:
     """The two clips' features, the options and their alignment for ``avr align``."""
-    from avr_gui.core.align import AlignmentOptions, align_auto
+    from avr_gui.core.align import AlignmentOptions, align_auto, needs_multiscale
     from avr_gui.core.features import load_sequence
     from avr_gui.core.features.encoders import APPEARANCE_BACKEND
 
@@ -90,6 +90,12 @@ def _load_and_align(
     q = load_sequence(args.query, encoder=encoder, fps=fps, progress=progress)
     c = load_sequence(args.candidate, encoder=encoder, fps=fps, progress=progress)
     progress.finish()
+    if args.matrix_png and needs_multiscale(q.features.shape[0], c.features.shape[0]):
+        # Said before the (long) alignment, not after it.
+        raise InputError(
+            f"{args.matrix_png}: a pair this long is aligned coarse to fine without its "
+            "full cost matrix, so it cannot be drawn; draw shorter excerpts"
+        )
     opts = AlignmentOptions(
         context=not args.no_context,
         band=args.band,
@@ -100,7 +106,7 @@ def _load_and_align(
         device=device_of(config),
     )
     # Long pairs (past MULTISCALE_CELLS) are aligned coarse to fine in bounded memory.
-    return q, c, opts, align_auto(q.features, c.features, opts)
+    return q, c, opts, align_auto(q.features, c.features, opts, keep_cost=bool(args.matrix_png))
 
 
 def cmd_align(args: argparse.Namespace) -> int:
@@ -118,6 +124,8 @@ def cmd_align(args: argparse.Namespace) -> int:
     from avr_gui.core.align import needs_multiscale
     from avr_gui.core.errors import AlignmentTooLargeError
 
+    if args.matrix_png:
+        check_output_file(args.matrix_png)  # before the work, not after it
     try:
         q, c, opts, result = _load_and_align(args)
     except MemoryError as exc:
@@ -141,6 +149,21 @@ def cmd_align(args: argparse.Namespace) -> int:
         "seed": opts.seed,
         "keep": args.keep,
     }
+    if args.matrix_png:
+        from avr_gui.core.demo.render import write_cost_matrix_png
+
+        assert result.cost is not None  # kept below the multiscale switch (checked above)
+        write_cost_matrix_png(
+            args.matrix_png,
+            result.cost,
+            result.path,
+            q.timestamps,
+            c.timestamps,
+            title=f"{Path(q.source).name} vs {Path(c.source).name}",
+            query_name=Path(q.source).name,
+            match_name=Path(c.source).name,
+        )
+        payload["matrix_png"] = args.matrix_png
     if args.json:
         json.dump(payload, sys.stdout)
         print()
@@ -151,6 +174,8 @@ def cmd_align(args: argparse.Namespace) -> int:
     print(f"DRAQ      {result.draq:.4f}   (lower = more alignable; ~1 = no better than chance)")
     print(f"DTW cost  {result.dtw_cost:.4f}   (per step {result.normalized_cost:.4f})")
     print(f"path      {len(result.path)} steps, candidate frames {a}..{b}")
+    if args.matrix_png:
+        print(f"matrix    {args.matrix_png}  (cost matrix and path, axes in seconds)")
     tm = payload["time_map"]
     shown = tm if len(tm) <= 12 else tm[:: max(1, len(tm) // 10)]
     print("time map  query s -> match s")
@@ -313,6 +338,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         choices=("query", "candidate"),
         default="query",
         help="which clip stays unwarped in the time map (default: query)",
+    )
+    al.add_argument(
+        "--matrix-png",
+        metavar="FILE",
+        help="also draw the cost matrix and the warp path as a PNG (axes in seconds of "
+        "each clip, colour bar)",
     )
     add_fps_option(al, "sampling rate for videos / frame spacing of .npy arrays")
     add_device_option(al)

@@ -1,4 +1,8 @@
-"""``avr export``: a retimed or comparison video, the per-frame time map and a timeline."""
+"""``avr export``: a retimed or comparison video, the per-frame time map and a timeline.
+
+With ``--grid`` and several matches: the query and every match tiled in one video,
+each match re-timed to the query (:mod:`avr_gui.cli.export_grid`).
+"""
 
 from __future__ import annotations
 
@@ -81,6 +85,15 @@ def _reuse_map(map_path: Path, args: argparse.Namespace) -> tuple[FrameMap, Warp
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``avr export QUERY MATCH --out FILE``."""
+    if args.grid:
+        from avr_gui.cli.export_grid import cmd_export_grid
+
+        return cmd_export_grid(args)
+    if len(args.match) != 1:
+        raise InputError(f"{len(args.match)} matches given: several matches need --grid")
+    args.match = args.match[0]
+    if args.mode != "side-by-side" and (args.layout != "auto" or args.scale != "query"):
+        raise InputError("--layout and --scale apply to --mode side-by-side")
     from avr_gui.core.align import AlignmentOptions
     from avr_gui.core.export import (
         EncodeOptions,
@@ -166,6 +179,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         mode=args.mode,
         audio=args.audio,
         burn_in=args.burn_in,
+        arrangement=args.layout,
+        scale=args.scale,
         curve=curve,
         options=EncodeOptions(crf=args.crf, preset=args.preset),
         skeleton=args.skeleton,
@@ -224,7 +239,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``export`` subcommand to the ``avr`` parser."""
-    from avr_gui.core.export import AUDIO_SOURCES, MODES
+    from avr_gui.core.export import ARRANGEMENTS, AUDIO_SOURCES, MAX_TILES, MODES, SCALES
 
     ex = sub.add_parser(
         "export",
@@ -232,12 +247,46 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Align MATCH to QUERY (or reuse a stored time map) and write a video: "
         "the match retimed to the query's timing, the query retimed to the match "
         "(reverse), or both side by side / blended; optionally the per-frame time map "
-        "(CSV/JSON) and an OpenTimelineIO timeline. See docs/export.md.",
+        "(CSV/JSON) and an OpenTimelineIO timeline. With --grid and up to "
+        f"{MAX_TILES - 1} matches: the query and every match tiled in one video, each "
+        "match re-timed to the query. See docs/export.md.",
     )
     ex.add_argument("query", help="query video (its timing is kept, except in reverse mode)")
-    ex.add_argument("match", help="matching video")
+    ex.add_argument("match", nargs="+", help="matching video (several with --grid)")
     ex.add_argument("--out", required=True, help="output video (.mp4, .m4v, .mov or .mkv)")
     ex.add_argument("--mode", choices=MODES, default="retimed", help="what to write")
+    ex.add_argument(
+        "--layout",
+        choices=ARRANGEMENTS,
+        default="auto",
+        help="side-by-side: match beside (left-right) or below (top-bottom) the query; "
+        "auto: below a portrait query, else beside (default)",
+    )
+    ex.add_argument(
+        "--scale",
+        choices=SCALES,
+        default="query",
+        help="side-by-side: query = the match fitted to the query's height (width when "
+        "stacked; default); equal = both as tall (wide) as the larger clip; original = "
+        "each at its own resolution, on black",
+    )
+    ex.add_argument(
+        "--grid",
+        action="store_true",
+        help="tile the query and every MATCH, each re-timed to the query, in one video",
+    )
+    ex.add_argument(
+        "--tile-height",
+        type=int,
+        metavar="PX",
+        help="--grid: height of each tile (default: the query's height)",
+    )
+    ex.add_argument(
+        "--columns",
+        type=int,
+        metavar="N",
+        help="--grid: tiles per row (default: the squarest grid, 2x2 for 4 tiles)",
+    )
     ex.add_argument(
         "--audio", choices=AUDIO_SOURCES, default="query", help="whose sound (default query)"
     )
@@ -253,7 +302,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     ex.add_argument("--timeline", metavar="FILE", help="also write an OpenTimelineIO .otio file")
     ex.add_argument(
-        "--burn-in", action="store_true", help="burn timecodes and frame numbers into the picture"
+        "--burn-in",
+        action="store_true",
+        help="burn each clip's name, SMPTE timecode (HH:MM:SS:FF) and frame number into "
+        "the picture",
     )
     ex.add_argument(
         "--skeleton",

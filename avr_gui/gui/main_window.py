@@ -27,6 +27,9 @@ from avr_gui.core.config import Config
 from avr_gui.core.workspace import NotReady, OpenedLibrary, Workspace
 from avr_gui.core.workspace.labels import error_text, index_message
 from avr_gui.gui import settings as S
+from avr_gui.gui.export_dialog import ExportDialog, open_pair_export
+from avr_gui.gui.feature_actions import FeatureActions
+from avr_gui.gui.fullscreen import FullScreen
 from avr_gui.gui.menus import build_menus
 from avr_gui.gui.panels.alignment_view import AlignmentView
 from avr_gui.gui.panels.candidates import CandidatesView
@@ -127,9 +130,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build()
         S.restore_player(self.settings, self.player, ViewMode)
         if not S.restore_window(self.settings, self):
-            self.resize(1360, 860)
+            self._default_geometry()
             # Dock sizes apply once the window has its real size.
             QtCore.QTimer.singleShot(0, self._default_dock_sizes)
+        self.features = FeatureActions(self)
         self.presenter = Presenter(self)
         self._open_library()
 
@@ -179,6 +183,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.alignment_dock = self._dock(
             "Alignment", "alignmentDock", self.alignment, A.RightDockWidgetArea
         )
+        # The alignment runs the full height: its matrix needs height more than the
+        # matches table needs the last few hundred pixels of width.
+        self.setCorner(QtCore.Qt.Corner.BottomRightCorner, A.RightDockWidgetArea)
+        self.fullscreen = FullScreen(self, [qp, self.notices])
 
         fr.demo_requested.connect(self.open_demo)
         fr.add_folder_requested.connect(lp.choose_folder)
@@ -198,6 +206,9 @@ class MainWindow(QtWidgets.QMainWindow):
             lambda path: self.ws.set_path(path, self.alignment.anchored)
         )
         self.player.position_changed.connect(self.alignment.set_cursor)
+        self.player.ready_changed.connect(
+            lambda _: self.alignment.set_video_times(*self.player.frame_times())
+        )
         self.player.in_point_requested.connect(qp.set_in)
         self.player.out_point_requested.connect(qp.set_out)
         self.player.error.connect(lambda m: self.statusBar().showMessage(m, 8000))
@@ -212,10 +223,28 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().addPermanentWidget(self.status_version)
         self.statusBar().showMessage("Opening the library…")
 
+    def _default_geometry(self) -> None:
+        """1600 x 1000, or what the screen has room for (a 1366 x 768 laptop)."""
+        screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else QtCore.QRect(0, 0, 1600, 1000)
+        # Room for the window frame the system adds around the client area.
+        w, h = min(1600, avail.width() - 16), min(1000, avail.height() - 48)
+        self.resize(max(w, 960), max(h, 600))
+        self.move(avail.x() + max(0, (avail.width() - w) // 2), avail.y() + 8)
+
     def _default_dock_sizes(self) -> None:
+        """Dock sizes for the window's size: the cost matrix at least 300 px each way.
+
+        The alignment dock gets about 30 % of the width (420-520 px: the matrix plus
+        its axis), the library 16 % (240-320 px), the matches 26 % of the height
+        (190-300 px); the player takes the rest.
+        """
         H, V = QtCore.Qt.Orientation.Horizontal, QtCore.Qt.Orientation.Vertical
-        self.resizeDocks([self.library_dock, self.alignment_dock], [290, 430], H)
-        self.resizeDocks([self.candidates_dock], [240], V)
+        w, h = self.width(), self.height()
+        library = min(max(round(0.16 * w), 240), 320)
+        alignment = min(max(round(0.30 * w), 420), 520)
+        self.resizeDocks([self.library_dock, self.alignment_dock], [library, alignment], H)
+        self.resizeDocks([self.candidates_dock], [min(max(round(0.26 * h), 190), 300)], V)
 
     # ------------------------------------------------------------------ jobs
 
@@ -246,7 +275,8 @@ class MainWindow(QtWidgets.QMainWindow):
         for note in self.ws.library_opened(opened):
             # The pose notice's middle is the command that installs the models: keep it.
             limit = 640 if note.key == "pose" else MAX_CHARS
-            self.notices.add(note.key, note.text, note.level, max_chars=limit)
+            action = self.features.notice_action(note.key)
+            self.notices.add(note.key, note.text, note.level, max_chars=limit, action=action)
         self._show_device(self.ws.device)
         self.statusBar().showMessage(f"Library: {self.ws.index_dir}", 5000)
         callbacks, self.on_open = self.on_open, []
@@ -263,7 +293,12 @@ class MainWindow(QtWidgets.QMainWindow):
             self.notices.add("device", CPU_NOTICE, "info")
 
     def open_library(
-        self, index_dir: str, backend: str | None = None, weights: str | None = None
+        self,
+        index_dir: str,
+        backend: str | None = None,
+        weights: str | None = None,
+        *,
+        reindex: bool = False,
     ) -> JobHandle:
         """Close the current library and open the one in ``index_dir``.
 
@@ -274,11 +309,17 @@ class MainWindow(QtWidgets.QMainWindow):
             Encoder for a new index (``None``: the index's own, or the default).
         weights : str, optional
             Model file for ``backend``.
+        reindex : bool
+            Switch the open library (``index_dir``) to ``backend`` features: every
+            video is indexed again by the next run.
         """
         for job in (self.index_job, self.query_job):
             if job is not None:
                 job.cancel()
-        old = self.ws.switch_library(index_dir, backend, weights)
+        if reindex and backend is not None and Path(index_dir) == Path(self.ws.index_dir):
+            old = self.ws.switch_features(backend)
+        else:
+            old = self.ws.switch_library(index_dir, backend, weights)
         if old is not None:
             # On the library lane: after whatever still uses the old library.
             self.submit("Closing library", lambda p, c: old.close(), lane=LIB)
@@ -329,7 +370,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """Index the library in the background (progress and cancel in the panel)."""
         if self.ws.library is None or (self.index_job is not None and not self.index_job.done):
             return self.index_job
-        h = self.submit("Indexing", self.ws.index_job(), lane=LIB)
+        h = self.submit("Indexing", self.ws.index_job(self.presenter.live_snapshots()), lane=LIB)
         self.index_job = h
         self.library_panel.set_busy(True)
         self.index_action.setEnabled(False)
@@ -354,6 +395,10 @@ class MainWindow(QtWidgets.QMainWindow):
         """Stop indexing at the next file boundary (what was indexed stays)."""
         if self.index_job is not None:
             self.index_job.cancel()
+
+    def install_pose_models(self, wheel: str | None = None, folder: str | None = None) -> Any:
+        """Install the body-pose models (a job with progress and cancel; see FeatureActions)."""
+        return self.features.install_pose_models(wheel, folder)
 
     # ------------------------------------------------------------------ first run
 
@@ -456,15 +501,14 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ export
 
-    def export(self, kind: str, file_filter: str, out: str | None = None) -> JobHandle | None:
-        """Export the selected pair (asks for a file name unless ``out`` is given)."""
+    def export(
+        self, kind: str, file_filter: str, out: str | None = None
+    ) -> JobHandle | ExportDialog | None:
+        """Export the selected pair (the export dialog unless ``out`` is given)."""
         if not self.ws.can_export:
             return None
-        if out is None:
-            start = self.ws.default_export_path(kind)
-            out, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export", start, file_filter)
-            if not out:
-                return None
+        if out is None:  # the dialog (folder outside the library, layout, progress)
+            return open_pair_export(self, kind, file_filter)
         act = self.skeleton_export_action
         job = self.ws.export_job(kind, out, skeletons=act.isEnabled() and act.isChecked())
         h = self.submit("Exporting", job)
@@ -480,6 +524,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.closing = True
+        self.fullscreen.leave()  # the layout to keep is the window's, not full screen's
         S.save_window(self.settings, self, S.player_state(self.player))
         self.player.close_sources()
         self.runner.shutdown()

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6 import QtGui
+from PySide6 import QtGui, QtWidgets
 
 from avr_gui.core.workspace.exports import KINDS
 from avr_gui.gui.about import show_about
+from avr_gui.gui.grid import open_grid
 from avr_gui.gui.player import ViewMode
+from avr_gui.gui.shortcuts import show_shortcuts
 
 
 def make_action(
@@ -40,6 +42,44 @@ def make_action(
     return a
 
 
+def build_help_menu(win: Any) -> QtWidgets.QMenu:
+    """The Help menu: keyboard shortcuts, installing the pose models, About.
+
+    Its actions become ``win.shortcuts_action``, ``win.install_pose_action`` and
+    ``win.about_action``.
+
+    Parameters
+    ----------
+    win : MainWindow
+
+    Returns
+    -------
+    QMenu
+    """
+    K = QtGui.QKeySequence.StandardKey
+    win.shortcuts_action = make_action(
+        win,
+        "&Keyboard shortcuts",
+        lambda: show_shortcuts(win),
+        tip="Every shortcut of the window and the player",
+    )
+    win.shortcuts_action.setShortcuts(
+        [QtGui.QKeySequence(K.HelpContents), QtGui.QKeySequence("Ctrl+/")]
+    )
+    win.install_pose_action = make_action(
+        win,
+        "Install body-&pose models…",
+        lambda: win.install_pose_models(),
+        tip="Download the BlazePose models once (about 36 MB), for pose-aware search",
+    )
+    menu = win.menuBar().addMenu("&Help")
+    menu.addAction(win.shortcuts_action)
+    menu.addAction(win.install_pose_action)
+    menu.addSeparator()
+    menu.addAction(win.about_action)
+    return menu
+
+
 def build_menus(win: Any) -> None:
     """Give the main window ``win`` its actions, menus and toolbar.
 
@@ -67,6 +107,16 @@ def build_menus(win: Any) -> None:
         win.open_demo,
         tip="Build (once) and open a demo library",
     )
+    win.grid_action = make_action(
+        win,
+        "Compare top matches in sync",
+        lambda: open_grid(win),
+        "Ctrl+G",
+        tip="The query and its best matches tiled, each re-timed to the query (Ctrl+G)",
+    )
+    win.grid_action.setEnabled(False)
+    # Enabled while there are matches to compare.
+    win.ws.subscribe(lambda _event: win.grid_action.setEnabled(bool(win.ws.matches)))
     win.skeleton_export_action = QtGui.QAction("Draw skeletons in the side-by-side", win)
     win.skeleton_export_action.setCheckable(True)
     win.skeleton_export_action.setChecked(True)
@@ -98,11 +148,22 @@ def build_menus(win: Any) -> None:
     for dock in (win.library_dock, win.candidates_dock, win.alignment_dock):
         view_menu.addAction(dock.toggleViewAction())
     view_menu.addSeparator()
+    view_menu.addAction(win.grid_action)
+    view_menu.addSeparator()
     for mode in ViewMode:
         view_menu.addAction(
             make_action(win, mode.value, lambda _=False, m=mode: win.player.set_mode(m))
         )
-    win.menuBar().addMenu("&Help").addAction(win.about_action)
+    view_menu.addSeparator()
+    fs = make_action(
+        win, "&Full screen", win.fullscreen.toggle, "F11", "The player alone (Esc leaves)"
+    )
+    fs.setCheckable(True)
+    win.fullscreen.toggled.connect(fs.setChecked)
+    win.addAction(fs)  # F11 works with the menu bar hidden, in full screen
+    view_menu.addAction(fs)
+    win.fullscreen_action = fs
+    build_help_menu(win)
 
     tb = win.addToolBar("Main")
     tb.setObjectName("mainToolbar")
@@ -112,3 +173,4 @@ def build_menus(win: Any) -> None:
     tb.addSeparator()
     for a in win.export_actions.values():
         tb.addAction(a)
+    tb.addAction(win.grid_action)

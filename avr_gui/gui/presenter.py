@@ -25,6 +25,22 @@ LIB = "library"
 _NO_MATCHES = "Run a query to see ranked matches"
 
 
+class SnapshotRelay(QtCore.QObject):
+    """Carries library snapshots taken on the indexing thread to the GUI thread.
+
+    Signals
+    -------
+    arrived(snapshot)
+        Queued onto the thread this object lives on (the GUI thread).
+    """
+
+    arrived = QtCore.Signal(object)
+
+    def send(self, snap: Any) -> None:
+        """Called on any thread: ``snap`` arrives on the GUI thread."""
+        self.arrived.emit(snap)
+
+
 class Presenter:
     """Presents ``win.ws`` in ``win``'s widgets (see the module docstring).
 
@@ -38,6 +54,12 @@ class Presenter:
         self.win = win
         self.ws: Workspace = win.ws
         self._shown_query: str | None = None
+        #: Paths whose thumbnails were asked for (live updates must not ask again).
+        self._thumbs_asked: set[str] = set()
+        #: Bumped at every pair load: a position kept for a load applies to that one.
+        self._load_serial = 0
+        self.relay = SnapshotRelay(win)
+        self.relay.arrived.connect(self._on_live_snapshot)
         self.unsubscribe = self.ws.subscribe(self.on_event)
         self._present_query()
 
@@ -66,6 +88,8 @@ class Presenter:
             fr.set_can_add_folder(not ws.readonly, "This library is read-only here")
             title = "Library (demo)" if self.win.showing_demo else "Library"
             self.win.library_dock.setWindowTitle(title)
+            self.win.library_panel.set_can_switch(not ws.readonly)
+            self.win.features.refresh_options()
         self.win.update_center()
 
     def _present_snapshot(self) -> None:
@@ -75,10 +99,27 @@ class Presenter:
         self.win.update_center()
         panel = self.win.library_panel
         panel.show_state(snap.folders, snap.entries, snap.status, snap.encoder)
-        missing = panel.missing_thumbnails(snap.entries)
+        missing = [p for p in panel.missing_thumbnails(snap.entries) if p not in self._thumbs_asked]
         if missing:
+            self._thumbs_asked.update(missing)
             h = self.win.submit("Thumbnails", lambda p, c: make_thumbnails(missing, p, c))
             h.finished.connect(panel.set_thumbnails)
+            # Asked again by the next snapshot if this job did not deliver them.
+            h.ended.connect(lambda m=missing: self._thumbs_asked.difference_update(m))
+
+    def live_snapshots(self) -> Any:
+        """The ``on_snapshot`` callable of an index job (see ``Workspace.index_job``).
+
+        Snapshots taken on the indexing thread reach the workspace on the GUI thread,
+        so the library panel's counts and list follow the run.
+        """
+        return self.relay.send
+
+    def _on_live_snapshot(self, snap: Any) -> None:
+        job = self.win.index_job
+        # One that arrives after the run ended is older than the run's final snapshot.
+        if not self.win.closing and job is not None and not job.done:
+            self.ws.set_snapshot(snap)
 
     def _present_query(self) -> None:
         ws, qp = self.ws, self.win.query_panel
@@ -98,8 +139,8 @@ class Presenter:
         if ws.query_duration > 0 and qp.duration != ws.query_duration:
             qp.set_duration(ws.query_duration)
         if ws.result is not None:
-            stale = " (for another In/Out: find matches again)" if ws.stale else ""
-            self.win.candidates.set_caption(ranking_caption(ws.result) + stale)
+            self.win.candidates.set_caption(ranking_caption(ws.result))
+        self.win.candidates.set_stale(ws.stale)
 
     def _load_duration(self, path: str) -> None:
         known = self.ws.known_duration(path)
@@ -126,6 +167,7 @@ class Presenter:
     def _present_results(self) -> None:
         ws = self.ws
         matches = ws.matches
+        self.win.candidates.set_stale(ws.stale)
         if ws.result is None:
             self.win.candidates.set_matches([], _NO_MATCHES)
             return
@@ -165,10 +207,54 @@ class Presenter:
             self.win.alignment.set_alignment(al.cost, al.path, q_ts, m_ts, title)
         else:
             self.win.alignment.clear()
-        self.win.player.load(
-            ws.played_query, str(match.path), TimeMap.from_path(al.path, q_ts, m_ts)
+        player = self.win.player
+        # Another match of the same query: stay at the query time the user was at.
+        keep = player.position if self._same_query_shown(ws.played_query) else None
+        playing = player.playing
+        player.load(ws.played_query, str(match.path), TimeMap.from_path(al.path, q_ts, m_ts))
+        player.set_poses(ws.query_pose, ws.match_pose)
+        self._load_serial += 1
+        if keep is not None:
+            self._seek_when_ready(keep, self._load_serial, playing)
+
+    def _same_query_shown(self, query: str | None) -> bool:
+        """Whether the player shows ``query`` (opened) and a match of it."""
+        player = self.win.player
+        src = player.query.source
+        return (
+            query is not None
+            and src is not None
+            and src.path == query
+            and player.ready
+            and player.match.source is not None
         )
-        self.win.player.set_poses(ws.query_pose, ws.match_pose)
+
+    def _seek_when_ready(self, t: float, serial: int, play: bool = False) -> None:
+        """Seek the player to query time ``t`` once the pair of load ``serial`` opened.
+
+        The player rewinds to the start of the new pair's span when its match has
+        opened (asynchronously); the kept time is applied after that (and playing goes
+        on if ``play``), unless another pair was loaded meanwhile.
+        """
+        player = self.win.player
+        pending = [True]
+
+        def apply(ready: bool = True) -> None:
+            if not pending[0]:
+                return
+            stale = serial != self._load_serial or self.win.closing
+            if not ready and not stale:
+                return
+            pending[0] = False
+            player.ready_changed.disconnect(apply)
+            if not stale:
+                player.seek(t)  # clamped to the new pair's span
+                if play:
+                    player.play()
+
+        player.ready_changed.connect(apply)
+        if player.ready:
+            apply()
 
     def _present_path(self) -> None:
         ws = self.ws

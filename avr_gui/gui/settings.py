@@ -11,6 +11,10 @@ from PySide6 import QtCore
 
 ORG = "AVR Studio"
 APP = "AVR Studio"
+#: Version of the stored dock layout: a layout stored under another version is not
+#: restored (the window opens on its default layout). 1: the alignment dock runs the
+#: full height, sized for a readable cost matrix.
+LAYOUT_VERSION = 1
 
 
 def open_settings(path: str | None = None) -> QtCore.QSettings:
@@ -23,7 +27,7 @@ def open_settings(path: str | None = None) -> QtCore.QSettings:
 def save_window(settings: QtCore.QSettings, window, extra: dict[str, object]) -> None:
     """Store ``window``'s geometry and dock state plus small UI values in ``extra``."""
     settings.setValue("window/geometry", window.saveGeometry())
-    settings.setValue("window/state", window.saveState())
+    settings.setValue("window/state", window.saveState(LAYOUT_VERSION))
     for key, value in extra.items():
         settings.setValue(f"ui/{key}", value)
     settings.sync()
@@ -37,7 +41,7 @@ def restore_window(settings: QtCore.QSettings, window) -> bool:
     if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
         ok = window.restoreGeometry(geometry)
     if isinstance(state, QtCore.QByteArray) and not state.isEmpty():
-        ok = window.restoreState(state) and ok
+        ok = window.restoreState(state, LAYOUT_VERSION) and ok
     return ok
 
 

@@ -52,8 +52,46 @@ def test_click_emits_both_times_and_hover_names_them(view, qtbot):
     assert sig.args[:2] == [12, 20]
     assert sig.args[2] == pytest.approx(6.2) and sig.args[3] == pytest.approx(2.0)
     qtbot.mouseMove(view.plot.viewport(), _view_pos(view, 3, 9))
-    qtbot.waitUntil(lambda: "query frame 3 @ 5.300 s" in view.hover_label.text(), timeout=3000)
-    assert "match frame 9 @ 0.900 s" in view.hover_label.text()
+    qtbot.waitUntil(lambda: "Query  5.300 s" in view.hover_label.text(), timeout=3000)
+    # Before the players say the videos' frame times: seconds and the cost only.
+    assert view.hover_label.text().splitlines()[1].startswith("Match  0.900 s  ·  cost ")
+
+
+def test_hover_names_both_clips_video_frames_and_timecodes(view, qtbot):
+    # The query video at 25 fps, the match at 29.97 fps (what the players report).
+    view.set_video_times(np.arange(400) / 25, np.arange(300) * 1001 / 30000)
+    qtbot.mouseMove(view.plot.viewport(), _view_pos(view, 4, 10))
+    qtbot.waitUntil(lambda: "Query  5.400 s" in view.hover_label.text(), timeout=3000)
+    query, match = view.hover_label.text().splitlines()
+    # 5.4 s is frame 135 of the query (00:00:05:10 at 25 fps) ...
+    assert query == "Query  5.400 s  ·  frame 135  ·  00:00:05:10"
+    # ... 1.0 s is still frame 29 of the match (0.968 s; frame 30 starts at 1.001 s).
+    cost = view.alignment.cost[4, 10]
+    assert match == f"Match  1.000 s  ·  frame 29  ·  00:00:00:29  ·  cost {cost:.3f}"
+    # A new alignment forgets the old pair's frame times until the players report again.
+    al = view.alignment
+    view.set_alignment(al.cost, al.path, np.arange(30) / 10, np.arange(42) / 10)
+    assert view.video_times == (None, None)
+
+
+def test_axes_read_seconds_of_each_clip_at_round_values(view):
+    """The query starts at 5 s (a trimmed query), both are sampled at 10 fps."""
+    assert view.plot.getPlotItem().getAxis("left").labelText == "query time (s)"
+    assert view.plot.getPlotItem().getAxis("bottom").labelText == "match time (s)"
+    for axis, first, n in ((view.query_axis, 5.0, 30), (view.match_axis, 0.0, 42)):
+        levels = axis.tickValues(0, n, 400)
+        spacing, positions = levels[0]
+        seconds = axis.to_seconds(np.asarray(positions))
+        # Major ticks at whole multiples of a round step in seconds (0.5 s or 1 s here).
+        step = spacing * 0.1
+        assert min(abs(step - s) for s in (0.5, 1.0, 2.0)) < 1e-9
+        np.testing.assert_allclose(seconds / step, np.round(seconds / step), atol=1e-6)
+        assert seconds.min() >= first - 0.05 - 1e-9 and seconds.max() <= first + n / 10
+        labels = axis.tickStrings(positions, 1.0, spacing)
+        assert labels == [f"{s:.{1 if step < 1 else 0}f}" for s in seconds]
+        # A tick sits on the cell its seconds fall in: sample k is at k + 0.5.
+        np.testing.assert_allclose(axis.to_pos(np.array([first + 1.0])), [10.5])
+    assert view.query_axis.tickStrings([10.5], 1.0, 10) == ["6"]
 
 
 def test_ctrl_click_pins_and_recomputes_through_the_pin(view, qtbot):

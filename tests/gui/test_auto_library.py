@@ -48,7 +48,7 @@ def test_auto_library_says_pose_or_appearance_everywhere(app, qtbot, tmp_path, s
     # The library list: performers are compared by pose, the empty room by appearance.
     panel = win.library_panel
     assert panel.model.horizontalHeaderItem(L.PERSON_COLUMN).text() == "Compared by"
-    assert "by pose: 4, by appearance: 1" in panel.summary.text()
+    assert "4 by body pose, 1 by appearance" in panel.features_label.text()
     cells = {Path(k).name: v for k, v in panel.person_cells().items()}
     assert cells["empty room.mp4"] == "Appearance"
     assert cells["action0_v00.mp4"] == cells["action0_v01.mp4"] == "Pose"

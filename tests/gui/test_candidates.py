@@ -22,7 +22,7 @@ from avr_gui.core.workspace.labels import (
 )
 from avr_gui.gui.panels import candidates as C
 from avr_gui.gui.panels.library_panel import PERSON_COLUMN as PANEL_PERSON
-from avr_gui.gui.panels.library_panel import LibraryPanel
+from avr_gui.gui.panels.library_panel import THUMB_SIZE, LibraryPanel, placeholder_thumbnail
 
 
 def _match(rank: int, **fields) -> Match:
@@ -229,10 +229,13 @@ def test_the_library_panel_says_pose_or_appearance_in_auto_libraries(app, qtbot)
     # room for the names, so the column itself is hidden.
     assert panel.videos.isColumnHidden(PANEL_PERSON)
     deco = QtCore.Qt.ItemDataRole.DecorationRole
-    glyphs = [panel.model.item(r, 0).data(deco) for r in range(3)]  # no thumbnails yet
-    assert isinstance(glyphs[0], QtGui.QPixmap) and isinstance(glyphs[1], QtGui.QPixmap)
-    assert glyphs[0].toImage() != glyphs[1].toImage() and glyphs[2] is None
-    assert glyphs[0].deviceIndependentSize().width() <= 16
+    # No thumbnails yet: each row shows the placeholder of a thumbnail's size (rows keep
+    # their height when thumbnails arrive), with the glyph in its corner.
+    glyphs = [panel.model.item(r, 0).data(deco) for r in range(3)]
+    assert all(isinstance(g, QtGui.QPixmap) and g.size() == THUMB_SIZE for g in glyphs)
+    images = [g.toImage() for g in glyphs]
+    assert images[0] != images[1] and images[0] != images[2] and images[1] != images[2]
+    assert images[2] == QtGui.QPixmap.fromImage(placeholder_thumbnail()).toImage()
     thumb = QtGui.QImage(64, 48, QtGui.QImage.Format.Format_RGB32)
     thumb.fill(QtGui.QColor(200, 40, 40))
     panel.set_thumbnails({"/v/squat.mp4": thumb, "/v/empty room.mp4": thumb})
@@ -243,7 +246,8 @@ def test_the_library_panel_says_pose_or_appearance_in_auto_libraries(app, qtbot)
     assert shown[0] != shown[1]
     tips = [panel.model.item(r, 0).toolTip() for r in range(2)]
     assert "compared by body pose" in tips[0] and "compared by appearance" in tips[1]
-    assert "compared by pose: 1, by appearance: 1" in panel.summary.text()
+    assert "1 by body pose, 1 by appearance" in panel.features_label.text()
+    assert "compared by" not in panel.summary.text()  # said once, on the features line
     assert panel.person_cells() == {
         "/v/squat.mp4": "Pose",
         "/v/empty room.mp4": "Appearance",

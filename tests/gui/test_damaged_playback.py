@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from guiutil import wait_for
+from PySide6 import QtCore
 
 from avr_gui.core.demo.synth import ClipStyle, read_code, render_frames, write_video_av
 from avr_gui.gui.frame_source import qimage_to_bgr
@@ -111,9 +112,17 @@ def test_library_panel_marks_damaged_clips(app, qtbot):
     ]
     panel = LibraryPanel()
     qtbot.addWidget(panel)
-    panel.show_state(["/v"], entries, LibraryStatus(2, 2, 0, 0, []), "thumb16")
+    status = LibraryStatus(2, 2, 0, 0, [], [("/v/cut.mp4", 4.1, 10.0)])
+    panel.show_state(["/v"], entries, status, "thumb16")
+    UserRole = QtCore.Qt.ItemDataRole.UserRole
     cut, whole = panel.model.item(0, 0), panel.model.item(1, 0)
     assert cut.text() == f"{DAMAGED_MARK} cut.mp4" and cut.data(DAMAGED_ROLE) == 4.1
-    assert "damaged: readable to 4.1 s of 10.0 s" in cut.toolTip()
+    assert "damaged: plays to 4.1 s of 10.0 s" in cut.toolTip()
+    # The length column says how far it plays (and sorts by that).
+    length = panel.model.item(0, 1)
+    assert length.text() == f"{DAMAGED_MARK} 0:04.1" and length.data(UserRole) == 4.1
+    assert length.toolTip() == "damaged: plays to 4.1 s of 10.0 s"
+    assert panel.model.item(1, 1).text() == "0:10.0"
+    assert "1 damaged" in panel.summary.text()
     assert whole.text() == "whole.mp4" and whole.data(DAMAGED_ROLE) is None
     assert "damaged" not in whole.toolTip()

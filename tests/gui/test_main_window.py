@@ -22,6 +22,7 @@ from avr_gui.gui.panels.candidates import (
     DRAQ_COLUMN,
     VERDICT_COLUMN,
 )
+from avr_gui.gui.panels.library_panel import THUMB_ROLE
 from avr_gui.gui.player import ViewMode
 
 pytest.importorskip("avr_gui.core.library")
@@ -60,11 +61,11 @@ def test_index_shows_videos_failures_and_filter(indexed, qtbot, library_folder):
     panel.filter.setText("")
     # Thumbnails of the indexed videos arrive from a worker; failed files get none.
     wait_for(qtbot, lambda: not panel.missing_thumbnails(win.entries), 20)
-    icons = [
-        panel.model.item(r, 0).data(QtCore.Qt.ItemDataRole.DecorationRole)
-        for r in range(panel.model.rowCount())
-    ]
-    assert sum(icon is not None for icon in icons) == 4
+    # Every row has a picture of one size (failed files keep the placeholder).
+    items = [panel.model.item(r, 0) for r in range(panel.model.rowCount())]
+    icons = [it.data(QtCore.Qt.ItemDataRole.DecorationRole) for it in items]
+    assert all(icon is not None for icon in icons)
+    assert sum(bool(it.data(THUMB_ROLE)) for it in items) == 4
 
 
 def test_query_select_click_play(indexed, qtbot, library_folder):
@@ -117,6 +118,9 @@ def test_query_select_click_play(indexed, qtbot, library_folder):
     m_idx = int(win.player.match.index_at(m_t))
     wait_for(qtbot, lambda: win.player.shown_indices() == (q_idx, m_idx), 10)
     assert f"frame {m_idx}" in win.player.canvas.captions[1]
+    # The matrix names the same video frames as the players (their frame times).
+    assert f"frame {q_idx}" in view.hover_label.text().splitlines()[0]
+    assert f"frame {m_idx}" in view.hover_label.text().splitlines()[1]
     # Step, then play for a moment.
     win.player.step(1)
     wait_for(qtbot, lambda: win.player.shown_indices()[0] == q_idx + 1, 10)
@@ -278,7 +282,11 @@ def test_settings_reach_the_window_and_a_new_query_clears_the_matches(
     wait_for(qtbot, lambda: win.match is not None, 10)
     # Moving the out point: the matches stay, said to be for another In/Out.
     win.query_panel.set_out(1.0)
-    assert win.ws.stale and "find matches again" in win.candidates.caption.text()
+    assert (
+        win.ws.stale
+        and win.candidates.stale
+        and "find matches again" in win.candidates.stale_label.text()
+    )
     # Another query: the matches of the last one go, and so does the selected pair.
     win.set_query(str(library_folder / "bounce.mp4"))
     assert win.candidates.model.rowCount() == 0 and win.match is None

@@ -182,7 +182,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """No network: any download attempt is recorded and fails like pip offline."""
     calls: list[str] = []
 
-    def refuse(dest, *, timeout: float = 600.0):
+    def refuse(dest, *, timeout: float = 600.0, cancel=None, on_bytes=None):
         calls.append(str(dest))
         raise ModelInstallError("pip could not download mediapipe==0.10.21 (exit 1): offline")
 

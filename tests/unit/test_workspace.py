@@ -274,8 +274,10 @@ def test_exports_write_the_selected_pair(ws: Workspace, videos: Path, tmp_path: 
     if ws.export_reason is not None:
         pytest.skip(ws.export_reason)
     assert ws.can_export
-    name = Path(ws.default_export_path("map"))
-    assert name.parent == Path(ws.match.path).parent
+    # The query is in the library: exports are offered the user's videos folder, not
+    # the library's (where the next indexing would pick them up as clips).
+    name = Path(ws.default_export_path("map", videos_dir=str(tmp_path / "Videos")))
+    assert name.parent == tmp_path / "Videos" / "AVR exports"
     assert name.name == f"{Path(ws.match.path).stem}_map.json"
     assert ws.default_export_path("retimed").endswith("_retimed.mp4")
     assert ws.skeleton_reason()  # thumb16 tracks no person

@@ -18,7 +18,7 @@ import numpy as np
 from avr_gui import __version__
 from avr_gui.core.align.verdict import verdict_label
 from avr_gui.core.atomic import write_text
-from avr_gui.core.demo.render import cost_matrix_image, write_png
+from avr_gui.core.demo.render import write_cost_matrix_png
 from avr_gui.core.demo.synth_library import GeneratedClip, generate_library
 from avr_gui.core.export import curve_from_path, export_video, frame_map, frame_times, save_map
 from avr_gui.core.features import get_encoder
@@ -116,7 +116,16 @@ def run_demo(
         "side_by_side_video": out / "query_vs_best_match.mp4",
     }
     assert best.alignment.cost is not None  # the library keeps it for display
-    write_png(files["cost_matrix"], cost_matrix_image(best.alignment.cost, best.alignment.path))
+    write_cost_matrix_png(
+        files["cost_matrix"],
+        best.alignment.cost,
+        best.alignment.path,
+        result.query.timestamps,
+        best.features.timestamps,
+        title=f"{QUERY} vs {Path(best.path).name}",
+        query_name=QUERY,
+        match_name=Path(best.path).name,
+    )
     meta = {"query": str(query_path), "match": best.path}
     save_map(files["time_map_csv"], fmap)
     save_map(files["time_map_json"], fmap, meta)

@@ -1,9 +1,22 @@
-"""Comparison frames: query and match side by side (stacked when portrait) or blended.
+"""Comparison frames: query and match side by side (left/right or top/bottom) or blended.
 
-The query keeps its own size; the match is scaled to share the query's height (side
-by side), width (stacked) or whole frame (overlay). Skeletons are drawn after the
-panels are scaled (full strength on a blend, bone width set by the panel) and before
-the burned-in labels, which go in the top left corner of each panel.
+Side by side, the *arrangement* says where the match goes (``"left-right"``,
+``"top-bottom"``, or ``"auto"``: below a portrait query, else beside it) and the
+*scale* how big each panel is:
+
+* ``"query"`` — the query keeps its size; the match is scaled to the query's height
+  (left/right) or width (top/bottom). Small, but a portrait phone clip beside a 720p
+  match shrinks the match to the phone's width.
+* ``"equal"`` — both panels get the same height (left/right) or width (top/bottom):
+  that of the *taller* (wider) clip, so the larger clip is never shrunk and the
+  smaller one is scaled up to it.
+* ``"original"`` — neither is scaled: each keeps its own resolution; the smaller panel
+  is centred on black.
+
+The overlay blends the match, scaled to the query's frame, into it. Skeletons are drawn
+after the panels are scaled (full strength on a blend, bone width set by the panel) and
+before the burned-in labels, which go in the top left corner of each panel and are cut
+to the panel's width.
 """
 
 from __future__ import annotations
@@ -25,6 +38,10 @@ from avr_gui.core.video._cv2 import import_cv2
 cv2 = import_cv2()
 
 LAYOUTS = ("side-by-side", "overlay")
+#: Where the match goes beside the query (see the module notes).
+ARRANGEMENTS = ("auto", "left-right", "top-bottom")
+#: How the two panels are sized (see the module notes).
+SCALES = ("query", "equal", "original")
 
 
 def timecode(seconds: float, fps: float) -> str:
@@ -47,11 +64,15 @@ def timecode(seconds: float, fps: float) -> str:
 def label(image: np.ndarray, text: str, x: int = 0, y: int = 0) -> None:
     """Burn ``text`` in white on a dark box into ``image`` with its top left at ``(x, y)``.
 
+    Text wider than the image is cut from the front (``"...name 00:00:01:02"``), so
+    the timecode at the end stays whole.
+
     Parameters
     ----------
     image : numpy.ndarray, shape (H, W, 3), uint8
         Modified in place.
     text : str
+        ASCII (OpenCV's Hershey fonts draw nothing else; other characters become "?").
     x, y : int
         Top left corner of the box, in pixels.
     """
@@ -59,7 +80,12 @@ def label(image: np.ndarray, text: str, x: int = 0, y: int = 0) -> None:
     # Text about 1/30 of the frame high stays legible on phones and small thumbnails.
     scale = max(0.35, h / 30 / 22)
     thick = max(1, round(scale * 1.5))
+    text = text.encode("ascii", "replace").decode("ascii")
+    room = image.shape[1] - x
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+    while tw + 2 * max(2, th // 4) > room and len(text) > 4:
+        text = "..." + text[4:]
+        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
     pad = max(2, th // 4)
     x1, y1 = min(x + tw + 2 * pad, image.shape[1]), min(y + th + base + 2 * pad, h)
     box = image[y:y1, x:x1]
@@ -88,7 +114,7 @@ class Layout:
     query_box, match_box : tuple of int
         ``(x, y, width, height)`` of each panel (equal for overlay).
     stacked : bool
-        Side by side as top/bottom (portrait query).
+        Side by side as top/bottom.
     """
 
     mode: str
@@ -98,7 +124,14 @@ class Layout:
     stacked: bool = False
 
 
-def layout(mode: str, query_size: tuple[int, int], match_size: tuple[int, int]) -> Layout:
+def layout(
+    mode: str,
+    query_size: tuple[int, int],
+    match_size: tuple[int, int],
+    *,
+    arrangement: str = "auto",
+    scale: str = "query",
+) -> Layout:
     """Plan the comparison frame for clips of these display sizes.
 
     Parameters
@@ -106,6 +139,10 @@ def layout(mode: str, query_size: tuple[int, int], match_size: tuple[int, int]) 
     mode : {"side-by-side", "overlay"}
     query_size, match_size : tuple of int
         ``(width, height)``.
+    arrangement : {"auto", "left-right", "top-bottom"}
+        Side by side only: where the match goes (``"auto"``: below a portrait query).
+    scale : {"query", "equal", "original"}
+        Side by side only: how the panels are sized (see the module notes).
 
     Returns
     -------
@@ -113,16 +150,33 @@ def layout(mode: str, query_size: tuple[int, int], match_size: tuple[int, int]) 
     """
     if mode not in LAYOUTS:
         raise InputError(f"comparison mode must be one of {LAYOUTS}, got {mode!r}")
+    if arrangement not in ARRANGEMENTS:
+        raise InputError(
+            f"arrangement must be one of {', '.join(ARRANGEMENTS)}, got {arrangement!r}"
+        )
+    if scale not in SCALES:
+        raise InputError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
     qw, qh = query_size
     mw, mh = match_size
     if mode == "overlay":
         box = (0, 0, qw, qh)
         return Layout(mode, (qw, qh), box, box)
-    if qh > qw:  # portrait: one above the other keeps the frame from getting too wide
-        h = max(1, math.floor(mh * qw / mw + 0.5))
-        return Layout(mode, (qw, qh + h), (0, 0, qw, qh), (0, qh, qw, h), stacked=True)
-    w = max(1, math.floor(mw * qh / mh + 0.5))
-    return Layout(mode, (qw + w, qh), (0, 0, qw, qh), (qw, 0, w, qh))
+    # Portrait: one above the other keeps the frame from getting too wide.
+    stacked = arrangement == "top-bottom" or (arrangement == "auto" and qh > qw)
+    if stacked:
+        # The same plan with width and height swapped, swapped back.
+        flip = layout(mode, (qh, qw), (mh, mw), arrangement="left-right", scale=scale)
+        (w, h), q, m = flip.size, flip.query_box, flip.match_box
+        return Layout(
+            mode, (h, w), (q[1], q[0], q[3], q[2]), (m[1], m[0], m[3], m[2]), stacked=True
+        )
+    if scale == "original":
+        h = max(qh, mh)
+        return Layout(mode, (qw + mw, h), (0, (h - qh) // 2, qw, qh), (qw, (h - mh) // 2, mw, mh))
+    h = max(qh, mh) if scale == "equal" else qh
+    wq = max(1, math.floor(qw * h / qh + 0.5))
+    wm = max(1, math.floor(mw * h / mh + 0.5))
+    return Layout(mode, (wq + wm, h), (0, 0, wq, h), (wq, 0, wm, h))
 
 
 def _fit(image: np.ndarray, w: int, h: int) -> np.ndarray:
@@ -173,7 +227,8 @@ def compose(
     if plan.mode == "overlay":
         out = cv2.addWeighted(q, 1.0 - alpha, m, alpha, 0.0)
     else:
-        out = np.empty((h, w, 3), np.uint8)
+        # Black around a panel that does not fill its side ("original" sizes).
+        out = np.zeros((h, w, 3), np.uint8)
         out[qy : qy + qh, qx : qx + qw] = q
         out[my : my + mh, mx : mx + mw] = m
     if skeletons is not None:
@@ -198,6 +253,9 @@ def compose(
             label(out, f"{labels[0]} | {labels[1]}")
         return out
     if labels:
-        label(out, labels[0], qx, qy)
-        label(out, labels[1], mx, my)
+        for text, (bx, by, bw, bh) in zip(labels, (plan.query_box, plan.match_box), strict=True):
+            # Drawn into its own panel, so a long name cannot run into the other one.
+            panel = np.ascontiguousarray(out[by : by + bh, bx : bx + bw])
+            label(panel, text)
+            out[by : by + bh, bx : bx + bw] = panel
     return out

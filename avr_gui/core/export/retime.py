@@ -36,16 +36,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import numpy as np
 
-from avr_gui.core.atomic import atomic_path, disk_full_error, is_disk_full, remove_stale_temps
+from avr_gui.core.atomic import remove_stale_temps
 from avr_gui.core.errors import InputError
 from avr_gui.core.export.audio import fit_audio, load_audio, retime_audio
 from avr_gui.core.export.compose import compose, label, layout, timecode
-from avr_gui.core.export.encode import AudioTrack, EncodeOptions, VideoSink, container_format
-from avr_gui.core.export.errors import ExportError, OutputPathError
+from avr_gui.core.export.encode import AudioTrack, EncodeOptions, container_format
+from avr_gui.core.export.errors import OutputPathError
 from avr_gui.core.export.framemap import FrameMap, TimeMap, reverse_frames
+from avr_gui.core.export.writer import write_frames
 from avr_gui.core.features.pose.draw import (
     MATCH_COLOUR,
     QUERY_COLOUR,
@@ -53,15 +53,11 @@ from avr_gui.core.features.pose.draw import (
     landmarks_at,
 )
 from avr_gui.core.features.pose.encoder import PoseTrack
-from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
-from avr_gui.core.video import FrameReader, prefetch
+from avr_gui.core.jobs import CancelToken, ProgressCallback, no_progress
+from avr_gui.core.video import FrameReader
 
 MODES = ("retimed", "reverse", "side-by-side", "overlay")
 AUDIO_SOURCES = ("query", "match", "none")
-# Frames between progress reports.
-_PROGRESS_EVERY = 10
-# Decoded frames held ahead of the encoder (decode and encode overlap on two threads).
-_PREFETCH = 4
 # A pose track whose picture shape differs more than this from its clip's belongs to
 # another video (scaled copies of one video keep their shape).
 _ASPECT_TOLERANCE = 0.02
@@ -233,16 +229,6 @@ def _damage_notes(qr: FrameReader, mr: FrameReader, mode: str) -> dict[str, str]
     return notes
 
 
-def _needed_bytes(tmp: Path, done: int, total: int) -> int | None:
-    """Estimate of a whole export's size from the part written when the disk filled."""
-    try:
-        written = tmp.stat().st_size
-    except OSError:
-        return None
-    # Bytes per frame so far, times every frame: the audio and headers ride along.
-    return round(written * total / max(done, 1)) if written else None
-
-
 def export_video(
     query: str | os.PathLike[str],
     match: str | os.PathLike[str],
@@ -252,6 +238,9 @@ def export_video(
     mode: str = "retimed",
     audio: str = "query",
     burn_in: bool = False,
+    names: tuple[str, str] | None = None,
+    arrangement: str = "auto",
+    scale: str = "query",
     curve: TimeMap | None = None,
     options: EncodeOptions | None = None,
     skeleton: bool = False,
@@ -277,7 +266,15 @@ def export_video(
         Whose sound the file carries. The timeline clip's own sound is cut to length;
         the other clip's is retimed by varispeed (see :mod:`.audio`).
     burn_in : bool
-        Burn the timecode and frame number of each clip into the picture.
+        Burn each clip's name, SMPTE timecode (``HH:MM:SS:FF`` at its own rate) and
+        frame number into the picture.
+    names : (str, str), optional
+        The names burned in for the query and the match (default: the file names
+        without their suffix).
+    arrangement : {"auto", "left-right", "top-bottom"}
+        Side by side only: where the match goes (see :mod:`.compose`).
+    scale : {"query", "equal", "original"}
+        Side by side only: how the two panels are sized (see :mod:`.compose`).
     curve : TimeMap, optional
         Query seconds -> match seconds, for audio and ``reverse``; default: a smooth
         curve through ``fmap``.
@@ -341,7 +338,13 @@ def export_video(
             kept_is_query, kept_to_other = True, curve
         plan = None
         if mode in ("side-by-side", "overlay"):
-            plan = layout(mode, (qr.width, qr.height), (mr.width, mr.height))
+            plan = layout(
+                mode,
+                (qr.width, qr.height),
+                (mr.width, mr.height),
+                arrangement=arrangement,
+                scale=scale,
+            )
             size = plan.size
         n = len(times)
         sources = np.asarray(sources, dtype=np.int64)
@@ -365,6 +368,8 @@ def export_video(
             audio, kept_path, other_path, kept_is_query, kept_to_other, t0, duration, cancel, warn
         )
 
+        qname, mname = names or (qpath.stem, mpath.stem)
+
         def frames() -> Iterator[np.ndarray]:
             # Runs on the prefetch thread: each reader is used by one thread at a time.
             other_reader, kept_reader = (mr, qr) if kept_is_query else (qr, mr)
@@ -380,8 +385,8 @@ def export_video(
                     text = None
                     if burn_in:
                         text = (
-                            f"Q {timecode(times[i] - t0, kept_fps)} #{i}",
-                            f"M {timecode(other_times[src], other_fps)} #{src}",
+                            f"{qname}  {timecode(times[i] - t0, kept_fps)}  #{i}",
+                            f"{mname}  {timecode(other_times[src], other_fps)}  #{src}",
                         )
                     skel = None
                     if kept_marks is not None:
@@ -397,40 +402,23 @@ def export_video(
                     draw_skeleton(image, other_lm, colour=colour)
                     drawn[i] = True
                 if burn_in:
-                    kept, other = ("Q", "M") if kept_is_query else ("M", "Q")
+                    kept, other = (qname, mname) if kept_is_query else (mname, qname)
                     tc = timecode(other_times[src], other_fps)
-                    label(image, f"{other} {tc} #{src} @ {kept} #{i}")
+                    label(image, f"{other}  {tc}  #{src} @ {kept} #{i}")
                 yield image
 
-        done = 0
-        try:
-            with atomic_path(target) as tmp:
-                try:
-                    with VideoSink(
-                        tmp,
-                        size,
-                        times,
-                        fps,
-                        audio=track,
-                        options=options,
-                        fmt=container_format(target),
-                        on_warning=warn,
-                    ) as sink:
-                        for i, image in enumerate(prefetch(frames(), _PREFETCH)):
-                            check(cancel)
-                            sink.write(image)
-                            done = i + 1
-                            if done % _PROGRESS_EVERY == 0 or done == n:
-                                progress(done, n, "encoding frames")
-                        codec = sink.codec
-                except BaseException as exc:
-                    if is_disk_full(exc):
-                        raise disk_full_error(target, _needed_bytes(tmp, done, n)) from exc
-                    raise
-        except OSError as exc:
-            raise OutputPathError(f"{target}: cannot write the export ({exc})") from exc
-        except av.error.FFmpegError as exc:
-            raise ExportError(f"{target}: encoding failed ({exc})") from exc
+        codec = write_frames(
+            target,
+            frames(),
+            size,
+            times,
+            fps,
+            audio=track,
+            options=options,
+            on_warning=warn,
+            progress=progress,
+            cancel=cancel,
+        )
     return ExportResult(
         path=target,
         mode=mode,

@@ -1,14 +1,18 @@
-"""Export jobs for the selected pair, on top of :mod:`avr_gui.core.export` when present.
+"""Export jobs for the selected pair and for the grid of top matches.
 
 The export core arrived separately; when it is missing (an older install) the export
 actions stay disabled and their tooltip says why (:func:`export_unavailable_reason`).
+
+Exports are offered a folder *outside* the library (:func:`export_folder`): a file
+written into a library folder would be indexed, and found as a match, next time.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +30,60 @@ KINDS = (
 COMPARISON = "side-by-side"
 
 
-def default_export_path(match_path: str, kind: str) -> str:
-    """Where an export of ``kind`` is offered to go: beside the match, named after it.
+#: The folder of exports under the user's videos folder.
+EXPORTS_FOLDER = "AVR exports"
+
+
+def _inside(path: Path, folders: Sequence[str]) -> bool:
+    """Whether ``path`` is one of ``folders`` or below one (links resolved)."""
+    p = path.resolve()
+    for f in folders:
+        root = Path(f).resolve()
+        if p == root or root in p.parents:
+            return True
+    return False
+
+
+def export_folder(
+    query_path: str | None, library_folders: Sequence[str], videos_dir: str | None = None
+) -> str:
+    """The folder an export is offered to go to: never inside the library.
+
+    Parameters
+    ----------
+    query_path : str or None
+        The query file: its folder is used when it is outside every library folder
+        and writable (the user's own working folder).
+    library_folders : sequence of str
+        The library's folders (and anything else exports must stay out of).
+    videos_dir : str, optional
+        The user's videos folder (the GUI passes Qt's; default ``~/Videos``).
+
+    Returns
+    -------
+    str
+        The query's folder, else ``<videos_dir>/AVR exports`` (which may not exist yet:
+        the caller creates it when it writes there).
+    """
+    if query_path:
+        folder = Path(query_path).parent
+        if folder.is_dir() and os.access(folder, os.W_OK) and not _inside(folder, library_folders):
+            return str(folder)
+    base = Path(videos_dir) if videos_dir else Path.home() / "Videos"
+    return str(base / EXPORTS_FOLDER)
+
+
+def default_export_path(match_path: str, kind: str, folder: str | None = None) -> str:
+    """Where an export of ``kind`` is offered to go, named after the match.
 
     Parameters
     ----------
     match_path : str
         The match's video file.
     kind : str
-        An export mode or ``"map"``.
+        An export mode, ``"grid"`` or ``"map"``.
+    folder : str, optional
+        The folder (see :func:`export_folder`); default: beside the match.
 
     Returns
     -------
@@ -43,7 +92,7 @@ def default_export_path(match_path: str, kind: str) -> str:
     """
     suffix = ".json" if kind == "map" else ".mp4"
     p = Path(match_path)
-    return str(p.with_name(f"{p.stem}_{kind}{suffix}"))
+    return str(Path(folder or p.parent) / f"{p.stem}_{kind}{suffix}")
 
 
 def skeleton_reason(supported: bool, selected: bool, query_pose: Any, match_pose: Any) -> str:
@@ -104,6 +153,7 @@ def export_job(
     *,
     query_pose: Any = None,
     match_pose: Any = None,
+    **options: Any,
 ) -> Callable[[Any, Any], Any]:
     """A worker job ``fn(progress, cancel)`` that writes one export of the pair.
 
@@ -121,6 +171,9 @@ def export_job(
         Output file.
     query_pose, match_pose : PoseTrack, optional
         Given both: each clip's skeleton is drawn on its frames (video exports only).
+    **options
+        Passed to :func:`~avr_gui.core.export.export_video` (``burn_in``,
+        ``arrangement``, ``scale``, ...; video exports only).
     """
     import avr_gui.core.export as ex
 
@@ -130,9 +183,9 @@ def export_job(
         if kind == "map":
             ex.save_map(out, fmap, {"query": query, "match": match})
             return out
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = dict(options)
         if query_pose is not None and match_pose is not None:
-            extra = {"skeleton": True, "query_pose": query_pose, "match_pose": match_pose}
+            extra.update(skeleton=True, query_pose=query_pose, match_pose=match_pose)
         result = ex.export_video(
             query,
             match,
@@ -144,6 +197,38 @@ def export_job(
             cancel=cancel,
             **extra,
         )
+        return str(result.path)
+
+    return run
+
+
+def grid_job(
+    query: str,
+    matches: Sequence[tuple[str, Any]],
+    out: str,
+    **options: Any,
+) -> Callable[[Any, Any], Any]:
+    """A worker job ``fn(progress, cancel)`` writing the grid of ``query`` and ``matches``.
+
+    Parameters
+    ----------
+    query : str
+    matches : sequence of (str, TimeMap)
+        Each match's file and its query -> match time map (as the grid player shows it).
+    out : str
+    **options
+        Passed to :func:`~avr_gui.core.export.export_grid` (``nudges``, ``names``,
+        ``burn_in``, ``tile_height``, ``columns``, ``audio``).
+
+    Returns
+    -------
+    callable
+        Returns the written path.
+    """
+    import avr_gui.core.export as ex
+
+    def run(progress, cancel):
+        result = ex.export_grid(query, matches, out, progress=progress, cancel=cancel, **options)
         return str(result.path)
 
     return run

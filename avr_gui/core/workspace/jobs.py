@@ -7,6 +7,7 @@ time) and hands the result back to the :class:`~avr_gui.core.workspace.model.Wor
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -68,10 +69,86 @@ def remove_folder_job(lib: Any, folder: str) -> Job:
     return job
 
 
-def index_job(lib: Any) -> Job:
-    """A job that indexes ``lib`` (returns ``(IndexSummary, LibrarySnapshot)``)."""
+#: Seconds between two snapshots taken while indexing (a file done in less time waits).
+LIVE_SNAPSHOT_S = 0.5
+
+
+class LiveSnapshots:
+    """A progress callback that also reads the library as files get indexed.
+
+    Indexing runs on the library's own thread, which the window cannot use meanwhile
+    to re-read the library: without this the panel said "0 videos" until the run
+    ended. Wrapped around the index run's progress, it takes a
+    :class:`LibrarySnapshot` on that same thread once the scan has listed the videos
+    (the first report with a known total) and then whenever the count of files done
+    grows, at most every ``min_interval_s`` seconds, and hands each to
+    ``on_snapshot``.
+
+    Parameters
+    ----------
+    lib : Library
+    progress : callable
+        ``progress(done, total, message)``: every report is passed on.
+    on_snapshot : callable
+        ``on_snapshot(snapshot)``; called on the indexing thread.
+    min_interval_s : float
+        Least seconds between two snapshots (reading a large catalog costs).
+    clock : callable
+        Monotonic seconds (tests pass their own).
+    """
+
+    def __init__(
+        self,
+        lib: Any,
+        progress: Callable[[int, int, str], None],
+        on_snapshot: Callable[[LibrarySnapshot], None],
+        *,
+        min_interval_s: float = LIVE_SNAPSHOT_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.lib = lib
+        self.progress = progress
+        self.on_snapshot = on_snapshot
+        self.min_interval_s = float(min_interval_s)
+        self.clock = clock
+        self.taken = 0
+        self._last_t: float | None = None
+        self._last_done = -1
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        self.progress(done, total, message)
+        if total <= 0:  # still scanning: the catalog has not listed the videos yet
+            return
+        now = self.clock()
+        first = self._last_t is None
+        if not first and (done <= self._last_done or now - self._last_t < self.min_interval_s):
+            return
+        self._last_t, self._last_done = now, done
+        self.taken += 1
+        self.on_snapshot(snapshot(self.lib))
+
+
+def index_job(
+    lib: Any,
+    on_snapshot: Callable[[LibrarySnapshot], None] | None = None,
+    *,
+    min_interval_s: float = LIVE_SNAPSHOT_S,
+) -> Job:
+    """A job that indexes ``lib`` (returns ``(IndexSummary, LibrarySnapshot)``).
+
+    Parameters
+    ----------
+    lib : Library
+    on_snapshot : callable, optional
+        Given the library as it stands while the run goes on (see
+        :class:`LiveSnapshots`), on the indexing thread.
+    min_interval_s : float
+        Least seconds between two of those snapshots.
+    """
 
     def job(progress: Any, cancel: Any) -> tuple[Any, LibrarySnapshot]:
+        if on_snapshot is not None:
+            progress = LiveSnapshots(lib, progress, on_snapshot, min_interval_s=min_interval_s)
         summary = lib.index(progress=progress, cancel=cancel)
         return summary, snapshot(lib)
 

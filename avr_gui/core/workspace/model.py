@@ -79,6 +79,8 @@ class Workspace(MatchSelection):
         self.weights = weights
         #: The user's own library (to come back to from the demo).
         self.home = (self.index_dir, backend, weights)
+        #: The next :meth:`open_job` switches the library to :attr:`backend`.
+        self.reindex = False
         self.library: Any = None
         self.encoder_name: str | None = None
         self.device: str | None = None
@@ -119,8 +121,9 @@ class Workspace(MatchSelection):
         index_dir, backend, weights = self.index_dir, self.backend, self.weights
         new_encoder = str(self.config["features.encoder"])
         device = str(self.config["device"])
+        reindex = self.reindex
         return lambda progress, cancel: open_library(
-            index_dir, backend, weights, new_encoder=new_encoder, device=device
+            index_dir, backend, weights, new_encoder=new_encoder, device=device, reindex=reindex
         )
 
     def switch_library(
@@ -140,9 +143,35 @@ class Workspace(MatchSelection):
         """
         old, self.library = self.library, None
         self.index_dir, self.backend, self.weights = str(index_dir), backend, weights
+        self.reindex = False
         self.open_error = None
         self.set_query(None)
         self._notify(self.LIBRARY)
+        return old
+
+    def switch_features(self, encoder: str) -> Any:
+        """Forget the open library, to open it again with ``encoder`` features.
+
+        The next :meth:`open_job` switches it (every video pending again: index it
+        next); the query and matches go, as with :meth:`switch_library`. The user's
+        own library keeps the new features when it is opened again later.
+
+        Parameters
+        ----------
+        encoder : str
+            A registry name (``auto``, ``effnet-lite0``, ...).
+
+        Returns
+        -------
+        Library or None
+            The library that was open: the caller closes it once nothing uses it.
+        """
+        at_home = self.at_home
+        old = self.switch_library(self.index_dir, encoder, None)
+        self.reindex = True
+        if at_home:
+            # Its own encoder from now on: asking for the old one would be refused.
+            self.home = (self.index_dir, None, None)
         return old
 
     def library_opened(self, opened: OpenedLibrary) -> list[Notice]:
@@ -159,6 +188,7 @@ class Workspace(MatchSelection):
             (reopening a library does not bring it back).
         """
         self.library = opened.library
+        self.reindex = False  # done (or refused, with a notice): not again at reopening
         self.encoder_name = opened.library.encoder_name or self.backend
         if opened.device is not None:
             self.device = opened.device
@@ -176,6 +206,7 @@ class Workspace(MatchSelection):
     def library_failed(self, exc: object) -> str:
         """The library could not be opened: remember why (one line, returned)."""
         self.open_error = f"The library in {self.index_dir} could not be opened: {error_text(exc)}"
+        self.reindex = False
         self._notify(self.LIBRARY)
         return self.open_error
 
@@ -221,9 +252,17 @@ class Workspace(MatchSelection):
         """A job that removes ``folder`` from the library (returns a snapshot)."""
         return jobs.remove_folder_job(self._lib(), folder)
 
-    def index_job(self) -> Job:
-        """A job that indexes the library (returns ``(IndexSummary, snapshot)``)."""
-        return jobs.index_job(self._lib())
+    def index_job(self, on_snapshot: Any = None) -> Job:
+        """A job that indexes the library (returns ``(IndexSummary, snapshot)``).
+
+        Parameters
+        ----------
+        on_snapshot : callable, optional
+            Given :class:`LibrarySnapshot` s while the run goes on, on its thread (see
+            :class:`~avr_gui.core.workspace.jobs.LiveSnapshots`); the caller hands
+            them to :meth:`set_snapshot` on its own thread.
+        """
+        return jobs.index_job(self._lib(), on_snapshot)
 
     def close(self) -> None:
         """Close the library (the window is closing)."""

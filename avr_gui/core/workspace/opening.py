@@ -123,6 +123,7 @@ def open_library(
     *,
     new_encoder: str = AUTO,
     device: str = AUTO,
+    reindex: bool = False,
 ) -> OpenedLibrary:
     """Open (or create) a library; an encoder that cannot be used never stops it.
 
@@ -150,6 +151,11 @@ def open_library(
         Encoder of a new library when ``backend`` is not given.
     device : str
         The ``device`` setting (``auto``, ``cpu``, ``cuda:N``).
+    reindex : bool
+        Switch the library to ``backend`` even though it holds other features: every
+        video goes back to pending, for the next index run (the user asked for it).
+        Without a usable ``backend`` nothing is switched (an ``encoder`` notice says
+        why).
 
     Returns
     -------
@@ -204,7 +210,7 @@ def open_library(
         except AvrError as exc:
             failed = f"The {wanted} encoder could not be loaded: {exc}"
     try:
-        lib = Library.open(index_dir, encoder=encoder)
+        lib = Library.open(index_dir, encoder=encoder, reindex=reindex and encoder is not None)
     except EncoderMismatchError:
         lib = Library.open(index_dir)
         assert encoder is not None  # only a given encoder can mismatch

@@ -19,6 +19,7 @@ from avr_gui.core.workspace.events import WorkspaceEvents
 from avr_gui.core.workspace.exports import (
     COMPARISON,
     default_export_path,
+    export_folder,
     export_job,
     skeleton_reason,
 )
@@ -153,13 +154,19 @@ class MatchSelection(WorkspaceEvents):
         """Whether a match is selected and the export core is there."""
         return self.match is not None and self.export_reason is None
 
-    def default_export_path(self, kind: str) -> str:
-        """Where the export of ``kind`` is offered to go (beside the match)."""
+    def default_export_path(self, kind: str, videos_dir: str | None = None) -> str:
+        """Where the export of ``kind`` is offered to go (outside the library).
+
+        ``videos_dir``: the user's videos folder (see :func:`export_folder`).
+        """
         if self.match is None:
             raise NotReady("Select a match first")
-        return default_export_path(str(self.match.path), kind)
+        snapshot = getattr(self, "snapshot", None)
+        folders = [] if snapshot is None else list(snapshot.folders)
+        folder = export_folder(self.played_query, folders, videos_dir)
+        return default_export_path(str(self.match.path), kind, folder)
 
-    def export_job(self, kind: str, out: str, *, skeletons: bool = False) -> Job:
+    def export_job(self, kind: str, out: str, *, skeletons: bool = False, **options: Any) -> Job:
         """A job writing the selected pair as ``kind`` to ``out`` (returns the path).
 
         Parameters
@@ -169,6 +176,8 @@ class MatchSelection(WorkspaceEvents):
         out : str
         skeletons : bool
             Draw both skeletons (side-by-side only, when :meth:`skeleton_reason` is "").
+        **options
+            Passed on to the export (``burn_in``, ``arrangement``, ``scale``).
 
         Raises
         ------
@@ -191,4 +200,5 @@ class MatchSelection(WorkspaceEvents):
             out,
             query_pose=self.query_pose if draw else None,
             match_pose=self.match_pose if draw else None,
+            **options,
         )

@@ -1,10 +1,11 @@
 """The alignment view: the cost matrix, the warp path, random paths and pinned anchors.
 
-Rows are query frames (top to bottom), columns match frames (left to right), shown as
-a row-major ``ImageItem`` with a colour bar. Hovering names the two frames' times;
-clicking a cell asks both players to show that pair; Ctrl+click (or "Pin") fixes the
-cell as an anchor and the path is recomputed through every anchor
-(:func:`avr_gui.core.workspace.anchors.align_through`).
+Rows are query feature samples (top to bottom), columns match samples (left to right),
+shown as a row-major ``ImageItem`` with a colour bar; the axes read seconds of each clip
+(:class:`SecondsAxis`), not sample numbers. Hovering names both clips' times, video
+frame numbers and timecodes; clicking a cell asks both players to show that pair;
+Ctrl+click (or "Pin") fixes the cell as an anchor and the path is recomputed through
+every anchor (:func:`avr_gui.core.workspace.anchors.align_through`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,75 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from avr_gui.core.errors import AvrError
+from avr_gui.core.timecode import nominal_rate, timecode
 from avr_gui.core.workspace.anchors import AnchoredAlignment, align_through, random_paths
 
 _RANDOM_PATHS = 5
 #: Shortest interval between two moves of the playback cursor (ms).
 _CURSOR_MS = 100
+HINT = "Click: show that pair in the players · Ctrl+click: pin an anchor"
+
+
+class SecondsAxis(pg.AxisItem):
+    """An axis over sample cells that reads seconds of the clip, at round values.
+
+    The plot's data coordinates stay cells (cell ``k`` spans ``[k, k + 1)``, its
+    centre is sample ``k`` at ``times[k]``); the ticks are chosen in seconds (1, 2, 5
+    steps, as for any axis) and placed at the cells those seconds fall in, so uneven
+    sampling or a trimmed start (times from 5.0 s) still reads right.
+    """
+
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self.times = np.zeros(0)
+
+    def set_times(self, times: np.ndarray) -> None:
+        """Seconds ``[n]`` of each sample along this axis (empty: plain cell numbers)."""
+        self.times = np.asarray(times, dtype=np.float64)
+        self.picture = None  # redraw the ticks
+        self.update()
+
+    def _line(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.arange(len(self.times)) + 0.5, self.times
+
+    def to_seconds(self, pos: np.ndarray) -> np.ndarray:
+        """Seconds at cell coordinates ``pos`` (linear past the ends)."""
+        x, t = self._line()
+        pos = np.asarray(pos, dtype=np.float64)
+        slope = (t[-1] - t[0]) / (x[-1] - x[0])
+        out = np.interp(pos, x, t)
+        out = np.where(pos < x[0], t[0] + (pos - x[0]) * slope, out)
+        return np.where(pos > x[-1], t[-1] + (pos - x[-1]) * slope, out)
+
+    def to_pos(self, seconds: np.ndarray) -> np.ndarray:
+        """Cell coordinates of ``seconds`` (the inverse of :meth:`to_seconds`)."""
+        x, t = self._line()
+        seconds = np.asarray(seconds, dtype=np.float64)
+        slope = (x[-1] - x[0]) / (t[-1] - t[0])
+        out = np.interp(seconds, t, x)
+        out = np.where(seconds < t[0], x[0] + (seconds - t[0]) * slope, out)
+        return np.where(seconds > t[-1], x[-1] + (seconds - t[-1]) * slope, out)
+
+    def _has_times(self) -> bool:
+        return len(self.times) >= 2 and bool(self.times[-1] > self.times[0])
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        if not self._has_times():
+            return super().tickValues(minVal, maxVal, size)
+        s0, s1 = sorted(float(v) for v in self.to_seconds(np.array([minVal, maxVal])))
+        per_cell = (self.times[-1] - self.times[0]) / (len(self.times) - 1)
+        return [
+            (spacing / per_cell, list(self.to_pos(np.asarray(values))))
+            for spacing, values in super().tickValues(s0, s1, size)
+        ]
+
+    def tickStrings(self, values: list, scale: float, spacing: float) -> list[str]:
+        if not self._has_times() or not len(values):
+            return super().tickStrings(values, scale, spacing)
+        per_cell = (self.times[-1] - self.times[0]) / (len(self.times) - 1)
+        step = spacing * per_cell
+        decimals = max(0, int(np.ceil(-np.log10(step) - 1e-9))) if step < 1 else 0
+        return [f"{s:.{decimals}f}" for s in self.to_seconds(np.asarray(values))]
 
 
 class AlignmentView(QtWidgets.QWidget):
@@ -47,9 +112,13 @@ class AlignmentView(QtWidgets.QWidget):
         self.match_times = np.zeros(0)
         self.anchors: list[tuple[int, int]] = []
         self.anchored: AnchoredAlignment | None = None
-        self.plot = pg.PlotWidget()
-        self.plot.setLabel("left", "query frame")
-        self.plot.setLabel("bottom", "match frame")
+        #: Presentation times ``[N]`` of every video frame of the query / match (for
+        #: frame numbers and timecodes), from the players once they opened.
+        self.video_times: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
+        self.query_axis, self.match_axis = SecondsAxis("left"), SecondsAxis("bottom")
+        self.plot = pg.PlotWidget(axisItems={"left": self.query_axis, "bottom": self.match_axis})
+        self.plot.setLabel("left", "query time (s)")
+        self.plot.setLabel("bottom", "match time (s)")
         self.plot.invertY(True)
         self.plot.setAspectLocked(False)
         self.plot.setMenuEnabled(False)
@@ -59,8 +128,14 @@ class AlignmentView(QtWidgets.QWidget):
         self.plot.disableAutoRange()
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
+        # Under the matrix, not beside it: the dock is narrower than it is tall.
         self.colorbar = pg.ColorBarItem(
-            values=(0.0, 1.0), colorMap="viridis", label="cosine cost", interactive=False
+            values=(0.0, 1.0),
+            colorMap="viridis",
+            label="cosine cost (dark = similar)",
+            interactive=False,
+            orientation="horizontal",
+            width=12,
         )
         self.colorbar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
         self.random_curves: list[pg.PlotDataItem] = []
@@ -84,8 +159,13 @@ class AlignmentView(QtWidgets.QWidget):
         self.plot.scene().sigMouseMoved.connect(self._on_hover)
         self.plot.scene().sigMouseClicked.connect(self._on_click)
 
-        self.hover_label = QtWidgets.QLabel("Hover over the matrix to read both frames' times")
+        self.hover_label = QtWidgets.QLabel(
+            "Hover over the matrix: each clip's time,\nframe number and timecode at that cell"
+        )
         self.hover_label.setObjectName("dim")
+        self.hover_label.setWordWrap(True)
+        # Two lines always: a one-line text would make the plot jump while hovering.
+        self.hover_label.setMinimumHeight(2 * self.hover_label.fontMetrics().lineSpacing() + 4)
         self.summary = QtWidgets.QLabel("No candidate selected")
         self.summary.setWordWrap(True)
         self.random_box = QtWidgets.QCheckBox(f"{_RANDOM_PATHS} random paths")
@@ -98,22 +178,25 @@ class AlignmentView(QtWidgets.QWidget):
         self.clear_button.setToolTip("Remove every pinned anchor and restore the optimal path")
         self.clear_button.clicked.connect(self.clear_anchors)
         self.clear_button.setEnabled(False)
-        hint = QtWidgets.QLabel("Click: show that pair · Ctrl+click: pin an anchor")
-        hint.setObjectName("dim")
-        for label in (self.summary, self.hover_label, hint):
+        # On its own wrapping line: beside the buttons a narrow dock cut it off.
+        self.hint = QtWidgets.QLabel(HINT)
+        self.hint.setObjectName("dim")
+        self.hint.setWordWrap(True)
+        for label in (self.summary, self.hover_label, self.hint):
             label.setSizePolicy(
-                QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred
+                QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Minimum
             )
         bar = QtWidgets.QHBoxLayout()
         bar.addWidget(self.random_box)
+        bar.addStretch(1)
         bar.addWidget(self.clear_button)
-        bar.addWidget(hint, 1)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.hover_label)
         layout.addLayout(bar)
+        layout.addWidget(self.hint)
 
     # ------------------------------------------------------------------ content
 
@@ -143,6 +226,10 @@ class AlignmentView(QtWidgets.QWidget):
         self.path = self.optimal_path
         self.query_times = np.asarray(query_times, dtype=np.float64)
         self.match_times = np.asarray(match_times, dtype=np.float64)
+        self.query_axis.set_times(self.query_times)
+        self.match_axis.set_times(self.match_times)
+        # The players say the new pair's frame times once they have opened it.
+        self.video_times = (None, None)
         self.anchors = []
         self.anchored = None
         self._base_summary = summary
@@ -161,6 +248,8 @@ class AlignmentView(QtWidgets.QWidget):
     def clear(self) -> None:
         """Show nothing (no candidate selected)."""
         self.cost = self.path = self.optimal_path = None
+        self.query_axis.set_times(np.zeros(0))
+        self.match_axis.set_times(np.zeros(0))
         self.image.clear()
         self.path_curve.setData([], [])
         self._draw_random()
@@ -237,17 +326,46 @@ class AlignmentView(QtWidgets.QWidget):
         vb = self.plot.getPlotItem().getViewBox()
         return vb.mapViewToScene(QtCore.QPointF(j + 0.5, i + 0.5))
 
-    def _describe(self, i: int, j: int) -> str:
+    def set_video_times(
+        self, query_frames: np.ndarray | None, match_frames: np.ndarray | None
+    ) -> None:
+        """Presentation times of every video frame of the query and the match.
+
+        Parameters
+        ----------
+        query_frames : numpy.ndarray, shape (N,), optional
+        match_frames : numpy.ndarray, shape (M,), optional
+            Seconds in each file (the players' frame times); with them the hover names
+            video frame numbers and SMPTE timecodes beside the seconds.
+        """
+        self.video_times = (query_frames, match_frames)
+
+    @staticmethod
+    def _moment(name: str, t: float, frames: np.ndarray | None) -> str:
+        """``"Query  5.300 s  ·  frame 132  ·  00:00:05:07"`` (no frame without times)."""
+        text = f"{name}  {t:.3f} s"
+        if frames is None or not len(frames):
+            return text
+        # The frame on screen at t: the last one that starts at or before it.
+        k = max(int(np.searchsorted(frames, t + 1e-6, side="right")) - 1, 0)
+        rate = nominal_rate(frames)
+        tc = f"  ·  {timecode(k, rate)}" if rate is not None else ""
+        return f"{text}  ·  frame {k}{tc}"
+
+    def describe(self, i: int, j: int) -> str:
+        """Two lines naming cell ``(i, j)``: each clip's time, frame, timecode; the cost."""
         assert self.cost is not None
+        qf, mf = self.video_times
         return (
-            f"query frame {i} @ {self.query_times[i]:.3f} s  ·  match frame {j} @ "
-            f"{self.match_times[j]:.3f} s  ·  cost {self.cost[i, j]:.3f}"
+            f"{self._moment('Query', float(self.query_times[i]), qf)}\n"
+            f"{self._moment('Match', float(self.match_times[j]), mf)}  ·  "
+            f"cost {self.cost[i, j]:.3f}"
         )
 
     def _on_hover(self, scene_pos: QtCore.QPointF) -> None:
         cell = self.cell_at(scene_pos)
         if cell is not None:
-            self.hover_label.setText(self._describe(*cell))
+            self.hover_label.setText(self.describe(*cell))
 
     def _on_click(self, event) -> None:
         if event.button() != QtCore.Qt.MouseButton.LeftButton:
@@ -263,7 +381,7 @@ class AlignmentView(QtWidgets.QWidget):
 
     def click_cell(self, i: int, j: int) -> None:
         """Act as if cell ``(i, j)`` was clicked: announce both frames' times."""
-        self.hover_label.setText(self._describe(i, j))
+        self.hover_label.setText(self.describe(i, j))
         self.cell_clicked.emit(i, j, float(self.query_times[i]), float(self.match_times[j]))
 
     # ------------------------------------------------------------------ anchors

@@ -70,6 +70,7 @@ __all__ = [
     "SCORE_COLUMN",
     "SIMILARITY_COLUMN",
     "SORT_ROLE",
+    "STALE_TEXT",
     "STRIP_BOX",
     "STRIP_FRAMES",
     "STRIP_HEIGHT",
@@ -89,6 +90,16 @@ __all__ = [
     "strip_times",
     "thumbnail_strip",
 ]
+
+
+#: The banner over matches found for another In/Out of the query.
+STALE_TEXT = (
+    "⚠ These matches were found for another In/Out of the query: "
+    "find matches again (Ctrl+Return) to search with the new one."
+)
+_STALE_STYLE = (
+    "QLabel { color: #1c1810; background: #d6982c; border-radius: 4px; padding: 3px 6px; }"
+)
 
 
 class _PixmapDelegate(QtWidgets.QStyledItemDelegate):
@@ -173,9 +184,15 @@ class CandidatesView(QtWidgets.QWidget):
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.caption = QtWidgets.QLabel("Run a query to see ranked matches")
         self.caption.setObjectName("dim")
+        self.stale_label = QtWidgets.QLabel(STALE_TEXT)
+        self.stale_label.setObjectName("staleBanner")
+        self.stale_label.setWordWrap(True)
+        self.stale_label.setStyleSheet(_STALE_STYLE)
+        self.stale_label.setVisible(False)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)
+        layout.addWidget(self.stale_label)
         layout.addWidget(self.table, 1)
 
     def set_thresholds(self, thresholds: Thresholds) -> None:
@@ -199,6 +216,21 @@ class CandidatesView(QtWidgets.QWidget):
     def set_caption(self, caption: str) -> None:
         """The line above the table."""
         self.caption.setText(caption)
+
+    def set_stale(self, stale: bool) -> None:
+        """Say (a banner above the table) that the matches are for another In/Out.
+
+        Parameters
+        ----------
+        stale : bool
+            ``Workspace.stale``: the matches shown were found for another query or trim.
+        """
+        self.stale_label.setVisible(bool(stale))
+
+    @property
+    def stale(self) -> bool:
+        """Whether the matches are marked as found for another In/Out."""
+        return not self.stale_label.isHidden()
 
     def set_matches(self, matches: list[Any], caption: str = "") -> None:
         """Show the matches of a query (ranked order) and select none.

@@ -13,6 +13,12 @@ from typing import Any
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from avr_gui.core.video import thumbnail
+from avr_gui.core.workspace.features import (
+    DESCRIPTIONS,
+    SWITCHABLE,
+    features_summary,
+    label_of,
+)
 from avr_gui.gui.frame_source import to_qimage
 from avr_gui.gui.theme import resource
 
@@ -185,7 +191,9 @@ def make_thumbnails(paths: list[str], progress, cancel) -> dict[str, QtGui.QImag
 
 
 def damage_text(damaged_at: float | None, duration: float) -> str:
-    """``"damaged: readable to 4.1 s of 10.0 s"`` for a clip cut short, else ``""``.
+    """``"plays to 4.1 s of 10.0 s"`` for a clip cut short, else ``""``.
+
+    The player says the same of a damaged clip it loads ("damaged: plays to ...").
 
     Parameters
     ----------
@@ -196,11 +204,56 @@ def damage_text(damaged_at: float | None, duration: float) -> str:
     """
     if damaged_at is None:
         return ""
-    return f"damaged: readable to {damaged_at:.1f} s of {duration:.1f} s"
+    return f"plays to {damaged_at:.1f} s of {duration:.1f} s"
 
 
 def _duration(seconds: float) -> str:
     return f"{int(seconds // 60)}:{seconds % 60:04.1f}" if seconds > 0 else "–"
+
+
+#: Size of a video row's picture: every row has one (a placeholder until its thumbnail
+#: arrives), so rows never change height under the pointer while thumbnails load.
+THUMB_SIZE = QtCore.QSize(THUMB_SIDE, THUMB_SIDE * 3 // 4)
+#: On a video's name item: True once its real thumbnail is shown (not the placeholder).
+THUMB_ROLE = QtCore.Qt.ItemDataRole.UserRole + 7
+#: On a video's name item: the glyph drawn on its picture (the ``POSE_ROLE`` it had).
+_GLYPH_ROLE = QtCore.Qt.ItemDataRole.UserRole + 8
+_PLACEHOLDER: QtGui.QImage | None = None
+
+
+def placeholder_thumbnail() -> QtGui.QImage:
+    """The grey frame a video row shows until its thumbnail arrives (GUI thread)."""
+    global _PLACEHOLDER
+    if _PLACEHOLDER is None:
+        img = QtGui.QImage(THUMB_SIZE, QtGui.QImage.Format.Format_RGB32)
+        img.fill(QtGui.QColor(44, 46, 52))
+        p = QtGui.QPainter(img)
+        p.setPen(QtGui.QPen(QtGui.QColor(70, 72, 80), 1))
+        p.drawRect(img.rect().adjusted(0, 0, -1, -1))
+        p.end()
+        _PLACEHOLDER = img
+    return _PLACEHOLDER
+
+
+def _fit_thumbnail(image: QtGui.QImage) -> QtGui.QImage:
+    """``image`` centred on a :data:`THUMB_SIZE` frame: every row's picture is that size."""
+    if image.size() == THUMB_SIZE:
+        return image
+    scaled = image.scaled(
+        THUMB_SIZE,
+        QtCore.Qt.AspectRatioMode.KeepAspectRatio,
+        QtCore.Qt.TransformationMode.SmoothTransformation,
+    )
+    out = QtGui.QImage(THUMB_SIZE, QtGui.QImage.Format.Format_RGB32)
+    out.fill(QtGui.QColor(20, 21, 24))
+    p = QtGui.QPainter(out)
+    p.drawImage(
+        (THUMB_SIZE.width() - scaled.width()) // 2,
+        (THUMB_SIZE.height() - scaled.height()) // 2,
+        scaled,
+    )
+    p.end()
+    return out
 
 
 class LibraryPanel(QtWidgets.QWidget):
@@ -219,10 +272,16 @@ class LibraryPanel(QtWidgets.QWidget):
     index_requested = QtCore.Signal()
     cancel_requested = QtCore.Signal()
     use_as_query = QtCore.Signal(str)
+    features_requested = QtCore.Signal(str)
+    install_pose_requested = QtCore.Signal()
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._thumbs: dict[str, QtGui.QImage] = {}
+        self._busy = False
+        self.encoder: str | None = None
+        self._can_switch = True
+        self._build_features()
         self.folders = QtWidgets.QListWidget()
         self.folders.setMaximumHeight(64)
         self.folders.setToolTip("Folders whose videos make up the library")
@@ -240,6 +299,9 @@ class LibraryPanel(QtWidgets.QWidget):
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.overall = QtWidgets.QProgressBar()
         self.overall.setFormat("%v / %m videos")
+        # The bar may shrink (its text is also in the summary line): a narrow library
+        # dock leaves the player its width on a 1366 px screen.
+        self.overall.setMinimumWidth(40)
         self.overall.setRange(0, 1)
         self.overall.setValue(0)
         self.current = QtWidgets.QLabel("")
@@ -275,7 +337,10 @@ class LibraryPanel(QtWidgets.QWidget):
         self.videos.setAlternatingRowColors(True)
         self.videos.setSortingEnabled(True)
         self.videos.sortByColumn(0, QtCore.Qt.SortOrder.AscendingOrder)
-        self.videos.setIconSize(QtCore.QSize(THUMB_SIDE, THUMB_SIDE * 3 // 4))
+        self.videos.setIconSize(THUMB_SIZE)
+        # One height for every row (each has a picture of THUMB_SIZE from the start):
+        # a row that grew when its thumbnail arrived moved the rows under the pointer.
+        self.videos.setUniformRowHeights(True)
         self.videos.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.videos.doubleClicked.connect(self._on_double_click)
         self.videos.header().setStretchLastSection(False)
@@ -302,6 +367,12 @@ class LibraryPanel(QtWidgets.QWidget):
         layout.addLayout(run)
         layout.addWidget(self.current)
         layout.addWidget(self.summary)
+        features = QtWidgets.QHBoxLayout()
+        features.addWidget(QtWidgets.QLabel("Features"))
+        features.addWidget(self.features_box, 1)
+        layout.addLayout(features)
+        layout.addWidget(self.features_label)
+        layout.addWidget(self.install_pose_button)
         layout.addWidget(self.failures)
         videos_title = QtWidgets.QLabel("Videos")
         videos_title.setObjectName("heading")
@@ -309,6 +380,102 @@ class LibraryPanel(QtWidgets.QWidget):
         layout.addWidget(self.filter)
         layout.addWidget(self.videos, 1)
         layout.addWidget(self.query_button)
+
+    def _build_features(self) -> None:
+        self.features_box = QtWidgets.QComboBox()
+        self.features_box.setObjectName("featuresBox")
+        # Elide long names rather than widen the dock: at 1366 px the player needs it.
+        self.features_box.setSizeAdjustPolicy(
+            QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.features_box.setMinimumContentsLength(10)
+        self.features_box.setToolTip(
+            "What clips are compared by. Choosing other features indexes every video again"
+        )
+        for name in SWITCHABLE:
+            self.features_box.addItem(label_of(name), name)
+            self.features_box.setItemData(
+                self.features_box.count() - 1,
+                DESCRIPTIONS.get(name, ""),
+                QtCore.Qt.ItemDataRole.ToolTipRole,
+            )
+        self.features_box.setCurrentIndex(-1)
+        self.features_box.setEnabled(False)  # until the library says what it has
+        self.features_box.activated.connect(self._on_features_chosen)
+        self.features_label = QtWidgets.QLabel("")
+        self.features_label.setObjectName("dim")
+        self.features_label.setWordWrap(True)
+        self.install_pose_button = QtWidgets.QPushButton("Install body-pose models…")
+        self.install_pose_button.setToolTip(
+            "Download the BlazePose models once (about 36 MB) to compare people by how "
+            "their body moves"
+        )
+        self.install_pose_button.clicked.connect(self.install_pose_requested)
+        self.install_pose_button.setVisible(False)
+
+    def _on_features_chosen(self, row: int) -> None:
+        name = self.features_box.itemData(row)
+        if name and name != self.encoder:
+            self.features_requested.emit(name)
+        self._show_encoder()  # the box shows the library's features until they change
+
+    def _show_encoder(self) -> None:
+        box = self.features_box
+        row = box.findData(self.encoder) if self.encoder else -1
+        if row < 0 and self.encoder:
+            box.addItem(label_of(self.encoder), self.encoder)  # one only the CLI offers
+            row = box.count() - 1
+        box.blockSignals(True)
+        box.setCurrentIndex(row)
+        box.blockSignals(False)
+
+    def set_features(self, encoder: str | None, entries: list[Any]) -> None:
+        """Show the library's features (``encoder``) and, for ``auto``, the split.
+
+        Parameters
+        ----------
+        encoder : str or None
+            The library's encoder name (None before its first index).
+        entries : list of VideoEntry
+        """
+        self.encoder = encoder
+        self._show_encoder()
+        self.features_label.setText(features_summary(encoder, entries))
+        self.features_label.setToolTip(DESCRIPTIONS.get(encoder or "", ""))
+        # The box names one encoder's features; only auto has more to say (the split),
+        # and the narrow panel needs its height for the videos.
+        self.features_label.setVisible(encoder in (None, "auto"))
+        self.features_box.setToolTip(
+            f"{DESCRIPTIONS.get(encoder or '', '')}\nChoosing other features indexes every "
+            "video again".strip()
+        )
+        self.features_box.setEnabled(not self._busy and self._can_switch)
+
+    def set_feature_options(self, options: Any) -> None:
+        """Which features can run here, and whether the pose models are installed.
+
+        Parameters
+        ----------
+        options : FeatureOptions
+            Unusable encoders are greyed out with the reason; without the pose
+            models the install button shows.
+        """
+        model = self.features_box.model()
+        for choice in options.choices:
+            row = self.features_box.findData(choice.name)
+            if row < 0:
+                continue
+            item = model.item(row)
+            item.setEnabled(choice.usable or choice.name == self.encoder)
+            tip = choice.description if choice.usable else f"Not available: {choice.reason}"
+            item.setToolTip(tip)
+        self.install_pose_button.setVisible(not options.pose_ready)
+        self.install_pose_button.setToolTip(options.pose_message)
+
+    def set_can_switch(self, can: bool) -> None:
+        """Whether the features may be switched at all (not in a read-only library)."""
+        self._can_switch = bool(can)
+        self.features_box.setEnabled(not self._busy and self._can_switch)
 
     # ------------------------------------------------------------------ user actions
 
@@ -336,17 +503,26 @@ class LibraryPanel(QtWidgets.QWidget):
         if path:
             self.use_as_query.emit(path)
 
-    def _on_double_click(self, _: QtCore.QModelIndex) -> None:
-        self._use_selected()
+    def _on_double_click(self, index: QtCore.QModelIndex) -> None:
+        # The row double-clicked, not the current one: they differ when the list
+        # changed between the two clicks (a live update while indexing).
+        if not index.isValid():
+            return
+        src = self.proxy.mapToSource(index.siblingAtColumn(0))
+        path = self.model.item(src.row(), 0).data(PATH_ROLE)
+        if path:
+            self.use_as_query.emit(path)
 
     # ------------------------------------------------------------------ what jobs report
 
     def set_busy(self, busy: bool) -> None:
         """Indexing runs (cancel enabled) or not."""
+        self._busy = bool(busy)
         self.index_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
         self.add_button.setEnabled(not busy)
         self.remove_button.setEnabled(not busy)
+        self.features_box.setEnabled(not busy and self._can_switch)
         if not busy:
             self.current.setText("")
 
@@ -377,6 +553,7 @@ class LibraryPanel(QtWidgets.QWidget):
             its cells hold the words, :meth:`person_cells`).
         """
         self.auto = encoder == "auto"
+        self.set_features(encoder, entries)
         header, header_tip = COMPARED_HEADER if self.auto else PERSON_HEADER
         head = self.model.horizontalHeaderItem(PERSON_COLUMN)
         head.setText(header)
@@ -387,51 +564,7 @@ class LibraryPanel(QtWidgets.QWidget):
             item.setToolTip(str(f))
             item.setData(PATH_ROLE, str(f))
             self.folders.addItem(item)
-        self.model.removeRows(0, self.model.rowCount())
-        for e in entries:
-            label = (
-                Path(e.path).name if e.status == "indexed" else f"{Path(e.path).name} ({e.status})"
-            )
-            # Absent until the library exposes it (older libraries and versions).
-            damaged_at = getattr(e, "damaged_at", None)
-            damage = damage_text(damaged_at, float(e.duration or 0.0))
-            if damage:
-                label = f"{DAMAGED_MARK} {label}"
-            name = QtGui.QStandardItem(label)
-            name.setData(e.path, PATH_ROLE)
-            name.setData(e.status, STATUS_ROLE)
-            name.setData(damaged_at, DAMAGED_ROLE)
-            tip = f"{e.path}\n{e.status}"
-            if e.status == "indexed":
-                tip += f", {e.width}×{e.height}, {e.fps:.3g} fps, {e.n_features} feature frames"
-            if damage:
-                tip += f"\n{damage}"
-            name.setToolTip(tip + (f"\n{e.reason}" if e.reason else ""))
-            has = getattr(e, "has_person", None)  # absent from libraries older than pose
-            name.setData(has if self.auto else None, POSE_ROLE)
-            pix = thumbnail_with_glyph(self._thumbs.get(e.path), name.data(POSE_ROLE))
-            if pix is not None:
-                name.setData(pix, QtCore.Qt.ItemDataRole.DecorationRole)
-            length = QtGui.QStandardItem(_duration(e.duration))
-            length.setData(float(e.duration), QtCore.Qt.ItemDataRole.UserRole)
-            if e.status == "failed":
-                name.setForeground(QtGui.QBrush(QtGui.QColor(240, 110, 100)))
-            elif e.status == "pending" or damage:
-                name.setForeground(QtGui.QBrush(QtGui.QColor(220, 180, 80)))
-            text, tip = person_text(has, self.auto)
-            person = QtGui.QStandardItem(text)
-            person.setToolTip(tip)
-            person.setData(text, QtCore.Qt.ItemDataRole.AccessibleTextRole)
-            person.setData(text, COMPARED_ROLE)
-            if self.auto:
-                if has is not None:
-                    person.setData(compared_glyph(has), QtCore.Qt.ItemDataRole.DecorationRole)
-                    name.setToolTip(f"{name.toolTip()}\n{tip}")
-            elif has:
-                person.setData(person_icon(), QtCore.Qt.ItemDataRole.DecorationRole)
-            elif has is False:
-                person.setForeground(QtGui.QBrush(QtGui.QColor(130, 132, 140)))
-            self.model.appendRow([name, length, person])
+        self._update_rows(entries)
         self.videos.setColumnWidth(1, 56)
         self.videos.setColumnWidth(PERSON_COLUMN, 110 if self.auto else 62)
         # A library without pose says nothing about people: no empty column for it. An
@@ -454,25 +587,129 @@ class LibraryPanel(QtWidgets.QWidget):
             parts.append(f"{status.pending} pending")
         if status.failed:
             parts.append(f"{status.failed} failed (below)")
-        text = f"{status.videos} videos: " + ", ".join(parts)
-        if self.auto:
-            pose = sum(getattr(e, "has_person", None) is True for e in entries)
-            look = sum(getattr(e, "has_person", None) is False for e in entries)
-            text += f"; compared by pose: {pose}, by appearance: {look}"
-        self.summary.setText(text)
+        damaged = len(getattr(status, "damaged", None) or ())
+        if damaged:
+            parts.append(f"{damaged} damaged ({DAMAGED_MARK}: plays part way)")
+        # What the clips are compared by is the features line's to say (one line, not two).
+        self.summary.setText(f"{status.videos} videos: " + ", ".join(parts))
+        if self._busy:
+            return  # the bar shows the run's own progress (show_progress) meanwhile
         self.overall.setRange(0, max(status.videos, 1))
         self.overall.setValue(status.indexed + status.failed)
         self.overall.setFormat("%v / %m videos" if status.videos else "no videos")
 
+    def _update_rows(self, entries: list[Any]) -> None:
+        """Make the video list show ``entries``, changing only the rows that differ.
+
+        Rows are matched by path and updated in place; new videos are added and gone
+        ones removed. So a live update while indexing keeps the selection, the
+        scroll position and the row under the pointer.
+        """
+        wanted = {e.path for e in entries}
+        for r in reversed(range(self.model.rowCount())):
+            if self.model.item(r, 0).data(PATH_ROLE) not in wanted:
+                self.model.removeRow(r)
+        rows = {self.model.item(r, 0).data(PATH_ROLE): r for r in range(self.model.rowCount())}
+        for e in entries:
+            r = rows.get(e.path)
+            if r is None:
+                items = [QtGui.QStandardItem() for _ in range(3)]
+                self._fill_row(items, e)
+                self.model.appendRow(items)
+            else:
+                self._fill_row([self.model.item(r, c) for c in range(3)], e)
+
+    def _set(self, item: QtGui.QStandardItem, value: Any, role: Any) -> None:
+        # Setting equal data still signals a change (and a re-sort): skip it.
+        if item.data(role) != value:
+            item.setData(value, role)
+
+    def _fill_row(self, items: list[QtGui.QStandardItem], e: Any) -> None:
+        """Show the video ``e`` in a row's three items (name, length, person)."""
+        D = QtCore.Qt.ItemDataRole
+        name, length, person = items
+        label = Path(e.path).name if e.status == "indexed" else f"{Path(e.path).name} ({e.status})"
+        # Absent until the library exposes it (older libraries and versions).
+        damaged_at = getattr(e, "damaged_at", None)
+        duration = float(e.duration or 0.0)
+        damage = damage_text(damaged_at, duration)
+        if damage:
+            label = f"{DAMAGED_MARK} {label}"
+        self._set(name, label, D.DisplayRole)
+        self._set(name, e.path, PATH_ROLE)
+        self._set(name, e.status, STATUS_ROLE)
+        self._set(name, damaged_at, DAMAGED_ROLE)
+        tip = f"{e.path}\n{e.status}"
+        if e.status == "indexed":
+            tip += f", {e.width}×{e.height}, {e.fps:.3g} fps, {e.n_features} feature frames"
+        if damage:
+            tip += f"\ndamaged: {damage}"
+        tip += f"\n{e.reason}" if e.reason else ""
+        has = getattr(e, "has_person", None)  # absent from libraries older than pose
+        self._set(name, has if self.auto else None, POSE_ROLE)
+        self._show_thumbnail(name)
+        # A damaged clip shows how far it plays, and sorts by it.
+        shown = damaged_at if damage else duration
+        self._set(
+            length,
+            f"{DAMAGED_MARK} {_duration(shown)}" if damage else _duration(shown),
+            D.DisplayRole,
+        )
+        self._set(length, float(shown), D.UserRole)
+        self._set(length, f"damaged: {damage}" if damage else "", D.ToolTipRole)
+        if e.status == "failed":
+            colour = QtGui.QColor(240, 110, 100)
+        elif e.status == "pending" or damage:
+            colour = QtGui.QColor(220, 180, 80)
+        else:
+            colour = None
+        self._set(name, QtGui.QBrush(colour) if colour else None, D.ForegroundRole)
+        self._set(length, QtGui.QBrush(colour) if damage and colour else None, D.ForegroundRole)
+        text, ptip = person_text(has, self.auto)
+        self._set(person, text, D.DisplayRole)
+        self._set(person, ptip, D.ToolTipRole)
+        self._set(person, text, D.AccessibleTextRole)
+        self._set(person, text, COMPARED_ROLE)
+        icon: Any = None
+        grey = None
+        if self.auto:
+            if has is not None:
+                icon = compared_glyph(has)
+                tip += f"\n{ptip}"
+        elif has:
+            icon = person_icon()
+        elif has is False:
+            grey = QtGui.QBrush(QtGui.QColor(130, 132, 140))
+        person.setData(icon, D.DecorationRole)
+        self._set(person, grey, D.ForegroundRole)
+        self._set(name, tip, D.ToolTipRole)
+
+    def _show_thumbnail(self, item: QtGui.QStandardItem) -> None:
+        image = self._thumbs.get(item.data(PATH_ROLE))
+        has_thumb = image is not None
+        if item.data(THUMB_ROLE) is not None and item.data(THUMB_ROLE) == has_thumb:
+            if item.data(POSE_ROLE) == item.data(_GLYPH_ROLE):
+                return  # already showing this picture and glyph
+        pix = thumbnail_with_glyph(
+            image if has_thumb else placeholder_thumbnail(), item.data(POSE_ROLE)
+        )
+        item.setData(pix, QtCore.Qt.ItemDataRole.DecorationRole)
+        item.setData(has_thumb, THUMB_ROLE)
+        item.setData(item.data(POSE_ROLE), _GLYPH_ROLE)
+
     def set_thumbnails(self, thumbs: dict[str, QtGui.QImage]) -> None:
-        """Attach thumbnails (keyed by path) to the listed videos."""
-        self._thumbs.update(thumbs)
+        """Attach thumbnails (keyed by path) to the listed videos.
+
+        Each is fitted to :data:`THUMB_SIZE`, the size of the placeholder it replaces,
+        so no row changes height.
+        """
+        self._thumbs.update({p: _fit_thumbnail(img) for p, img in thumbs.items()})
         for row in range(self.model.rowCount()):
-            item = self.model.item(row, 0)
-            image = self._thumbs.get(item.data(PATH_ROLE))
-            if image is not None:
-                pix = thumbnail_with_glyph(image, item.data(POSE_ROLE))
-                item.setData(pix, QtCore.Qt.ItemDataRole.DecorationRole)
+            self._show_thumbnail(self.model.item(row, 0))
+
+    def has_thumbnail(self, path: str) -> bool:
+        """Whether the row of ``path`` shows its real thumbnail (not the placeholder)."""
+        return path in self._thumbs
 
     def missing_thumbnails(self, entries: list[Any]) -> list[str]:
         """Paths of indexed videos that have no thumbnail yet."""

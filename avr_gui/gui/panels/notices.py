@@ -7,6 +7,8 @@ closed, a notice with the same key replaces the previous one, and nothing blocks
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6 import QtCore, QtWidgets
 
 #: Notice levels and the object name the style sheet colours them by.
@@ -35,7 +37,14 @@ class NoticeBar(QtWidgets.QWidget):
         self._layout.setSpacing(3)
         self.setVisible(False)
 
-    def add(self, key: str, text: str, level: str = "info", max_chars: int = MAX_CHARS) -> None:
+    def add(
+        self,
+        key: str,
+        text: str,
+        level: str = "info",
+        max_chars: int = MAX_CHARS,
+        action: tuple[str, Callable[[], object]] | None = None,
+    ) -> None:
         """Show ``text`` (replacing the notice of the same ``key``, if any).
 
         Parameters
@@ -48,6 +57,9 @@ class NoticeBar(QtWidgets.QWidget):
         max_chars : int
             Longer texts are shortened in the middle (the whole text is the tooltip); a
             notice whose middle matters (a command to run) passes a larger limit.
+        action : (str, callable), optional
+            A button beside the text that does what the notice suggests (its text,
+            and what it calls); the notice stays until closed.
         """
         self.dismiss(key)
         frame = QtWidgets.QFrame()
@@ -66,6 +78,11 @@ class NoticeBar(QtWidgets.QWidget):
         close.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         close.clicked.connect(lambda _=False, k=key: self.dismiss(k))
         row.addWidget(label, 1)
+        if action is not None:
+            button = QtWidgets.QPushButton(action[0])
+            button.setObjectName("noticeAction")
+            button.clicked.connect(lambda _=False, fn=action[1]: fn())
+            row.addWidget(button, 0, QtCore.Qt.AlignmentFlag.AlignTop)
         row.addWidget(close, 0, QtCore.Qt.AlignmentFlag.AlignTop)
         self._layout.addWidget(frame)
         self._rows[key] = (frame, label)
@@ -83,6 +100,11 @@ class NoticeBar(QtWidgets.QWidget):
     def row(self, key: str) -> tuple[QtWidgets.QFrame, QtWidgets.QLabel] | None:
         """The frame and label of the notice ``key`` as shown (None without one)."""
         return self._rows.get(key)
+
+    def action_button(self, key: str) -> QtWidgets.QPushButton | None:
+        """The action button of the notice ``key`` (None without one)."""
+        row = self._rows.get(key)
+        return None if row is None else row[0].findChild(QtWidgets.QPushButton, "noticeAction")
 
     def texts(self) -> dict[str, str]:
         """The notices shown now, by key (whole texts)."""

@@ -6,7 +6,11 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.mkv *.avi *.webm *.mpg *.mpeg *.ts);;All files (*)"
+#: File name endings taken for videos (dialog filter, and what a drop accepts).
+VIDEO_SUFFIXES = (
+    ".mp4 .mov .m4v .mkv .avi .webm .mpg .mpeg .ts .m2ts .mts .mxf .wmv .flv .3gp .ogv"
+).split()
+VIDEO_FILTER = f"Videos ({' '.join('*' + s for s in VIDEO_SUFFIXES)});;All files (*)"
 _NO_QUERY = "Drop a video here, open one, or pick one in the library"
 #: What the query was matched by (``QueryResult.query_performer``): tag text and tooltip.
 MATCHED_BY = {
@@ -239,11 +243,21 @@ class QueryPanel(QtWidgets.QWidget):
             self.set_query(path)
             event.acceptProposedAction()
 
+    def dragMoveEvent(self, event: QtGui.QDragMoveEvent) -> None:
+        if self._dropped_path(event.mimeData()):
+            event.acceptProposedAction()
+
     @staticmethod
     def _dropped_path(mime: QtCore.QMimeData) -> str | None:
+        """The first local video file among the dropped URLs (None: refuse the drop).
+
+        Only files named like videos: a dropped folder or document is refused at once
+        (the pointer says so) instead of failing as a query later.
+        """
         for url in mime.urls():
-            if url.isLocalFile() and Path(url.toLocalFile()).is_file():
-                return url.toLocalFile()
+            path = Path(url.toLocalFile()) if url.isLocalFile() else None
+            if path is not None and path.suffix.lower() in VIDEO_SUFFIXES and path.is_file():
+                return str(path)
         return None
 
     # ------------------------------------------------------------------ what jobs report

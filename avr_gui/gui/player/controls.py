@@ -16,6 +16,41 @@ if TYPE_CHECKING:
 SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0, 4.0)
 
 
+class SeekSlider(QtWidgets.QSlider):
+    """The timeline: a click anywhere on it seeks there, and the drag goes on from there.
+
+    A plain ``QSlider`` pages by a step toward a click on its groove; a timeline puts
+    the playhead under the mouse. ``clicked_value(value)`` is emitted before the drag
+    starts (``sliderPressed`` / ``sliderMoved`` follow as for a drag of the handle).
+    """
+
+    clicked_value = QtCore.Signal(int)
+
+    def value_at(self, x: float) -> int:
+        """The slider value under widget x-coordinate ``x`` (the handle's centre there)."""
+        opt = QtWidgets.QStyleOptionSlider()
+        self.initStyleOption(opt)
+        style = self.style()
+        CC = QtWidgets.QStyle.ComplexControl.CC_Slider
+        groove = style.subControlRect(CC, opt, QtWidgets.QStyle.SubControl.SC_SliderGroove, self)
+        handle = style.subControlRect(CC, opt, QtWidgets.QStyle.SubControl.SC_SliderHandle, self)
+        span = groove.width() - handle.width()
+        return QtWidgets.QStyle.sliderValueFromPosition(
+            self.minimum(),
+            self.maximum(),
+            round(x - groove.x() - handle.width() / 2),
+            max(span, 1),
+            opt.upsideDown,
+        )
+
+    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:
+        if event.button() == QtCore.Qt.MouseButton.LeftButton and self.maximum() > self.minimum():
+            value = self.value_at(event.position().x())
+            self.clicked_value.emit(value)
+            self.setValue(value)  # the handle is now under the mouse: the press grabs it
+        super().mousePressEvent(event)
+
+
 def tool_button(icon: str, tip: str, slot: Callable[[], object]) -> QtWidgets.QToolButton:
     """A flat button with an SVG icon from the resources (``*.svg``) or a text glyph."""
     b = QtWidgets.QToolButton()
@@ -38,6 +73,7 @@ def nudge_box(player: SyncedPlayer, side: str) -> QtWidgets.QDoubleSpinBox:
     box.setDecimals(0)
     box.setSingleStep(10)
     box.setSuffix(" ms")
+    box.setMaximumWidth(96)
     box.setToolTip(f"Nudge: shift the {side} against the other side (milliseconds)")
     box.valueChanged.connect(lambda v, s=side: player._set_offset(s, v / 1000, from_box=True))
     return box
@@ -52,14 +88,23 @@ def build_controls(player: SyncedPlayer) -> None:
     """
     player.canvas = VideoCanvas()
     player.canvas.resized.connect(player._update_target_size)
+    player.canvas.zoom_changed.connect(lambda _: player._zoom_timer.start())
     player.play_button = tool_button("play.svg", "Play / pause (Space, K)", player.toggle_play)
-    player.scrubber = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+    player.scrubber = SeekSlider(QtCore.Qt.Orientation.Horizontal)
     player.scrubber.setRange(0, 0)
     player.scrubber.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+    player.scrubber.setToolTip("Timeline: click or drag to seek")
+    player.scrubber.clicked_value.connect(
+        lambda v: (player.pause(), player.seek(player.start + v / 1000))
+    )
     player.scrubber.sliderMoved.connect(lambda v: player.seek(player.start + v / 1000))
     player.scrubber.sliderPressed.connect(player.pause)
-    player.time_label = QtWidgets.QLabel("00:00.000 / 00:00.000")
+    player.time_label = QtWidgets.QLabel("00:00:00:00 / 00:00:00:00")
     player.time_label.setObjectName("timecode")
+    player.time_label.setToolTip(
+        "Time into the played span / its length, as SMPTE timecode (HH:MM:SS:FF) at the "
+        "query's frame rate; each video's own timecode and frame number are under it"
+    )
     player.speed = QtWidgets.QComboBox()
     for s in SPEEDS:
         player.speed.addItem(f"{s:g}×", s)
@@ -74,7 +119,10 @@ def build_controls(player: SyncedPlayer) -> None:
     player.mode_box = QtWidgets.QComboBox()
     for m in ViewMode:
         player.mode_box.addItem(m.value, m)
-    player.mode_box.setToolTip("How the query and the match share the view")
+    player.mode_box.setToolTip(
+        "How the query and the match share the view. On the video: wheel zooms about "
+        "the cursor, drag pans, double-click fits"
+    )
     player.mode_box.currentIndexChanged.connect(
         lambda _: player.set_mode(player.mode_box.currentData())
     )
@@ -104,8 +152,11 @@ def build_controls(player: SyncedPlayer) -> None:
     transport.addWidget(
         tool_button("step-forward.svg", "Step one frame (→)", lambda: player.step(1))
     )
-    transport.addWidget(player.scrubber, 1)
     transport.addWidget(player.time_label)
+    transport.addStretch(1)
+    transport.addWidget(player.speed)
+    transport.addWidget(player.loop_box)
+    transport.addWidget(player.skeleton_box)
 
     sides = QtWidgets.QHBoxLayout()
     player.query_nudge = nudge_box(player, "query")
@@ -121,11 +172,8 @@ def build_controls(player: SyncedPlayer) -> None:
     )
     sides.addWidget(player.query_nudge)
     sides.addStretch(1)
-    sides.addWidget(player.speed)
-    sides.addWidget(player.loop_box)
     sides.addWidget(player.mode_box)
     sides.addWidget(player.blend_slider)
-    sides.addWidget(player.skeleton_box)
     sides.addStretch(1)
     sides.addWidget(QtWidgets.QLabel("Match"))
     sides.addWidget(
@@ -139,8 +187,13 @@ def build_controls(player: SyncedPlayer) -> None:
     sides.addWidget(player.match_nudge)
     player.status = QtWidgets.QLabel("")  # last decoder message (also on the canvas)
 
+    # The timeline has a row of its own, the player's full width: beside the buttons it
+    # was a short slider on a 1366-pixel screen. Three short rows keep the player narrow
+    # enough to sit between the library and the cost matrix there.
     layout = QtWidgets.QVBoxLayout(player)
     layout.setContentsMargins(4, 4, 4, 4)
+    layout.setSpacing(2)
     layout.addWidget(player.canvas, 1)
+    layout.addWidget(player.scrubber)
     layout.addLayout(transport)
     layout.addLayout(sides)

@@ -8,6 +8,7 @@ import numpy as np
 from PySide6 import QtGui
 
 from avr_gui.core.playback import Track
+from avr_gui.core.timecode import nominal_rate, rate_label, timecode
 from avr_gui.gui.frame_source import FrameSource
 from avr_gui.gui.skeleton_overlay import landmarks_for_frame
 
@@ -48,6 +49,7 @@ class Side:
         self.due_since = 0.0
         self.pose = None  # PoseTrack of this video, if the library has one
         self.damage = ""  # "damaged: plays to 4.1 s of 10.0 s" for a file cut short
+        self.rate: float | None = None  # frames per second, once the video opened
 
     @property
     def times(self) -> np.ndarray | None:
@@ -57,6 +59,8 @@ class Side:
     @times.setter
     def times(self, value: np.ndarray | None) -> None:
         self.track.times = value
+        # The timecode counts frames at the clip's own rate (none for a single frame).
+        self.rate = nominal_rate(value)
 
     @property
     def offset(self) -> float:
@@ -83,9 +87,18 @@ class Side:
         return None if lm is None else (lm, tuple(self.pose.frame_size))
 
 
-def caption(name: str, t: float, index: int | None, damage: str) -> str:
-    """``"Query  00:01.200  frame 12"``, plus the damage note of a file cut short."""
-    text = f"{name}  {fmt_time(t)}  frame {index}"
+def caption(name: str, index: int | None, rate: float | None, damage: str = "") -> str:
+    """``"Query  00:00:01:12  frame 37  25 fps"``, plus the damage note of a file cut short.
+
+    The timecode is SMPTE ``HH:MM:SS:FF`` of frame ``index`` at the clip's own ``rate``
+    (non-drop-frame, :func:`avr_gui.core.timecode.timecode`); frame numbers count from 0.
+    """
+    if index is None:
+        return name
+    if rate is None:
+        text = f"{name}  frame {index}"
+    else:
+        text = f"{name}  {timecode(index, rate)}  frame {index}  {rate_label(rate)}"
     return f"{text}  ({damage})" if damage else text
 
 

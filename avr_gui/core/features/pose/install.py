@@ -14,16 +14,21 @@ Which files, and where they are installed and looked for, is
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata as md
 import os
+import re
 import subprocess
 import sys
+import tempfile
+import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from avr_gui.core.atomic import write_bytes
 from avr_gui.core.features.base import WeightsError
+from avr_gui.core.jobs import CancelToken, check
 
 MEDIAPIPE_REQUIREMENT = "mediapipe==0.10.21"
 
@@ -125,7 +130,13 @@ def extract_files(
     return out
 
 
-def download_wheel(dest: str | os.PathLike[str], *, timeout: float = 600.0) -> Path:
+def download_wheel(
+    dest: str | os.PathLike[str],
+    *,
+    timeout: float = 600.0,
+    cancel: CancelToken | None = None,
+    on_bytes: Callable[[int, int], None] | None = None,
+) -> Path:
     """Fetch the MediaPipe wheel (no dependencies, binary only) into ``dest``.
 
     Parameters
@@ -134,6 +145,12 @@ def download_wheel(dest: str | os.PathLike[str], *, timeout: float = 600.0) -> P
         An existing folder.
     timeout : float
         Seconds before giving up.
+    cancel : CancelToken, optional
+        Checked while pip runs (every :data:`POLL_S` s): pip is stopped and
+        :class:`~avr_gui.core.jobs.Cancelled` raised.
+    on_bytes : callable, optional
+        ``on_bytes(done, total)`` as the download goes on (pip 24.1 and later report
+        it; older ones say nothing until the end).
 
     Returns
     -------
@@ -164,16 +181,98 @@ def download_wheel(dest: str | os.PathLike[str], *, timeout: float = 600.0) -> P
         "-d",
         str(dest),
     ]
+    if on_bytes is not None and _pip_reports_raw_progress():
+        cmd[5:5] = ["--progress-bar", "raw"]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        returncode, out, err = _run_cancellable(cmd, timeout, cancel, on_bytes)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ModelInstallError(
             f"could not run pip to fetch {MEDIAPIPE_REQUIREMENT}: {exc}"
         ) from exc
     wheels = sorted(Path(dest).glob("mediapipe-*.whl"))
-    if proc.returncode != 0 or not wheels:
-        tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
+    if returncode != 0 or not wheels:
+        tail = " | ".join((err or out).strip().splitlines()[-3:])
         raise ModelInstallError(
-            f"pip could not download {MEDIAPIPE_REQUIREMENT} (exit {proc.returncode}): {tail}"
+            f"pip could not download {MEDIAPIPE_REQUIREMENT} (exit {returncode}): {tail}"
         )
     return wheels[0]
+
+
+#: Seconds between two looks at the cancel token while pip runs.
+POLL_S = 0.2
+
+
+_RAW_PROGRESS = re.compile(r"^Progress (\d+) of (\d+)$", re.MULTILINE)
+
+
+def _pip_reports_raw_progress() -> bool:
+    """Whether this Python's pip has ``--progress-bar raw`` (pip 24.1 and later)."""
+    try:
+        major, minor = (int(x) for x in md.version("pip").split(".")[:2])
+    except (md.PackageNotFoundError, ValueError):
+        return False
+    return (major, minor) >= (24, 1)
+
+
+def last_raw_progress(text: str) -> tuple[int, int] | None:
+    """The last ``Progress DONE of TOTAL`` line pip's raw progress bar wrote, if any.
+
+    Parameters
+    ----------
+    text : str
+        pip's standard output so far.
+
+    Returns
+    -------
+    (int, int) or None
+        Bytes downloaded and expected (0 when pip does not know).
+    """
+    matches = _RAW_PROGRESS.findall(text)
+    return (int(matches[-1][0]), int(matches[-1][1])) if matches else None
+
+
+def _run_cancellable(
+    cmd: list[str],
+    timeout: float,
+    cancel: CancelToken | None,
+    on_bytes: Callable[[int, int], None] | None = None,
+) -> tuple[int, str, str]:
+    """Run ``cmd``; stop it when ``cancel`` is set (raising ``Cancelled``) or on timeout.
+
+    Every :data:`POLL_S` s the output so far is read for pip's raw progress, which goes
+    to ``on_bytes``.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        # Output to files, not pipes: a full pipe would block pip while nobody reads it.
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        deadline = time.monotonic() + timeout
+        seen = 0
+        last: tuple[int, int] | None = None
+        try:
+            while True:
+                try:
+                    proc.wait(timeout=POLL_S)
+                    break
+                except subprocess.TimeoutExpired:
+                    check(cancel)
+                    if time.monotonic() > deadline:
+                        raise
+                if on_bytes is not None:
+                    out.seek(seen)
+                    chunk = out.read()
+                    # Only whole lines: pip may be writing the last one now.
+                    whole = chunk[: chunk.rfind(b"\n") + 1]
+                    seen += len(whole)
+                    now = last_raw_progress(whole.decode(errors="replace"))
+                    if now is not None and now != last:
+                        last = now
+                        on_bytes(*now)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        out.seek(0)
+        err.seek(0)
+        text = (out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+        # The raw progress lines are not what a failure should quote.
+        return proc.returncode, _RAW_PROGRESS.sub("", text[0]).strip(), text[1]

@@ -386,7 +386,13 @@ def install_pose_models(
     else:
         with tempfile.TemporaryDirectory(prefix="avr-mediapipe-") as tmp:
             progress(0, 2, f"downloading {MEDIAPIPE_REQUIREMENT}")
-            got = download_wheel(tmp)
+
+            def on_bytes(done: int, total: int) -> None:
+                if total > 0:
+                    mb = f"{done / 1e6:.1f} of {total / 1e6:.1f} MB"
+                    progress(done, total, f"downloading {MEDIAPIPE_REQUIREMENT}: {mb}")
+
+            got = download_wheel(tmp, cancel=cancel, on_bytes=on_bytes)
             check(cancel)
             progress(1, 2, "extracting the pose models")
             out = extract_pose_models(got, folder)
