@@ -77,7 +77,7 @@ def _one_line_error(r, *words: str) -> None:
     ("folders", "words"),
     [
         ({0: "", 1: "", 2: ""}, ("no labelled clips",)),  # no folders: no labels at all
-        ({0: "all", 1: "all", 2: "all"}, ("only one label", "'all'")),
+        ({0: "all", 1: "all", 2: "all"}, ("only one label ('all')",)),
         ({0: "squat", 1: "jack", 2: "raise"}, ("single clip", "'lonely'")),
     ],
     ids=["no labels", "one label", "label of one clip"],

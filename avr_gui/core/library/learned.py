@@ -302,6 +302,11 @@ def training_set(
 
 
 def _check_set(ts: TrainingSet, by_folder: bool) -> None:
+    """Refuse labels LRProp cannot train on, in one line with what to do about it.
+
+    The rules are :func:`~avr_gui.core.learn.check_training_set`'s; the message also
+    says how many labelled clips were skipped and how to label.
+    """
     from avr_gui.core.learn import check_training_set
 
     hint = (
@@ -309,11 +314,19 @@ def _check_set(ts: TrainingSet, by_folder: bool) -> None:
         if by_folder
         else "each label needs at least two clips with a performer"
     )
-    try:
-        check_training_set(ts.labels)
-    except InputError as exc:
-        skipped = f" ({len(ts.skipped)} labelled clips skipped: no performer)" if ts.skipped else ""
-        raise InputError(f"{exc}{skipped}; {hint}") from None
+    skipped = f" ({len(ts.skipped)} labelled clips skipped: no performer)" if ts.skipped else ""
+    counts = Counter(ts.labels)
+    if not counts:
+        why = "no labelled clips to learn from"
+    elif len(counts) < 2:
+        why = f"only one label ({next(iter(counts))!r}): learning needs at least two"
+    else:
+        lonely = sorted(k for k, n in counts.items() if n < 2)
+        shown = ", ".join(repr(k) for k in lonely[:3]) + (" ..." if len(lonely) > 3 else "")
+        why = f"labels held by a single clip (need two each): {shown}" if lonely else ""
+    if why:
+        raise InputError(f"{why}{skipped}; {hint}")
+    check_training_set(ts.labels)
 
 
 # -- the stored model ----------------------------------------------------------------
