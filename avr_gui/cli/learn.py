@@ -209,7 +209,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         default=None,
         metavar="N",
         # The core's DEFAULT_STEPS (not imported here: `avr --help` stays light).
-        help="training steps (default 300)",
+        help="training steps (default 1000)",
     )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     add_device_option(p)

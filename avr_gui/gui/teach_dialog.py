@@ -14,13 +14,12 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from avr_gui.core.library.learned import DEFAULT_STEPS
 from avr_gui.core.workspace.labels import error_text
 from avr_gui.core.workspace.teach import TeachRequest, revert_job, teach_done_text, teach_job
 
 #: Lane of the training job: its own thread, so the library's lane stays free for queries.
 TEACH_LANE = "teach"
-#: Training steps offered by default (the core's DEFAULT_STEPS).
-DEFAULT_STEPS = 300
 
 Submit = Callable[..., Any]
 

@@ -32,8 +32,10 @@ def runner(qtbot):
     r.shutdown()
 
 
-def test_the_dialog_offers_the_core_default_steps() -> None:
-    assert teach_dialog.DEFAULT_STEPS == DEFAULT_STEPS
+def test_the_dialog_offers_the_core_default_steps(qtbot, runner) -> None:
+    dlg = TeachDialog("/nowhere", runner.submit)
+    qtbot.addWidget(dlg)
+    assert dlg.steps.value() == DEFAULT_STEPS and dlg.request().steps == DEFAULT_STEPS
 
 
 @pytest.mark.slow
@@ -63,16 +65,16 @@ def test_cancel_stops_training_and_keeps_its_checkpoint(qtbot, runner, tmp_path:
     dlg = TeachDialog(index, runner.submit)
     qtbot.addWidget(dlg)
     dlg.show()
-    dlg.steps.setValue(200)
+    dlg.steps.setValue(5000)
     dlg.start()
     qtbot.waitUntil(lambda: 1 <= dlg.progress.value(), timeout=300_000)
-    assert dlg.progress.maximum() == 200
+    assert dlg.progress.maximum() == 5000
     qtbot.mouseClick(dlg.cancel_button, teach_dialog.QtCore.Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dlg.running, timeout=120_000)
     assert dlg.status.text().startswith("Stopped"), dlg.status.text()
     assert dlg.isVisible()  # Cancel stopped the training, it did not close the dialog
     steps = [checkpoint_step(c) for c in learned_dir(index).glob("checkpoint-*.npz")]
-    assert len(steps) == 1 and 1 <= steps[0] < 200
+    assert len(steps) == 1 and 1 <= steps[0] < 5000
     assert not (learned_dir(index) / "current.json").exists()
     qtbot.mouseClick(dlg.cancel_button, teach_dialog.QtCore.Qt.MouseButton.LeftButton)
     assert not dlg.isVisible()  # now it closes

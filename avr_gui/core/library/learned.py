@@ -57,9 +57,11 @@ except ImportError:  # Windows: concurrent trainings are not guarded there
 LEARNED_DIR = "learned"
 #: The pointer naming the model in use.
 POINTER = "current.json"
-#: Training steps of ``avr learn`` by default: a 100-clip library trains in well under
-#: the issue's 5 minutes on a 2-core CPU (docs/RESULTS.md, ``avr learn`` timing).
-DEFAULT_STEPS = 300
+#: Training steps of ``avr learn`` by default. A 100-clip Penn Action library (15
+#: actions) learns in 141 s end to end on a 2-core CPU under a load of 5, inside the
+#: issue's 5 minutes; its E2 queries' recall@1 went 0.84 -> 0.88 (300 steps: 0.84, no
+#: gain). ``benchmarks/bench_learn_library.py``.
+DEFAULT_STEPS = 1000
 #: Frames per second of the stored features (the library samples at this rate).
 FEATURE_FPS = 10.0
 
@@ -458,6 +460,19 @@ def train_config(steps: int, seed: int) -> Any:
     )
 
 
+def numba_without_spinning() -> None:
+    """Run numba's parallel kernels (tslearn's soft-DTW) on its plain thread pool.
+
+    Its default OpenMP pool busy-waits between kernels and starves torch on the same
+    cores: 100 clips of Penn Action, 3 steps, 24 s with it and 0.3 s without on a
+    2-core machine under a load of 5 (``benchmarks/bench_learn_library.py``). Only
+    effective before numba's first parallel kernel in the process.
+    """
+    import numba
+
+    numba.config.THREADING_LAYER = "workqueue"
+
+
 def _run_key(config: Any, clips: Sequence[LabelledClip], start: str) -> str:
     from avr_gui.core.learn.train import config_json, data_fingerprint
 
@@ -554,6 +569,7 @@ def learn(
             ckpt.unlink()  # unreadable (it cannot be: written atomically); start afresh
         first = f"resuming at step {at}" if at else "learning"
         progress(at or 0, steps, first)
+        numba_without_spinning()
         # ``init`` only when there is a model to start from (older train_lrprop lacks it).
         extra = {"init": init} if init is not None else {}
         result = train_lrprop(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from avr_gui.core.library.learned import DEFAULT_STEPS
 from avr_gui.core.workspace.jobs import Job
 
 
@@ -31,7 +32,7 @@ class TeachRequest:
 
     index_dir: str
     labels_csv: str | None = None
-    steps: int = 300
+    steps: int = DEFAULT_STEPS
     seed: int = 0
 
 
