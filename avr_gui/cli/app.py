@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "avr_gui.cli.evaluate",
     "avr_gui.cli.demo",
     "avr_gui.cli.library",
+    "avr_gui.cli.learn",
     "avr_gui.cli.export",
     "avr_gui.cli.models",
     "avr_gui.cli.config",

@@ -31,18 +31,28 @@ def default_data() -> Path:
 
 def _eval_e2(args: argparse.Namespace, data: Path, progress: ProgressCallback) -> dict[str, Any]:
     from avr_gui.core.eval.e2 import load_penn, run_e2, split_every_fifth
+    from avr_gui.core.eval.e2_learned import learned_pose_set, resolve_learned
+
+    model = resolve_learned(args.learned)
+
+    def load(path: str | Path) -> Any:  # a PoseSet
+        if model is None:
+            return load_penn(path)
+        return learned_pose_set(path, model, progress=progress)
 
     if args.library or args.queries:
         if not (args.library and args.queries):
             raise InputError("give both --library and --queries (or neither)")
-        library, queries = load_penn(args.library), load_penn(args.queries)
+        library, queries = load(args.library), load(args.queries)
     else:
         path = data / "penn_action" / "penn_action_joints_train.npz"
         if not path.exists():
             raise InputError(f"{path}: missing (set --data to the evaluation data folder)")
-        library, queries = split_every_fifth(load_penn(path))
+        library, queries = split_every_fifth(load(path))
     result = run_e2(library, queries, context=not args.no_context, progress=progress)
     result["best_score"] = result["best"]
+    if model is not None:
+        result["learned"] = args.learned
     return result
 
 
@@ -119,6 +129,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from avr_gui.core.features import get_encoder
     from avr_gui.core.features.encoders import APPEARANCE_BACKEND
 
+    if args.learned != "none" and args.protocol != "e2":
+        raise InputError("--learned applies to e2 only")
     data = Path(args.data) if args.data else default_data()
     progress = progress_for(args)
     # E3/E4 encode with the chosen encoder; E1 always includes the appearance backend.
@@ -188,6 +200,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ev.add_argument("--data", default=None, help="evaluation data folder (default ../shared/data)")
     ev.add_argument("--library", help="E2: library sequences (.npz, Penn Action layout)")
     ev.add_argument("--queries", help="E2: query sequences (.npz, Penn Action layout)")
+    ev.add_argument(
+        "--learned",
+        default="none",
+        metavar="shipped|none|MODEL",
+        help="E2: per-frame vectors from a learned pose model (the shipped one, or a model "
+        "file such as INDEX/learned/model-*.npz) instead of the raw pose vectors",
+    )
     ev.add_argument("--backends", default="", help="E1: more backends to compare, comma-separated")
     add_encoder_option(
         ev, "E3/E4: encoder (default from config: auto, which is the appearance backend here)"

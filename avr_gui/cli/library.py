@@ -129,12 +129,16 @@ def _print_damaged(damaged: list[tuple[str, float, float]]) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """``avr status --index DIR``."""
+    from avr_gui.cli.learn import info_payload
+    from avr_gui.core.library.learned import compared_by
+
     with _open(args, _config(args), readonly=True) as lib:
         st = lib.status()
         folders = [str(f) for f in lib.folders]
         encoder = lib.encoder_name, lib.encoder_version
         pose = lib.is_pose
         indexed = [e for e in lib.entries() if e.status == "indexed"] if pose else []
+        learned = lib.learned_model() if encoder[0] == "auto" else None
     person = None
     no_person = None
     if pose:
@@ -158,6 +162,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         # Pose libraries only (null otherwise): indexed clips by whether a person is seen.
         "has_person": person,
         "no_person": no_person,
+        # ``auto`` libraries: the model performer clips are compared by (`avr learn`).
+        "learned_model": info_payload(learned),
     }
     if args.json:
         print_json(payload, ensure_ascii=False)
@@ -178,6 +184,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 )
                 for p in no_person or []:
                     print(f"  appearance: {p}")
+                print(f"compared by: {compared_by(learned)}")
             else:
                 print(f"person   {person['true']} with a person, {person['false']} without{tail}")
                 for p in no_person or []:
@@ -262,6 +269,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         "candidates": candidates,
         "query_has_person": None if qpose is None else bool(qpose.has_pose.any()),
         "query_performer": res.query_performer,
+        "pose_model": res.pose_model,
         "results": rows,
     }
     if args.json:
@@ -272,6 +280,8 @@ def cmd_query(args: argparse.Namespace) -> int:
         if res.query_performer is not None:
             on = "body pose (a person performs)" if res.query_performer else "appearance"
             print(f"compared on {on}")
+        if res.pose_model is not None:
+            print(f"compared by: {res.pose_model}")
         print(f"ranked by {what} ({'higher' if higher else 'lower'} = better)")
         for r in rows:
             flag = "  (no person)" if r["has_person"] is False and not res.query_performer else ""

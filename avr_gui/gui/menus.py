@@ -12,6 +12,7 @@ from avr_gui.gui.about import show_about
 from avr_gui.gui.grid import open_grid
 from avr_gui.gui.player import ViewMode
 from avr_gui.gui.shortcuts import show_shortcuts
+from avr_gui.gui.teach_dialog import add_teach_actions
 
 
 def make_action(
@@ -130,6 +131,8 @@ def build_menus(win: Any) -> None:
     file_menu = win.menuBar().addMenu("&File")
     for a in (win.open_action, win.add_folder_action, win.index_action, win.run_action):
         file_menu.addAction(a)
+    file_menu.addSeparator()
+    add_teach_actions(win, file_menu)  # Teach from folders…, Revert to the default features
     file_menu.addSeparator()
     export_menu = file_menu.addMenu("&Export")
     export_menu.setToolTipsVisible(True)

@@ -45,6 +45,19 @@ def test_the_summary_says_what_clips_are_compared_by():
     assert label_of("onnx") == "Your ONNX model" and label_of("new-one") == "new-one"
 
 
+def test_the_summary_names_the_learned_pose_model_in_use():
+    from avr_gui.core.library.learned import LearnedInfo
+
+    info = LearnedInfo("model-1", "2026-11-30T10:00:00+00:00", {"a": 40, "b": 47}, 87)
+    entries = [_entry("a", person=True), _entry("c", person=False)]
+    assert features_summary("auto", entries, info) == (
+        "Features: automatic: 1 by body pose (learned pose (model of 2026-11-30, 2 labels, "
+        "87 clips)), 1 by appearance"
+    )
+    # Other features do not compare by body pose: the model is not mentioned.
+    assert features_summary("effnet-lite0", entries, info) == "Features: Appearance"
+
+
 def test_the_question_names_both_features_and_what_a_cancel_keeps():
     text = reindex_question("thumb16", "auto", 12)
     assert "Thumbnails (coarse)" in text and "Automatic" in text and "All 12 videos" in text

@@ -49,8 +49,19 @@ _OLD_READ_ERRORS = (
 )
 
 
-def _has_person(track: PoseTrack, encoder_name: str) -> bool:
-    """``auto``: a person performs in most frames; other pose encoders: any frame."""
+def has_person_of(track: PoseTrack, encoder_name: str) -> bool:
+    """A clip's ``has_person`` from its landmarks.
+
+    Parameters
+    ----------
+    track : PoseTrack
+    encoder_name : str
+
+    Returns
+    -------
+    bool
+        ``auto``: a person performs in most frames; other pose encoders: any frame.
+    """
     if encoder_name == "auto":
         return is_performer(landmark_motion_features(track.landmarks, track.has_pose)[1])
     return bool(track.has_pose.any())
@@ -300,7 +311,7 @@ def store_encoded(
         encoder=encoder_name,
         encoder_version=encoder_version,
         descriptor=clip_descriptor(retrieval_features(seq.features, encoder_name)).tobytes(),
-        has_person=None if track is None else _has_person(track, encoder_name),
+        has_person=None if track is None else has_person_of(track, encoder_name),
         damaged_at=damaged_at,
     )
 

@@ -20,8 +20,11 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from avr_gui.core.errors import InputError
 from avr_gui.core.features.encoders import (
@@ -43,6 +46,7 @@ from avr_gui.core.library.errors import (
     LibraryError,
     NotIndexedError,
 )
+from avr_gui.core.library.index_rows import has_person_of
 from avr_gui.core.library.indexer import (
     POSE_ENCODER_NAMES,
     IndexSummary,
@@ -75,6 +79,7 @@ class Library(LibraryQueries):
         self._search: SearchIndex | None = None
         self._pose_index: PoseIndex | None = None
         self._pose_cache: dict[str, PoseDescriptor] = {}
+        self._learned = None
         self._lock = threading.RLock()
 
     # -- life cycle -------------------------------------------------------------------
@@ -295,6 +300,7 @@ class Library(LibraryQueries):
         self,
         items: Iterable[tuple[str, FeatureSequence]],
         *,
+        tracks: Mapping[str, PoseTrack] | None = None,
         progress: ProgressCallback = no_progress,
         cancel: CancelToken | None = None,
     ) -> int:
@@ -306,6 +312,11 @@ class Library(LibraryQueries):
             ``name`` is the clip's path in the catalog (any unique label). Every
             sequence must carry the same ``encoder`` / ``encoder_version`` as the
             library (an empty library adopts the first one's).
+        tracks : mapping of str to PoseTrack, optional
+            Pose libraries: the landmarks of clips by name (same frames as their
+            features), stored beside them as indexing does; such a clip's
+            ``has_person`` follows from its landmarks (e.g. pose data from elsewhere,
+            such as annotated joints, made into a library).
         progress, cancel
             See :mod:`avr_gui.core.jobs`.
 
@@ -323,12 +334,28 @@ class Library(LibraryQueries):
                 raise InputError(f"{name}: say which encoder made the features (encoder, version)")
             self._adopt_identity(seq.encoder, seq.encoder_version, reindex=False)
             key = array_key(seq)
-            if not self._store.has(key):
-                self._store.write(key, seq)
+            track = tracks.get(name) if tracks else None
+            if track is not None and not self.is_pose:
+                raise InputError(f"{name}: a pose track was given, but this library has no pose")
+            if track is not None:
+                # The track's key covers the landmarks too: equal features with other
+                # landmarks must not share one stored track.
+                key = array_key(
+                    replace(
+                        seq,
+                        features=np.concatenate(
+                            [seq.features, track.landmarks.reshape(len(seq.features), -1)], axis=1
+                        ).astype(np.float32),
+                    )
+                )
+            if not self._store.has(key) or (track is not None and not self._store.has_track(key)):
+                self._store.write(key, seq, track)
             t = seq.timestamps
             duration = float(t[-1] - t[0]) if len(t) > 1 else 0.0
             has_person = None
-            if self.is_pose and seq.features.shape[1] > HAS_POSE_COLUMN:
+            if track is not None:
+                has_person = has_person_of(track, seq.encoder)
+            elif self.is_pose and seq.features.shape[1] > HAS_POSE_COLUMN:
                 # Pose features carry a has-pose flag per frame (no landmarks here).
                 has_person = bool((seq.features[:, HAS_POSE_COLUMN] > 0).any())
             rows.append(

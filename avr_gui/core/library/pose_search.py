@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +33,12 @@ from avr_gui.core.features.pose.motion import (
     mirror_invariant_similarity,
     shipped_standardizer,
 )
+
+if TYPE_CHECKING:
+    from avr_gui.core.learn import LearnedModel
+
+#: :attr:`PoseIndex.model` without a learned model: the hand-made pose descriptor.
+DEFAULT_MODEL = "default"
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,11 @@ class PoseDescriptor:
     valid_share: float
 
 
-def describe_track(track: PoseTrack, window: tuple[float, float] | None = None) -> PoseDescriptor:
+def describe_track(
+    track: PoseTrack,
+    window: tuple[float, float] | None = None,
+    model: LearnedModel | None = None,
+) -> PoseDescriptor:
     """Pose descriptors of a clip's landmarks, optionally of a time window only.
 
     Parameters
@@ -61,6 +72,10 @@ def describe_track(track: PoseTrack, window: tuple[float, float] | None = None) 
         ``landmarks [T, 33, 3]``, ``has_pose [T]``, ``timestamps [T]``.
     window : (float, float), optional
         In and out points in seconds (a trimmed query).
+    model : LearnedModel, optional
+        A learned pose model (:mod:`avr_gui.core.library.learned`): the descriptors are
+        its motion-weighted mean and spread of the embeddings ``[2 * D]`` instead of the
+        hand-made ``[100]``. Whether the clip shows a performer does not depend on it.
 
     Returns
     -------
@@ -73,9 +88,13 @@ def describe_track(track: PoseTrack, window: tuple[float, float] | None = None) 
     f, valid = landmark_motion_features(lm, hp)
     fm, vm = landmark_motion_features(lm, hp, mirror=True)
     share = float(valid.mean()) if valid.size else 0.0
-    return PoseDescriptor(
-        clip_pose_descriptor(f, valid), clip_pose_descriptor(fm, vm), is_performer(valid), share
-    )
+    if model is not None:
+        from avr_gui.core.learn import describe
+
+        d, dm = describe(model, f, valid), describe(model, fm, vm)
+    else:
+        d, dm = clip_pose_descriptor(f, valid), clip_pose_descriptor(fm, vm)
+    return PoseDescriptor(d, dm, is_performer(valid), share)
 
 
 @dataclass
@@ -86,17 +105,22 @@ class PoseIndex:
     ----------
     generation : int
     paths : list of str
-    descriptors : numpy.ndarray, shape (N, 100), float64
-        Standardised.
+    descriptors : numpy.ndarray, shape (N, K), float64
+        Standardised (``K = 100`` by default, ``2 * D`` with a learned model).
     standardizer : DescriptorStandardizer
         The shipped statistics (augmented Penn Action); fitted on the library's
-        performer clips and their mirror images only if those are missing.
+        performer clips and their mirror images only if those are missing; a learned
+        model's own statistics.
+    model : str
+        Which descriptors: :data:`DEFAULT_MODEL` or the learned model's name (a new or
+        reverted model makes the index stale).
     """
 
     generation: int
     paths: list[str]
     descriptors: np.ndarray
     standardizer: DescriptorStandardizer
+    model: str = DEFAULT_MODEL
 
     @classmethod
     def build(
@@ -104,6 +128,9 @@ class PoseIndex:
         generation: int,
         performers: Sequence[str],
         describe: Callable[[str], PoseDescriptor | None],
+        *,
+        standardizer: DescriptorStandardizer | None = None,
+        model: str = DEFAULT_MODEL,
     ) -> PoseIndex:
         """Index the descriptors of every performer clip.
 
@@ -116,6 +143,10 @@ class PoseIndex:
         describe : callable
             ``path -> PoseDescriptor`` (e.g. :func:`describe_track` of its stored
             landmarks, cached); None when the clip has no stored track: skipped.
+        standardizer : DescriptorStandardizer, optional
+            The statistics to use (a learned model's); default: the shipped ones.
+        model : str
+            Recorded as :attr:`model`.
 
         Returns
         -------
@@ -131,11 +162,16 @@ class PoseIndex:
             paths.append(p)
             desc.append(d.descriptor)
             both.extend((d.descriptor, d.mirrored))
-        raw = np.stack(desc) if desc else np.zeros((0, DESCRIPTOR_DIM), np.float32)
+        width = standardizer.mean.size if standardizer is not None else DESCRIPTOR_DIM
+        raw = np.stack(desc) if desc else np.zeros((0, width), np.float32)
         # Shipped statistics: a similarity means the same in a library of 3 clips as in
         # one of 30,000, which the calibrated verdict relies on.
-        std = shipped_standardizer() or DescriptorStandardizer(np.stack(both) if both else raw)
-        return cls(generation, paths, std.transform(raw), std)
+        std = (
+            standardizer
+            or shipped_standardizer()
+            or DescriptorStandardizer(np.stack(both) if both else raw)
+        )
+        return cls(generation, paths, std.transform(raw), std, model)
 
     def search(
         self, query: PoseDescriptor, k: int, exclude: str | None = None

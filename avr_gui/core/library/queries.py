@@ -8,6 +8,7 @@ which :class:`~avr_gui.core.library.library.Library` sets up.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import replace
@@ -27,7 +28,13 @@ from avr_gui.core.library.descriptor import clip_descriptor
 from avr_gui.core.library.entries import DEFAULT_FPS
 from avr_gui.core.library.errors import EmptyLibraryError
 from avr_gui.core.library.indexer import is_pose_encoder
-from avr_gui.core.library.pose_search import PoseDescriptor, PoseIndex, describe_track
+from avr_gui.core.library.learned import LearnedInfo, compared_by, load_learned, pointer_stamp
+from avr_gui.core.library.pose_search import (
+    DEFAULT_MODEL,
+    PoseDescriptor,
+    PoseIndex,
+    describe_track,
+)
 from avr_gui.core.library.query import (
     QueryResult,
     Scorer,
@@ -40,6 +47,11 @@ from avr_gui.core.library.scan import fingerprint
 from avr_gui.core.library.search import SearchIndex
 from avr_gui.core.library.store import FeatureStore
 
+if TYPE_CHECKING:
+    from avr_gui.core.learn import LearnedModel
+
+log = logging.getLogger(__name__)
+
 
 class LibraryQueries:
     """Search and the whole query method, on the state a :class:`Library` holds."""
@@ -51,6 +63,7 @@ class LibraryQueries:
     _search: SearchIndex | None
     _pose_index: PoseIndex | None
     _pose_cache: dict[str, PoseDescriptor]
+    _learned: tuple[object, LearnedInfo | None, LearnedModel | None] | None
     _lock: threading.RLock
 
     if TYPE_CHECKING:
@@ -85,31 +98,67 @@ class LibraryQueries:
         feats = retrieval_features(query.features, self.encoder_name)
         return self.search_index().search(clip_descriptor(feats), k, exclude)
 
+    def learned_model(self) -> LearnedInfo | None:
+        """The learned pose model performer clips are compared by (``avr learn``), or None.
+
+        Read again whenever ``learned/current.json`` changed (another process taught or
+        reverted the library); a damaged model counts as none (logged).
+        """
+        return self._pose_model()[0]
+
+    def _pose_model(self) -> tuple[LearnedInfo | None, LearnedModel | None]:
+        with self._lock:
+            stamp = pointer_stamp(self.root)
+            if self._learned is None or self._learned[0] != stamp:
+                loaded = None
+                if stamp is not None:
+                    try:
+                        loaded = load_learned(self.root)
+                    except InputError as exc:
+                        log.warning("learned model not used: %s", exc)
+                info, model = loaded if loaded is not None else (None, None)
+                self._learned = (stamp, info, model)
+            return self._learned[1], self._learned[2]
+
     def performer_index(self) -> PoseIndex:
-        """Pose descriptors of the performer clips (``auto`` libraries), kept per generation."""
+        """Pose descriptors of the performer clips (``auto`` libraries).
+
+        Kept per catalog generation and model: a new clip, a new learned model or a
+        revert rebuilds it (from cached descriptors where they are still valid).
+        """
         with self._lock:
             gen = self._catalog.generation
-            if self._pose_index is None or self._pose_index.generation != gen:
+            info, model = self._pose_model()
+            name = info.name if info is not None else DEFAULT_MODEL
+            idx = self._pose_index
+            if idx is None or idx.generation != gen or idx.model != name:
                 rows = {
                     r.path: r for r in self._catalog.rows("status = 'indexed' AND has_person = 1")
                 }
                 self._pose_index = PoseIndex.build(
-                    gen, sorted(rows), lambda p: self._describe(rows[p])
+                    gen,
+                    sorted(rows),
+                    lambda p: self._describe(rows[p], name, model),
+                    standardizer=model.standardizer if model is not None else None,
+                    model=name,
                 )
             return self._pose_index
 
-    def _describe(self, row: Row) -> PoseDescriptor | None:
+    def _describe(
+        self, row: Row, name: str = DEFAULT_MODEL, model: LearnedModel | None = None
+    ) -> PoseDescriptor | None:
         """A clip's pose descriptor, from memory when its content was described before.
 
-        Keyed by the feature key (content and encoder), so a catalog change (a new clip,
-        a rename) describes only what is new instead of reading every track again.
+        Keyed by the model and the feature key (content and encoder), so a catalog
+        change (a new clip, a rename) describes only what is new instead of reading
+        every track again, and another model never meets stale descriptors.
         """
-        key = row.feature_key or ""
+        key = f"{name}\0{row.feature_key or ''}"
         if key not in self._pose_cache:
             track = self._read_track(row)
             if track is None:
                 return None
-            self._pose_cache[key] = describe_track(track)
+            self._pose_cache[key] = describe_track(track, model=model)
         return self._pose_cache[key]
 
     def _query_features(
@@ -197,7 +246,11 @@ class LibraryQueries:
         seq = trim_sequence(seq, trim)
         check(cancel)
         auto = self.encoder_name == "auto"
-        qdesc = describe_track(query_pose, trim) if auto and query_pose is not None else None
+        qdesc = None
+        learned = None
+        if auto and query_pose is not None:
+            learned, model = self._pose_model()
+            qdesc = describe_track(query_pose, trim, model)
         by_pose = qdesc is not None and qdesc.performer
         if by_pose:
             assert qdesc is not None
@@ -233,6 +286,10 @@ class LibraryQueries:
         )
         compared = ("pose" if by_pose else "appearance") if auto else None
         kind = compared or ("appearance" if self.encoder_name == APPEARANCE_BACKEND else None)
+        if by_pose and learned is not None:
+            # The alignable verdict is calibrated on the default pose descriptor's
+            # similarity; a learned model's similarities have another scale.
+            kind = None
         matches = [
             replace(
                 m,
@@ -244,4 +301,11 @@ class LibraryQueries:
             )
             for m in matches
         ]
-        return QueryResult(own, seq, matches, query_pose, query_performer=by_pose if auto else None)
+        return QueryResult(
+            own,
+            seq,
+            matches,
+            query_pose,
+            query_performer=by_pose if auto else None,
+            pose_model=compared_by(learned) if by_pose else None,
+        )

@@ -129,6 +129,10 @@ class QueryResult:
     query_performer : bool or None
         ``auto`` libraries: whether the (trimmed) query shows a person performing, so
         that it was matched by body pose. None for other libraries.
+    pose_model : str or None
+        A performer query of an ``auto`` library: what the body pose was compared by
+        (:func:`~avr_gui.core.library.learned.compared_by`: the library's learned
+        model or the default features). None otherwise.
     """
 
     query_path: str | None
@@ -136,6 +140,7 @@ class QueryResult:
     results: list[Match]
     query_pose: PoseTrack | None = None
     query_performer: bool | None = None
+    pose_model: str | None = None
 
 
 def retrieval_features(features: np.ndarray, encoder_name: str | None) -> np.ndarray:

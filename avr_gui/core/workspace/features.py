@@ -141,7 +141,9 @@ def options_job(names: Sequence[str] = SWITCHABLE) -> Job:
     return lambda progress, cancel: feature_options(names)
 
 
-def features_summary(encoder: str | None, entries: Sequence[Any]) -> str:
+def features_summary(
+    encoder: str | None, entries: Sequence[Any], learned: Any | None = None
+) -> str:
     """One line saying what the library compares clips by, as ``avr status`` does.
 
     Parameters
@@ -150,18 +152,26 @@ def features_summary(encoder: str | None, entries: Sequence[Any]) -> str:
         The library's encoder name.
     entries : sequence of VideoEntry
         Its videos (``status``, ``has_person``).
+    learned : LearnedInfo, optional
+        The library's learned pose model (``Library.learned_model()``), which body pose
+        is compared by in ``auto`` libraries.
 
     Returns
     -------
     str
-        E.g. ``"Features: automatic: 3 by body pose, 2 by appearance, 1 not known yet"``.
+        E.g. ``"Features: automatic: 3 by body pose, 2 by appearance, 1 not known yet"``,
+        with ``" (learned pose (model of 2026-11-30, 4 labels, 87 clips))"`` after
+        "body pose" when a learned model is in use.
     """
     if encoder is None:
         return "Features: not chosen yet (the first index decides)"
     if encoder != "auto":
         return f"Features: {label_of(encoder)}"
     flags = [getattr(e, "has_person", None) for e in entries if e.status == "indexed"]
-    parts = [f"{flags.count(True)} by body pose", f"{flags.count(False)} by appearance"]
+    pose = f"{flags.count(True)} by body pose"
+    if learned is not None:
+        pose += f" ({learned.describe()})"
+    parts = [pose, f"{flags.count(False)} by appearance"]
     if flags.count(None):
         parts.append(f"{flags.count(None)} not known yet (index again)")
     return "Features: automatic: " + ", ".join(parts)
