@@ -15,8 +15,9 @@ its library; a hit is a same-action clip first (top-1) or within the first 3. St
   (the previous default product);
 - ``pose_positions``: control, clip similarity of the previous pose feature (joint
   positions, mean and std, not mirror-invariant), nothing fitted;
-- ``pose``: clip similarity of the pose-motion descriptors (the product's ranking for a
-  query that shows a performer), chosen on augmented Penn Action only;
+- ``pose``: clip similarity of the hand-made pose-motion descriptors (the product's
+  ranking for a performer query until the shipped learned model replaced it), chosen on
+  augmented Penn Action only;
 - ``pose+dtw``: its top 10 re-ranked by DTW cost per step on the pose-motion frames
   (mirror-invariant): the re-rank the fit rejected, measured here as a check;
 - ``product``: ``Library.query`` with its defaults, end to end;
@@ -47,7 +48,7 @@ from avr_gui.core.features.layout import alignment_columns, alignment_view
 from avr_gui.core.features.pose import motion
 from avr_gui.core.features.pose.normalize import pose_features
 from avr_gui.core.library import Library
-from avr_gui.core.library.pose_search import describe_track
+from avr_gui.core.library.pose_search import PoseIndex, describe_track
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 STAGES = ("appearance", "appearance+dtw", "pose_positions", "pose", "pose+dtw", "product")
@@ -134,7 +135,13 @@ def evaluate(lib: Library, top_k: int = 10, learned: dict | None = None) -> dict
     learned = learned or {}
     learned_s = {k: _learned_similarity(lib, paths, m) for k, m in learned.items()}
     stages = STAGES + tuple(learned)
-    pindex = lib.performer_index()
+    # The hand-made pose-motion descriptor (the ``pose`` stage), whatever the library's
+    # default comparison is now: the same performer clips, shipped statistics.
+    performers = [e.path for e in entries if e.has_person]
+    tracks = {p: lib.pose_track(p) for p in performers}
+    pindex = PoseIndex.build(
+        0, performers, lambda p: describe_track(tracks[p]) if tracks[p] is not None else None
+    )
     cols = alignment_columns(lib.encoder_name)
     opts = AlignmentOptions(context=True)
     counts = {s: {"top1": 0, "top3": 0} for s in stages}

@@ -73,6 +73,13 @@ def _at_least(lo: int) -> Check:
     return check
 
 
+def _one_of(*choices: str) -> Check:
+    def check(value: str) -> str | None:
+        return None if value in choices else "must be one of " + ", ".join(choices)
+
+    return check
+
+
 def _non_empty(value: str) -> str | None:
     return None if value else "must not be empty"
 
@@ -168,6 +175,15 @@ _SETTINGS = (
         _between(0, 120, open_lo=True),
     ),
     _setting("features.size", 224, int, "encoder input size in pixels", _between(16, 1024)),
+    _setting(
+        "features.pose_model",
+        "shipped",
+        str,
+        "what performer clips are compared by without a model of the library's own: "
+        "shipped (the learned pose model) or none (the hand-made pose descriptor)",
+        _one_of("shipped", "none"),
+        _strip_lower,
+    ),
     _setting(
         "device", "auto", str, "compute device: auto, cpu, cuda or cuda:N", _device, _strip_lower
     ),

@@ -23,7 +23,12 @@ import pytest
 from avr_gui.core.demo.pose_library import add_joint_clips
 from avr_gui.core.demo.synth_library import generate_skeletons
 from avr_gui.core.library import Library
-from avr_gui.core.library.learned import DEFAULT_STEPS, checkpoint_step, learned_dir
+from avr_gui.core.library.learned import (
+    DEFAULT_STEPS,
+    SHIPPED_COMPARISON,
+    checkpoint_step,
+    learned_dir,
+)
 
 NAMES = {0: "squat", 1: "jack", 2: "raise"}
 
@@ -135,8 +140,37 @@ def test_csv_labels_choose_the_clips(avr, library: Path, tmp_path: Path) -> None
     assert out["labels"] == {"jack": 3, "squat": 3} and out["clips"] == 6
 
 
+def test_the_shipped_model_compares_performers_by_default(avr, library: Path) -> None:
+    r = avr("query", "squat/clip 0", "--index", library, "--top", "8", "--json")
+    assert r.code == 0, r.err
+    out = r.json()
+    assert out["pose_model"] == SHIPPED_COMPARISON
+    # Its verdict is calibrated for the shipped model's similarity: every match has one.
+    assert all(x["alignable"] is not None for x in out["results"])
+    st = avr("status", "--index", library)
+    assert "shipped model" in st.out, st.out
+
+
+def test_pose_model_none_compares_on_the_hand_made_descriptor(
+    avr, library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AVR_FEATURES_POSE_MODEL", "none")
+    r = avr("query", "squat/clip 0", "--index", library, "--top", "8", "--json")
+    assert r.code == 0, r.err
+    out = r.json()
+    assert out["pose_model"] == "pose (default features)"
+    # The verdict was fitted on the shipped model's similarity, not this descriptor's.
+    assert all(x["alignable"] is None for x in out["results"])
+
+
 @pytest.mark.slow
-def test_learn_changes_the_ranking_and_revert_restores_it_exactly(avr, library: Path) -> None:
+def test_learn_changes_the_ranking_and_revert_restores_it_exactly(
+    avr, library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Planted against the hand-made descriptor (the shipped model already ranks squats
+    # first here), so that learning visibly changes the ranking.
+    monkeypatch.setenv("AVR_FEATURES_POSE_MODEL", "none")
+
     def query() -> dict:
         r = avr("query", "squat/clip 0", "--index", library, "--top", "8", "--json")
         assert r.code == 0, r.err

@@ -48,6 +48,7 @@ def load(user_file: Path, env: dict[str, str] | None = None, **overrides: object
 def test_every_key_has_a_valid_default_and_its_env_name() -> None:
     assert set(KEYS) == {
         "features.encoder",
+        "features.pose_model",
         "features.fps",
         "features.size",
         "device",
@@ -435,3 +436,12 @@ def test_importing_the_core_sets_no_environment_but_opencv_users_do() -> None:
     )
     proc = run_python(code)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_pose_model_takes_shipped_or_none(tmp_path: Path) -> None:
+    f = tmp_path / "config.toml"
+    f.write_text('[features]\npose_model = " None "\n')
+    assert load(f).get_str("features.pose_model") == "none"
+    f.write_text('[features]\npose_model = "mine"\n')
+    with pytest.raises(ConfigError, match=r"features\.pose_model.*shipped, none"):
+        load(f)

@@ -40,12 +40,17 @@ class VerdictModel:
         What ``x`` is (``"pose_similarity"`` or ``"normalized_cost"``).
     slope, intercept : float
     fitted_on : str
+    descriptor : str
+        For the pose cue, whose similarity it was fitted on: ``"learned"`` (the shipped
+        learned pose model) or ``"motion"`` (the hand-made pose descriptor); a
+        similarity of another descriptor has another scale.
     """
 
     cue: str
     slope: float
     intercept: float
     fitted_on: str = ""
+    descriptor: str = "motion"
 
     def probability(self, x: float) -> float:
         """``P(same action, alignable | x)``.
@@ -93,7 +98,11 @@ def load_models(text: str | None = None) -> dict[str, VerdictModel]:
         raw = json.loads(text)
         return {
             kind: VerdictModel(
-                str(m["cue"]), float(m["slope"]), float(m["intercept"]), str(m.get("fitted_on", ""))
+                str(m["cue"]),
+                float(m["slope"]),
+                float(m["intercept"]),
+                str(m.get("fitted_on", "")),
+                str(m.get("descriptor", "motion")),
             )
             for kind, m in raw["models"].items()
         }
@@ -102,6 +111,25 @@ def load_models(text: str | None = None) -> dict[str, VerdictModel]:
 
 
 _MODELS: dict[str, VerdictModel] | None = None
+
+
+def _models() -> dict[str, VerdictModel]:
+    global _MODELS
+    if _MODELS is None:
+        _MODELS = load_models()
+    return _MODELS
+
+
+def pose_calibrated_for() -> str | None:
+    """Which pose descriptor the shipped pose verdict was fitted on, or None without one.
+
+    Returns
+    -------
+    str or None
+        ``"learned"`` or ``"motion"`` (:attr:`VerdictModel.descriptor`).
+    """
+    model = _models().get("pose")
+    return None if model is None else model.descriptor
 
 
 def alignable_probability(kind: str | None, x: float) -> float | None:
@@ -118,10 +146,7 @@ def alignable_probability(kind: str | None, x: float) -> float | None:
     -------
     float or None
     """
-    global _MODELS
-    if _MODELS is None:
-        _MODELS = load_models()
-    model = _MODELS.get(kind or "")
+    model = _models().get(kind or "")
     return None if model is None else model.probability(x)
 
 

@@ -25,8 +25,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as _dt
+import functools
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -104,13 +106,61 @@ class LearnedInfo:
         )
 
 
-#: What performer clips are compared by without a learned model.
+#: What performer clips are compared by without a model of the library's own: the
+#: shipped learned pose model, or (when it is missing) the hand-made pose descriptor.
+SHIPPED_COMPARISON = "learned pose (shipped model, trained on Penn Action)"
 DEFAULT_COMPARISON = "pose (default features)"
+#: :attr:`~avr_gui.core.library.pose_search.PoseIndex.model` of the shipped model.
+SHIPPED_MODEL = "shipped"
+
+
+@functools.lru_cache(maxsize=1)
+def default_pose_model() -> LearnedModel | None:
+    """The model performer clips are compared by when the library has none of its own.
+
+    The shipped LRProp pose model (``resources/lrprop_pose``): on E2 (Penn Action
+    queries it never saw) and E3 (real clips) it ranks better than the hand-made pose
+    descriptor, which it was trained on top of (docs/RESULTS.md). None when it is
+    missing or unreadable (logged), or when the setting ``features.pose_model`` is
+    ``none``: the hand-made descriptor is used then. Read and loaded once per process
+    (it imports torch).
+
+    Returns
+    -------
+    LearnedModel or None
+    """
+    from avr_gui.core.config import ConfigError, load_config, report_unreadable
+    from avr_gui.core.learn import shipped_pose_model
+
+    log = logging.getLogger(__name__)
+    try:
+        choice = load_config().get_str("features.pose_model")
+    except ConfigError as exc:
+        report_unreadable(log, exc, "using the shipped pose model")
+        choice = "shipped"
+    if choice == "none":
+        return None
+    model = shipped_pose_model()
+    if model is None or model.standardizer is None:
+        log.warning(
+            "the shipped pose model is missing or unreadable: the hand-made pose descriptor is used"
+        )
+        return None
+    return model
+
+
+def default_model_name(model: LearnedModel | None) -> str:
+    """The cache key of the default comparison (:data:`SHIPPED_MODEL` or the hand-made)."""
+    from avr_gui.core.library.pose_search import DEFAULT_MODEL
+
+    return SHIPPED_MODEL if model is not None else DEFAULT_MODEL
 
 
 def compared_by(info: LearnedInfo | None) -> str:
-    """One phrase for "compared by: ...": the learned model, or the default features."""
-    return info.describe() if info is not None else DEFAULT_COMPARISON
+    """One phrase for "compared by: ...": the library's model, or the default."""
+    if info is not None:
+        return info.describe()
+    return SHIPPED_COMPARISON if default_pose_model() is not None else DEFAULT_COMPARISON
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from avr_gui.core.align import AlignmentOptions
-from avr_gui.core.align.verdict import alignable_probability
+from avr_gui.core.align.verdict import alignable_probability, pose_calibrated_for
 from avr_gui.core.errors import InputError
 from avr_gui.core.features.encoders import APPEARANCE_BACKEND, Encoder
 from avr_gui.core.features.layout import alignment_columns
@@ -28,7 +28,14 @@ from avr_gui.core.library.descriptor import clip_descriptor
 from avr_gui.core.library.entries import DEFAULT_FPS
 from avr_gui.core.library.errors import EmptyLibraryError
 from avr_gui.core.library.indexer import is_pose_encoder
-from avr_gui.core.library.learned import LearnedInfo, compared_by, load_learned, pointer_stamp
+from avr_gui.core.library.learned import (
+    LearnedInfo,
+    compared_by,
+    default_model_name,
+    default_pose_model,
+    load_learned,
+    pointer_stamp,
+)
 from avr_gui.core.library.pose_search import (
     DEFAULT_MODEL,
     PoseDescriptor,
@@ -117,6 +124,11 @@ class LibraryQueries:
                     except InputError as exc:
                         log.warning("learned model not used: %s", exc)
                 info, model = loaded if loaded is not None else (None, None)
+                if model is None:
+                    # No model of the library's own: the shipped one (trained on Penn
+                    # Action's E2 library; it beat the hand-made descriptor on E2 and E3,
+                    # docs/RESULTS.md), else the hand-made descriptor.
+                    model = default_pose_model()
                 self._learned = (stamp, info, model)
             return self._learned[1], self._learned[2]
 
@@ -129,7 +141,7 @@ class LibraryQueries:
         with self._lock:
             gen = self._catalog.generation
             info, model = self._pose_model()
-            name = info.name if info is not None else DEFAULT_MODEL
+            name = info.name if info is not None else default_model_name(model)
             idx = self._pose_index
             if idx is None or idx.generation != gen or idx.model != name:
                 rows = {
@@ -247,7 +259,7 @@ class LibraryQueries:
         check(cancel)
         auto = self.encoder_name == "auto"
         qdesc = None
-        learned = None
+        learned = model = None
         if auto and query_pose is not None:
             learned, model = self._pose_model()
             qdesc = describe_track(query_pose, trim, model)
@@ -286,9 +298,11 @@ class LibraryQueries:
         )
         compared = ("pose" if by_pose else "appearance") if auto else None
         kind = compared or ("appearance" if self.encoder_name == APPEARANCE_BACKEND else None)
-        if by_pose and learned is not None:
-            # The alignable verdict is calibrated on the default pose descriptor's
-            # similarity; a learned model's similarities have another scale.
+        in_use = "learned" if model is not None else "motion"
+        if by_pose and (learned is not None or pose_calibrated_for() != in_use):
+            # The pose verdict is calibrated on one descriptor's similarity (the shipped
+            # model's); a library's own model or the hand-made descriptor has another
+            # scale: no verdict rather than a wrong one.
             kind = None
         matches = [
             replace(
