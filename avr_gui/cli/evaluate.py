@@ -34,6 +34,10 @@ def _eval_e2(args: argparse.Namespace, data: Path, progress: ProgressCallback) -
     from avr_gui.core.eval.e2_learned import learned_pose_set, resolve_learned
 
     model = resolve_learned(args.learned)
+    if model is not None:
+        from avr_gui.cli.learn import single_thread_cpu
+
+        single_thread_cpu(None)
 
     def load(path: str | Path) -> Any:  # a PoseSet
         if model is None:

@@ -66,10 +66,18 @@ def _ctrl_c_cancels(cancel: CancelToken, quiet: bool) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _single_thread_cpu(device: str | None) -> None:
-    # The encoder is small: torch's pool (one thread per core) costs more than it gives
-    # and, on a busy machine, spins against the soft-DTW kernels (benchmarks/train_lrprop.py
-    # measured 10x slower steps under load).
+def single_thread_cpu(device: str | None) -> None:
+    """One torch thread when running on the CPU (the learned encoder is small).
+
+    Torch's pool (one thread per core) costs more than it gives for it and, on a busy
+    machine, spins: embedding Penn Action's 1,258 sequences took 22 s with the pool
+    and 2.6 s with one thread on 2 cores under a load of 3.
+
+    Parameters
+    ----------
+    device : str or None
+        As ``--device`` gives it (None: CUDA when present).
+    """
     from avr_gui.core.device import resolve_device
 
     if resolve_device(device) == "cpu":
@@ -112,7 +120,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
         if args.labels:
             indexed = [e.path for e in lib.entries() if e.status == "indexed"]
             labels = read_labels_csv(args.labels, indexed)
-        _single_thread_cpu(device)
+        single_thread_cpu(device)
         kw = {} if args.steps is None else {"steps": args.steps}
         try:
             with _ctrl_c_cancels(cancel, not progress.enabled):

@@ -10,6 +10,8 @@ from avr_gui.core.demo.pose_library import add_joint_clips
 from avr_gui.core.demo.synth_library import generate_skeletons
 from avr_gui.core.library import Library
 from avr_gui.core.library.learned import DEFAULT_STEPS, checkpoint_step, learned_dir
+from avr_gui.core.workspace.features import features_summary
+from avr_gui.core.workspace.opening import snapshot
 from avr_gui.gui import teach_dialog
 from avr_gui.gui.teach_dialog import TeachDialog
 from avr_gui.gui.workers import JobRunner
@@ -56,7 +58,12 @@ def test_teach_shows_progress_then_the_model_in_use(qtbot, runner, tmp_path: Pat
     assert dlg.progress.value() == dlg.progress.maximum() == 3
     assert dlg.cancel_button.text() == "Close" and dlg.teach_button.isEnabled()
     with Library.open(index, readonly=True) as lib:
-        assert lib.learned_model() is not None
+        snap = snapshot(lib)
+    # What the library panel's features line says from now on.
+    assert snap.learned is not None and snap.learned.clips == 6
+    assert "by body pose (learned pose (model of " in features_summary(
+        snap.encoder, snap.entries, snap.learned
+    )
 
 
 @pytest.mark.slow

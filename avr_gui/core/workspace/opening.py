@@ -47,12 +47,16 @@ class LibrarySnapshot:
     entries : list of VideoEntry
     status : LibraryStatus
     encoder : str or None
+    learned : LearnedInfo or None
+        The library's learned pose model in use (``avr learn``, Teach from folders…),
+        for :func:`~avr_gui.core.workspace.features.features_summary`.
     """
 
     folders: list[str]
     entries: list[Any]
     status: Any
     encoder: str | None
+    learned: Any = None
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,9 @@ def snapshot(lib: Any) -> LibrarySnapshot:
     -------
     LibrarySnapshot
     """
+    learned = lib.learned_model() if hasattr(lib, "learned_model") else None
     return LibrarySnapshot(
-        [str(f) for f in lib.folders], lib.entries(), lib.status(), lib.encoder_name
+        [str(f) for f in lib.folders], lib.entries(), lib.status(), lib.encoder_name, learned
     )
 
 
