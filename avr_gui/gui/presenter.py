@@ -98,7 +98,7 @@ class Presenter:
         self.win.demo_opening = False
         self.win.update_center()
         panel = self.win.library_panel
-        panel.show_state(snap.folders, snap.entries, snap.status, snap.encoder)
+        panel.show_state(snap.folders, snap.entries, snap.status, snap.encoder, snap.learned)
         missing = [p for p in panel.missing_thumbnails(snap.entries) if p not in self._thumbs_asked]
         if missing:
             self._thumbs_asked.update(missing)

@@ -11,7 +11,7 @@ from avr_gui.core.demo.synth_library import generate_skeletons
 from avr_gui.core.errors import InputError
 from avr_gui.core.library import Library, LibraryError
 from avr_gui.core.library.learned import (
-    DEFAULT_COMPARISON,
+    SHIPPED_COMPARISON,
     compared_by,
     folder_labels,
     learn,
@@ -98,13 +98,14 @@ def test_other_libraries_and_read_only_ones_cannot_learn(index: Path, tmp_path: 
 
 
 def test_no_model_and_a_damaged_pointer_mean_the_default_features(index: Path) -> None:
-    assert learned_info(index) is None and compared_by(None) == DEFAULT_COMPARISON
+    # The default is the shipped learned model (the hand-made descriptor without it).
+    assert learned_info(index) is None and compared_by(None) == SHIPPED_COMPARISON
     learned_dir(index).mkdir()
     (learned_dir(index) / "current.json").write_text("{not json")
     assert learned_info(index) is None
     with Library.open(index) as lib:
         assert lib.learned_model() is None  # queries fall back, logged
         res = lib.query("squat/c0", top=2)
-        assert res.pose_model == DEFAULT_COMPARISON
+        assert res.pose_model == SHIPPED_COMPARISON
         assert revert(lib) is True and not learned_dir(index).exists()
         assert revert(lib) is False

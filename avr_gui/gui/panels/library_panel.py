@@ -465,7 +465,7 @@ class LibraryPanel(QtWidgets.QWidget):
         box.setCurrentIndex(row)
         box.blockSignals(False)
 
-    def set_features(self, encoder: str | None, entries: list[Any]) -> None:
+    def set_features(self, encoder: str | None, entries: list[Any], learned: Any = None) -> None:
         """Show the library's features (``encoder``) and, for ``auto``, the split.
 
         Parameters
@@ -473,10 +473,12 @@ class LibraryPanel(QtWidgets.QWidget):
         encoder : str or None
             The library's encoder name (None before its first index).
         entries : list of VideoEntry
+        learned : LearnedInfo, optional
+            The library's own pose model (``avr learn``), named on the features line.
         """
         self.encoder = encoder
         self._show_encoder()
-        summary = features_summary(encoder, entries)
+        summary = features_summary(encoder, entries, learned)
         # The box beside "Features" names them: the line below says the split alone
         # ("15 by body pose, 0 by appearance"), one line in the narrow panel.
         self.features_label.setText(summary.removeprefix(_AUTO_PREFIX))
@@ -578,7 +580,12 @@ class LibraryPanel(QtWidgets.QWidget):
         self.current.setText(f"Indexing {name}" if name else "")
 
     def show_state(
-        self, folders: list[str], entries: list[Any], status: Any, encoder: str | None = None
+        self,
+        folders: list[str],
+        entries: list[Any],
+        status: Any,
+        encoder: str | None = None,
+        learned: Any = None,
     ) -> None:
         """Show the folders, the videos and the failures the library reports.
 
@@ -592,9 +599,11 @@ class LibraryPanel(QtWidgets.QWidget):
             compared by pose or by appearance: a glyph on its thumbnail, its tooltip,
             and the person column relabelled "Compared by" (hidden in the narrow panel;
             its cells hold the words, :meth:`person_cells`).
+        learned : LearnedInfo, optional
+            The library's own pose model, if it was taught one.
         """
         self.auto = encoder == "auto"
-        self.set_features(encoder, entries)
+        self.set_features(encoder, entries, learned)
         header, header_tip = COMPARED_HEADER if self.auto else PERSON_HEADER
         head = self.model.horizontalHeaderItem(PERSON_COLUMN)
         head.setText(header)
