@@ -42,12 +42,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from penn_library import DEFAULT_DATA, PENN, e2_split, load_penn
+from penn_library import DEFAULT_DATA, PENN, e2_figures, load_penn
 from train_lrprop import build_pool, single_threaded
 
-from avr_gui.core.align import AlignmentOptions, align_many
 from avr_gui.core.atomic import write_text
-from avr_gui.core.eval.metrics import auroc, cycle_fpe
 from avr_gui.core.features.pose import motion
 from avr_gui.core.learn.apply import clip_descriptor, embed, fit_standardizer
 from avr_gui.core.learn.model import build_encoder
@@ -88,46 +86,11 @@ def e2(
     actions: np.ndarray,
 ) -> dict:
     """E2 figures of one representation (see the module docstring)."""
-    lib, qs = e2_split(len(feats))
     out_f = [rep(*x) for x in feats]
     out_m = [rep(*x) for x in mirr]
     desc = std.transform(np.stack([d for _, d in out_f]))
     mdesc = std.transform(np.stack([d for _, d in out_m]))
-    lib_z = desc[lib]
-    hits = {1: 0, 5: 0, 10: 0}
-    rerank_hits = 0
-    scores, same, fpe_clip, fpe_dtw = [], [], [], []
-    opts = AlignmentOptions(context=True)
-    for q in qs:
-        s = motion.mirror_invariant_similarity(desc[q], mdesc[q], lib_z)
-        order = np.argsort(-s)[:10]
-        ok = actions[lib[order]] == actions[q]
-        for k in hits:
-            hits[k] += bool(ok[:k].any())
-        scores.extend(s[order].tolist())
-        same.extend(ok.tolist())
-        cands = [out_f[lib[i]][0] for i in order]
-        a = align_many(out_f[q][0], cands, opts)
-        b = align_many(out_m[q][0], cands, opts)
-        cost = np.minimum([r.normalized_cost for r in a], [r.normalized_cost for r in b])
-        best = int(np.argmin(cost))
-        rerank_hits += bool(ok[best])
-        fpe_clip.append(cycle_fpe(a[0].path))
-        fpe_dtw.append(cycle_fpe(a[best].path))
-    n = len(qs)
-    return {
-        "queries": int(n),
-        "library": len(lib),
-        "recall@1": hits[1] / n,
-        "recall@5": hits[5] / n,
-        "recall@10": hits[10] / n,
-        "top1_after_dtw_rerank": rerank_hits / n,
-        "auroc_pose_similarity_top10": auroc(
-            np.array(scores), np.array(same), lower_is_positive=False
-        ),
-        "fpe_top1_clip_order": float(np.mean(fpe_clip)),
-        "fpe_top1_dtw_order": float(np.mean(fpe_dtw)),
-    }
+    return e2_figures([f for f, _ in out_f], [f for f, _ in out_m], desc, mdesc, actions)
 
 
 def e4_pose(rep_frames: Callable[[np.ndarray, np.ndarray], np.ndarray], seed: int) -> dict:

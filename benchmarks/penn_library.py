@@ -15,6 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from avr_gui.core.align import AlignmentOptions, align_many
+from avr_gui.core.eval.metrics import auroc, cycle_fpe
+from avr_gui.core.features.pose import motion
+
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 PENN = Path("penn_action") / "penn_action_joints_train.npz"
 
@@ -32,6 +36,69 @@ def e2_split(n: int) -> tuple[np.ndarray, np.ndarray]:
     """E2's library and query indices among ``n`` sequences (every 5th is a query)."""
     idx = np.arange(n)
     return idx[idx % 5 != 0], idx[idx % 5 == 0]
+
+
+def e2_figures(
+    frames: list[np.ndarray],
+    mframes: list[np.ndarray],
+    desc: np.ndarray,
+    mdesc: np.ndarray,
+    actions: np.ndarray,
+) -> dict:
+    """E2's figures of one representation of every sequence (split by :func:`e2_split`).
+
+    Parameters
+    ----------
+    frames, mframes : list of ndarray
+        Per sequence, its frames for DTW ``[T_i, D]`` and those of its mirror image.
+    desc, mdesc : ndarray
+        Standardised clip descriptors ``[N, K]`` of the sequences and of their mirrors.
+    actions : ndarray
+        ``[N]`` action label per sequence.
+
+    Returns
+    -------
+    dict
+        ``queries``, ``library``, ``recall@1/5/10`` of mirror-invariant retrieval,
+        ``top1_after_dtw_rerank`` (the better of query and mirror, top 10),
+        ``auroc_pose_similarity_top10`` and ``fpe_top1_clip_order`` / ``_dtw_order``.
+    """
+    lib, qs = e2_split(len(frames))
+    lib_z = desc[lib]
+    hits = {1: 0, 5: 0, 10: 0}
+    rerank_hits = 0
+    scores, same, fpe_clip, fpe_dtw = [], [], [], []
+    opts = AlignmentOptions(context=True)
+    for q in qs:
+        s = motion.mirror_invariant_similarity(desc[q], mdesc[q], lib_z)
+        order = np.argsort(-s)[:10]
+        ok = actions[lib[order]] == actions[q]
+        for k in hits:
+            hits[k] += bool(ok[:k].any())
+        scores.extend(s[order].tolist())
+        same.extend(ok.tolist())
+        cands = [frames[lib[i]] for i in order]
+        a = align_many(frames[q], cands, opts)
+        b = align_many(mframes[q], cands, opts)
+        cost = np.minimum([r.normalized_cost for r in a], [r.normalized_cost for r in b])
+        best = int(np.argmin(cost))
+        rerank_hits += bool(ok[best])
+        fpe_clip.append(cycle_fpe(a[0].path))
+        fpe_dtw.append(cycle_fpe(a[best].path))
+    n = len(qs)
+    return {
+        "queries": int(n),
+        "library": len(lib),
+        "recall@1": hits[1] / n,
+        "recall@5": hits[5] / n,
+        "recall@10": hits[10] / n,
+        "top1_after_dtw_rerank": rerank_hits / n,
+        "auroc_pose_similarity_top10": auroc(
+            np.array(scores), np.array(same), lower_is_positive=False
+        ),
+        "fpe_top1_clip_order": float(np.mean(fpe_clip)),
+        "fpe_top1_dtw_order": float(np.mean(fpe_dtw)),
+    }
 
 
 def load_library(data: Path) -> tuple[list[np.ndarray], np.ndarray]:

@@ -16,31 +16,26 @@ from typing import TYPE_CHECKING
 from avr_gui.cli.export_clips import (
     POSE_ONLY_BACKENDS,
     Clip,
+    align_pair,
     check_index,
     clip_features,
     estimate_poses,
+    export_settings,
+    open_library,
+    result_summary,
 )
 from avr_gui.cli.options import (
     add_device_option,
     add_encoder_options,
     add_fps_option,
     add_json_option,
-    device_of,
-    encoder_config,
     encoder_for,
-    encoder_setting,
-    progress_for,
-    size_of,
 )
 from avr_gui.cli.output import warn
 from avr_gui.core.errors import InputError
 
 if TYPE_CHECKING:
     from avr_gui.core.export import FrameMap, WarpCurve
-
-
-def _ignore(message: str) -> None:
-    """Drop a message that another line says better."""
 
 
 def _reuse_map(map_path: Path, args: argparse.Namespace) -> tuple[FrameMap, WarpCurve | None, bool]:
@@ -94,7 +89,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     args.match = args.match[0]
     if args.mode != "side-by-side" and (args.layout != "auto" or args.scale != "query"):
         raise InputError("--layout and --scale apply to --mode side-by-side")
-    from avr_gui.core.align import AlignmentOptions
     from avr_gui.core.export import (
         EncodeOptions,
         build_timeline,
@@ -103,16 +97,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         save_map,
         save_timeline,
     )
-    from avr_gui.core.export.pairing import align_features_for_export
-    from avr_gui.core.features.encoders import APPEARANCE_BACKEND, BACKENDS
     from avr_gui.core.video import probe
 
-    config = encoder_config(args)
-    # The helpers read the resolved settings from args (the options they stand for).
-    args.config = config
-    args.fps = config.get_float("features.fps")
-    args.size = size_of(config)
-    progress = progress_for(args)
+    config, progress = export_settings(args)
     out = check_output(args.out, args.query, args.match)
     map_path = Path(args.map) if args.map else None
     if map_path is not None and map_path.suffix.lower() not in (".json", ".csv"):
@@ -129,31 +116,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     encoder = None
     verified = None
     with contextlib.ExitStack() as stack:
-        lib = None
-        if index is not None and not reused:
-            from avr_gui.core.library import Library
-
-            # Read only: opening an existing catalog writes nothing (SQLite keeps its
-            # -wal/-shm files only while it is open), and features are only read.
-            lib = stack.enter_context(Library.open(index))
-        if args.backend is None:  # no --encoder: the library's encoder, else the default
-            own = lib.encoder_name if lib is not None else None
-            args.backend = own if own in BACKENDS else encoder_setting(config, APPEARANCE_BACKEND)
+        # A reused map needs no features, so no library either.
+        lib = open_library(stack, None if reused else index, args, config)
         if reused:
             fmap, curve, verified = _reuse_map(map_path, args)
         else:
             encoder = clip_features(clips, lib, args, progress)
             q, m = clips[0].features, clips[1].features
             assert q is not None and m is not None
-            fmap, curve, result = align_features_for_export(
-                args.query,
-                args.match,
-                q,
-                m,
-                options=AlignmentOptions(device=device_of(config)),
-                # A damaged clip is named once, by the export, with what it does about it.
-                on_warning=_ignore,
-            )
+            fmap, curve, result = align_pair(args.query, args.match, q, m, config)
             draq = result.draq
             if map_path is not None:
                 save_map(
@@ -202,15 +173,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         save_timeline(args.timeline, timeline)
     progress.finish()
     summary = {
-        "output": str(out),
-        "mode": result.mode,
-        "frames": result.frame_count,
-        "fps": result.fps,
-        "width": result.size[0],
-        "height": result.size[1],
-        "codec": result.codec,
-        "audio": result.audio,
-        "seconds": round(result.seconds, 3),
+        **result_summary(out, result.mode, result),
         "map": str(map_path) if map_path else None,
         "map_reused": reused,
         "map_verified": verified,

@@ -2,23 +2,36 @@
 
 With ``--index`` the library's stored features of these exact files are reused (looked
 up by content, read only); whatever the library lacks is encoded, and a line on stderr
-says for each clip which it was.
+says for each clip which it was. Also what ``avr export`` and ``avr export --grid``
+share: the resolved settings, the ``--index`` library, the pairwise alignment and the
+summary of the written file.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from avr_gui.cli.options import encoder_for
+from avr_gui.cli.options import (
+    device_of,
+    encoder_config,
+    encoder_for,
+    encoder_setting,
+    progress_for,
+    size_of,
+)
 from avr_gui.cli.output import warn
 from avr_gui.cli.progress import ProgressPrinter
 from avr_gui.core.errors import InputError
 
 if TYPE_CHECKING:
+    from avr_gui.core.align import Alignment
+    from avr_gui.core.config import Config
+    from avr_gui.core.export import FrameMap, TimeMap
     from avr_gui.core.features.encoders import Encoder
     from avr_gui.core.features.pose import PoseTrack
     from avr_gui.core.features.sequence import FeatureSequence
@@ -36,6 +49,107 @@ _STORE = "features"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 #: Pose backends whose own encoder finds the landmarks for ``--skeleton``.
 POSE_ONLY_BACKENDS = ("pose-blazepose", "pose-movenet")
+
+
+def ignore(message: str) -> None:
+    """Drop a message that another line says better."""
+
+
+def export_settings(args: argparse.Namespace) -> tuple[Config, ProgressPrinter]:
+    """The settings in effect and the progress printer of an export.
+
+    The clip helpers read the resolved settings from ``args`` (the options they stand
+    for), so this sets ``args.config``, ``args.fps`` and ``args.size`` too.
+
+    Returns
+    -------
+    (Config, ProgressPrinter)
+    """
+    config = encoder_config(args)
+    args.config = config
+    args.fps = config.get_float("features.fps")
+    args.size = size_of(config)
+    return config, progress_for(args)
+
+
+def open_library(
+    stack: contextlib.ExitStack, index: Path | None, args: argparse.Namespace, config: Config
+) -> Library | None:
+    """The ``--index`` library open read only (None without one); sets ``args.backend``.
+
+    Read only: opening an existing catalog writes nothing (SQLite keeps its -wal/-shm
+    files only while it is open), and features are only read. Without ``--encoder``
+    the backend is the library's encoder, else the configured default.
+
+    Parameters
+    ----------
+    stack : contextlib.ExitStack
+        Closes the library when the export is done.
+    index : Path or None
+        A checked index folder (see :func:`check_index`).
+    args : argparse.Namespace
+        ``backend`` is read and, when None, set.
+    config : Config
+        The settings in effect.
+    """
+    from avr_gui.core.features.encoders import APPEARANCE_BACKEND, BACKENDS
+
+    lib = None
+    if index is not None:
+        from avr_gui.core.library import Library
+
+        lib = stack.enter_context(Library.open(index))
+    if args.backend is None:
+        own = lib.encoder_name if lib is not None else None
+        args.backend = own if own in BACKENDS else encoder_setting(config, APPEARANCE_BACKEND)
+    return lib
+
+
+def align_pair(
+    query: str | Path, match: str | Path, q: FeatureSequence, m: FeatureSequence, config: Config
+) -> tuple[FrameMap, TimeMap, Alignment]:
+    """Align two clips' features for an export (see ``align_features_for_export``).
+
+    A damaged clip's warning is dropped here: the export names it once, with what it
+    does about it.
+
+    Returns
+    -------
+    (FrameMap, TimeMap, Alignment)
+        One row per query frame, the query -> match time map, and the alignment.
+    """
+    from avr_gui.core.align import AlignmentOptions
+    from avr_gui.core.export.pairing import align_features_for_export
+
+    return align_features_for_export(
+        query, match, q, m, options=AlignmentOptions(device=device_of(config)), on_warning=ignore
+    )
+
+
+def result_summary(out: Path, mode: str, result: Any) -> dict[str, Any]:
+    """The keys every export's ``--json`` summary starts with.
+
+    Parameters
+    ----------
+    out : Path
+        The written file.
+    mode : str
+        ``"grid"`` or the pair's mode.
+    result : ExportResult or GridResult
+        What the export returned (``frame_count``, ``fps``, ``size``, ``codec``,
+        ``audio``, ``seconds``).
+    """
+    return {
+        "output": str(out),
+        "mode": mode,
+        "frames": result.frame_count,
+        "fps": result.fps,
+        "width": result.size[0],
+        "height": result.size[1],
+        "codec": result.codec,
+        "audio": result.audio,
+        "seconds": round(result.seconds, 3),
+    }
 
 
 @dataclass

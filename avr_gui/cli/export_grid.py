@@ -7,8 +7,15 @@ import contextlib
 import json
 import sys
 
-from avr_gui.cli.export_clips import Clip, check_index, clip_features
-from avr_gui.cli.options import device_of, encoder_config, encoder_setting, progress_for, size_of
+from avr_gui.cli.export_clips import (
+    Clip,
+    align_pair,
+    check_index,
+    clip_features,
+    export_settings,
+    open_library,
+    result_summary,
+)
 from avr_gui.cli.output import warn
 from avr_gui.core.errors import InputError
 
@@ -19,10 +26,6 @@ _PAIR_ONLY = (
     ("skeleton", "--skeleton"),
     ("realign", "--realign"),
 )
-
-
-def _ignore(message: str) -> None:
-    """Drop a message that another line says better."""
 
 
 def _check_args(args: argparse.Namespace) -> None:
@@ -42,43 +45,22 @@ def _check_args(args: argparse.Namespace) -> None:
 
 def cmd_export_grid(args: argparse.Namespace) -> int:
     """``avr export QUERY MATCH [MATCH ...] --grid --out FILE``."""
-    from avr_gui.core.align import AlignmentOptions
     from avr_gui.core.export import EncodeOptions, check_output, export_grid
-    from avr_gui.core.export.pairing import align_features_for_export
-    from avr_gui.core.features.encoders import APPEARANCE_BACKEND, BACKENDS
 
     _check_args(args)
-    config = encoder_config(args)
-    args.config = config
-    args.fps = config.get_float("features.fps")
-    args.size = size_of(config)
-    progress = progress_for(args)
+    config, progress = export_settings(args)
     out = check_output(args.out, args.query, *args.match)
     index = check_index(args.index) if args.index else None
     clips = [Clip("query", args.query), *(Clip("match", m) for m in args.match)]
     with contextlib.ExitStack() as stack:
-        lib = None
-        if index is not None:
-            from avr_gui.core.library import Library
-
-            lib = stack.enter_context(Library.open(index))  # read only
-        if args.backend is None:
-            own = lib.encoder_name if lib is not None else None
-            args.backend = own if own in BACKENDS else encoder_setting(config, APPEARANCE_BACKEND)
+        lib = open_library(stack, index, args, config)
         clip_features(clips, lib, args, progress)
     q = clips[0].features
     assert q is not None
     maps, tiles = [], []
     for clip in clips[1:]:
         assert clip.features is not None
-        _, curve, aligned = align_features_for_export(
-            args.query,
-            clip.path,
-            q,
-            clip.features,
-            options=AlignmentOptions(device=device_of(config)),
-            on_warning=_ignore,  # a damaged clip is named once, by the export
-        )
+        _, curve, aligned = align_pair(args.query, clip.path, q, clip.features, config)
         maps.append((clip.path, curve))
         tiles.append({"path": clip.path, "draq": aligned.draq, "features": clip.source})
     result = export_grid(
@@ -95,15 +77,7 @@ def cmd_export_grid(args: argparse.Namespace) -> int:
     )
     progress.finish()
     summary = {
-        "output": str(out),
-        "mode": "grid",
-        "frames": result.frame_count,
-        "fps": result.fps,
-        "width": result.size[0],
-        "height": result.size[1],
-        "codec": result.codec,
-        "audio": result.audio,
-        "seconds": round(result.seconds, 3),
+        **result_summary(out, "grid", result),
         "query": args.query,
         "matches": tiles,
     }

@@ -24,6 +24,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from avr_gui.core.export.framemap import TimeMap
 from avr_gui.core.export.grid import grid_shape
+from avr_gui.core.playback import PlaybackClock
 from avr_gui.core.timecode import clip_rate
 from avr_gui.core.workspace.exports import default_export_path, grid_job
 from avr_gui.gui.export_dialog import ExportDialog
@@ -32,7 +33,7 @@ from avr_gui.gui.grid.clock import GridClock
 from avr_gui.gui.grid.tile import Tile
 from avr_gui.gui.player import PlaybackStats
 from avr_gui.gui.player.controls import tool_button
-from avr_gui.gui.theme import resource
+from avr_gui.gui.player.transport import Transport
 from avr_gui.gui.workers import JobHandle, JobRunner
 
 _TICK_MS = 4
@@ -57,7 +58,7 @@ class TileSpec:
     time_map: TimeMap | None = None
 
 
-class GridWindow(QtWidgets.QWidget):
+class GridWindow(Transport, QtWidgets.QWidget):
     """The query and matches played in sync, tiled (see the module docstring).
 
     Parameters
@@ -219,37 +220,16 @@ class GridWindow(QtWidgets.QWidget):
     # ------------------------------------------------------------------ transport
 
     @property
-    def playing(self) -> bool:
-        """Whether the clock runs."""
-        return self.clock.clock.playing
+    def _play_clock(self) -> PlaybackClock:
+        return self.clock.clock
+
+    def _frame_holders(self) -> list[Tile]:
+        return self.tiles
 
     @property
     def position(self) -> float:
         """Clock time (query seconds)."""
         return self.clock.clock.position
-
-    def toggle_play(self) -> None:
-        """Play if paused, else pause."""
-        if self.playing:
-            self.pause()
-        else:
-            self.play()
-
-    def play(self, rate: float | None = None) -> None:
-        """Play every tile at ``rate`` (negative: backwards) or the current speed."""
-        if not self.ready:
-            return
-        self.clock.clock.play(rate)
-        for t in self.tiles:
-            t.due = None
-        self.play_button.setIcon(QtGui.QIcon(resource("pause.svg")))
-        self._timer.start()
-
-    def pause(self) -> None:
-        """Stop every tile on its current frame."""
-        self.clock.clock.pause()
-        self._timer.stop()
-        self.play_button.setIcon(QtGui.QIcon(resource("play.svg")))
 
     def seek(self, t: float) -> None:
         """Move every tile to query time ``t``."""
@@ -307,17 +287,6 @@ class GridWindow(QtWidgets.QWidget):
         for tile, frames in zip(self.tiles, ahead, strict=True):
             if tile.source is not None and not tile.hidden:
                 tile.source.schedule([int(i) for i in frames])
-
-    def _tick(self) -> None:
-        if not self.playing:
-            return
-        c = self.clock.clock
-        now = c.now()
-        if not c.advance(now):
-            self._present(force=True)
-            self.pause()
-            return
-        self._present(now=now)
 
     def _present(self, *, force: bool = False, now: float | None = None) -> None:
         """Show the frames due now; count on-time and late frames while playing."""

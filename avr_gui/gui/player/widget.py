@@ -25,7 +25,7 @@ from avr_gui.gui.frame_source import FrameSource
 from avr_gui.gui.player.canvas import WHEEL_STEP, ViewMode
 from avr_gui.gui.player.controls import SPEEDS, build_controls
 from avr_gui.gui.player.side import PlaybackStats, Side, caption
-from avr_gui.gui.theme import resource
+from avr_gui.gui.player.transport import Transport
 
 _TICK_MS = 4
 # Frames decoded ahead of the clock; a second at 30 fps would waste memory on long seeks.
@@ -37,7 +37,7 @@ _ZOOM_DECODE = 4.0
 _ZOOM_SETTLE_MS = 150
 
 
-class SyncedPlayer(QtWidgets.QWidget):
+class SyncedPlayer(Transport, QtWidgets.QWidget):
     """Query and re-timed match played in sync, with per-side steps and nudges.
 
     Signals
@@ -110,11 +110,6 @@ class SyncedPlayer(QtWidgets.QWidget):
     def rate(self) -> float:
         """Playback speed; negative plays backwards."""
         return self.clock.rate
-
-    @property
-    def playing(self) -> bool:
-        """Whether the clock runs."""
-        return self.clock.playing
 
     @property
     def loop(self) -> bool:
@@ -263,28 +258,12 @@ class SyncedPlayer(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ transport
 
-    def toggle_play(self) -> None:
-        """Play if paused, else pause."""
-        if self.playing:
-            self.pause()
-        else:
-            self.play()
+    @property
+    def _play_clock(self) -> PlaybackClock:
+        return self.clock
 
-    def play(self, rate: float | None = None) -> None:
-        """Start playing at ``rate`` (negative: backwards) or the current speed."""
-        if not self.ready:
-            return
-        self.clock.play(rate)
-        for side in (self.query, self.match):
-            side.due = None
-        self.play_button.setIcon(QtGui.QIcon(resource("pause.svg")))
-        self._timer.start()
-
-    def pause(self) -> None:
-        """Stop at the current frame."""
-        self.clock.pause()
-        self._timer.stop()
-        self.play_button.setIcon(QtGui.QIcon(resource("play.svg")))
+    def _frame_holders(self) -> tuple[Side, Side]:
+        return (self.query, self.match)
 
     def set_rate(self, rate: float) -> None:
         """Playback speed (1 = real time); keeps the direction if playing backwards."""
@@ -432,16 +411,6 @@ class SyncedPlayer(QtWidgets.QWidget):
         self.query.source.schedule([int(i) for i in qidx])
         if self.match.source is not None and midx is not None:
             self.match.source.schedule([int(i) for i in midx])
-
-    def _tick(self) -> None:
-        if not self.playing:
-            return
-        now = self.clock.now()
-        if not self.clock.advance(now):
-            self._present(force=True)
-            self.pause()
-            return
-        self._present(now=now)
 
     def _present(self, *, force: bool = False, now: float | None = None) -> None:
         """Show the frames due at ``self.position``; count on-time and late frames."""
