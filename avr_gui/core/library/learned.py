@@ -129,16 +129,10 @@ def default_pose_model() -> LearnedModel | None:
     -------
     LearnedModel or None
     """
-    from avr_gui.core.config import ConfigError, load_config, report_unreadable
     from avr_gui.core.learn import shipped_pose_model
 
     log = logging.getLogger(__name__)
-    try:
-        choice = load_config().get_str("features.pose_model")
-    except ConfigError as exc:
-        report_unreadable(log, exc, "using the shipped pose model")
-        choice = "shipped"
-    if choice == "none":
+    if _pose_model_setting() == "none":
         return None
     model = shipped_pose_model()
     if model is None or model.standardizer is None:
@@ -156,11 +150,49 @@ def default_model_name(model: LearnedModel | None) -> str:
     return SHIPPED_MODEL if model is not None else DEFAULT_MODEL
 
 
-def compared_by(info: LearnedInfo | None) -> str:
-    """One phrase for "compared by: ...": the library's model, or the default."""
+def _pose_model_setting() -> str:
+    from avr_gui.core.config import ConfigError, load_config, report_unreadable
+
+    try:
+        return load_config().get_str("features.pose_model")
+    except ConfigError as exc:
+        report_unreadable(logging.getLogger(__name__), exc, "using the shipped pose model")
+        return "shipped"
+
+
+def shipped_model_chosen() -> bool:
+    """Whether the shipped model is the default comparison here, without loading it.
+
+    The setting says ``shipped`` and its weights are installed; reading them (torch)
+    is left to the first query (:func:`default_pose_model`).
+    """
+    if _pose_model_setting() == "none":
+        return False
+    from importlib import resources
+
+    return resources.files("avr_gui").joinpath("resources", "lrprop_pose.npz").is_file()
+
+
+#: :func:`compared_by` without a query's model: ask whether the shipped one is chosen.
+ASK = object()
+
+
+def compared_by(info: LearnedInfo | None, model: Any = ASK) -> str:
+    """One phrase for "compared by: ...": the library's model, or the default.
+
+    Parameters
+    ----------
+    info : LearnedInfo or None
+        The library's own model.
+    model : LearnedModel or None, optional
+        The default model a query actually used (None: the hand-made descriptor). Not
+        given: whether the shipped model is chosen and installed
+        (:func:`shipped_model_chosen`), which does not load torch.
+    """
     if info is not None:
         return info.describe()
-    return SHIPPED_COMPARISON if default_pose_model() is not None else DEFAULT_COMPARISON
+    shipped = shipped_model_chosen() if model is ASK else model is not None
+    return SHIPPED_COMPARISON if shipped else DEFAULT_COMPARISON
 
 
 @dataclass(frozen=True)

@@ -321,5 +321,5 @@ class LibraryQueries:
             matches,
             query_pose,
             query_performer=by_pose if auto else None,
-            pose_model=compared_by(learned) if by_pose else None,
+            pose_model=compared_by(learned, model) if by_pose else None,
         )
