@@ -34,6 +34,7 @@ import tempfile
 import time
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -155,9 +156,14 @@ def play(app, player: SyncedPlayer, seconds: float) -> dict:
     player.pause()
     st = player.stats
     decoded = player.query.source.decoded + player.match.source.decoded - decoded0
+    canvas = f"{player.canvas.width()}x{player.canvas.height()}"
+    return {"canvas": canvas, **on_time_figures(st, seconds, decoded)}
+
+
+def on_time_figures(st: Any, seconds: float, decoded: int) -> dict:
+    """Frames on time, late and skipped of one playback's stats (player or grid)."""
     late = np.array(st.late_ms) if st.late_ms else np.zeros(1)
     return {
-        "canvas": f"{player.canvas.width()}x{player.canvas.height()}",
         "seconds_played": seconds,
         "frames_due": st.on_time + st.late,
         "on_time": st.on_time,
@@ -193,23 +199,12 @@ def play_grid(app, specs, seconds: float) -> dict:
     grid.pause()
     st = grid.stats
     decoded = sum(t.source.decoded for t in grid.tiles) - decoded0
-    late = np.array(st.late_ms) if st.late_ms else np.zeros(1)
     canvas = grid.tiles[0].canvas
+    size = f"{canvas.width()}x{canvas.height()}"
     grid.close()
     grid.deleteLater()
     app.processEvents()
-    return {
-        "tile_canvas": f"{canvas.width()}x{canvas.height()}",
-        "seconds_played": seconds,
-        "frames_due": st.on_time + st.late,
-        "on_time": st.on_time,
-        "late": st.late,
-        "skipped": st.skipped,
-        "on_time_share": st.on_time / max(1, st.on_time + st.late),
-        "late_ms_median": float(np.median(late)),
-        "late_ms_max": float(late.max()),
-        "frames_decoded": decoded,
-    }
+    return {"tile_canvas": size, **on_time_figures(st, seconds, decoded)}
 
 
 def bench_grid(app, work: Path, seconds: float) -> dict:
