@@ -58,13 +58,19 @@ def _entries():
     return entries, LibraryStatus(4, 4, 0, 0, [])
 
 
-def test_rows_keep_their_place_while_thumbnails_arrive(app, qtbot):
+def _shown_panel(qtbot) -> tuple[LibraryPanel, list, object]:
+    """A library panel showing the four test videos; with its entries and status."""
     panel = LibraryPanel()
     qtbot.addWidget(panel)
     panel.resize(320, 600)
     panel.show()
     entries, status = _entries()
     panel.show_state(["/v"], entries, status, "thumb16")
+    return panel, entries, status
+
+
+def test_rows_keep_their_place_while_thumbnails_arrive(app, qtbot):
+    panel, entries, status = _shown_panel(qtbot)
     view = panel.videos
     rects = [view.visualRect(panel.proxy.index(r, 0)) for r in range(4)]
     assert rects[0].height() >= THUMB_SIZE.height()
@@ -93,12 +99,7 @@ def test_rows_keep_their_place_while_thumbnails_arrive(app, qtbot):
 
 
 def test_a_double_click_uses_the_row_under_the_pointer(app, qtbot):
-    panel = LibraryPanel()
-    qtbot.addWidget(panel)
-    panel.resize(320, 600)
-    panel.show()
-    entries, status = _entries()
-    panel.show_state(["/v"], entries, status, "thumb16")
+    panel, _, _ = _shown_panel(qtbot)
     view = panel.videos
     chosen = []
     panel.use_as_query.connect(chosen.append)
