@@ -33,7 +33,7 @@ import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,15 +45,12 @@ from avr_gui.core.errors import InputError
 from avr_gui.core.features.pose.motion import is_performer, landmark_motion_features
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.library.errors import LibraryBusyError, LibraryError
+from avr_gui.core.library.filelock import exclusive_lock, is_locked
 
 if TYPE_CHECKING:
     from avr_gui.core.learn import LabelledClip, LearnedModel
     from avr_gui.core.library.library import Library
 
-try:
-    import fcntl
-except ImportError:  # Windows: concurrent trainings are not guarded there
-    fcntl = None  # type: ignore[assignment]
 
 #: Folder of the learned model inside the index folder.
 LEARNED_DIR = "learned"
@@ -485,33 +482,15 @@ def load_learned(root: str | os.PathLike[str]) -> tuple[LearnedInfo, LearnedMode
     return info, model
 
 
-@contextlib.contextmanager
-def _training_lock(folder: Path) -> Iterator[None]:
-    if fcntl is None:
-        yield
-        return
-    fh = open(folder / ".lock", "a+b")
-    try:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            raise LibraryBusyError(
-                f"{folder.parent}: another process is teaching this library; wait for it"
-            ) from exc
-        yield
-    finally:
-        fh.close()
+def _training_lock(folder: Path) -> contextlib.AbstractContextManager[None]:
+    return exclusive_lock(
+        folder / ".lock",
+        f"{folder.parent}: another process is teaching this library; wait for it",
+    )
 
 
 def _busy(folder: Path) -> bool:
-    if fcntl is None or not (folder / ".lock").is_file():
-        return False
-    with open(folder / ".lock", "a+b") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return True
-    return False
+    return is_locked(folder / ".lock")
 
 
 def checkpoint_step(path: str | os.PathLike[str]) -> int | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -42,10 +42,10 @@ from avr_gui.core.library.descriptor import clip_descriptor
 from avr_gui.core.library.entries import DEFAULT_FPS, LibraryStatus, VideoEntry
 from avr_gui.core.library.errors import (
     EncoderMismatchError,
-    LibraryBusyError,
     LibraryError,
     NotIndexedError,
 )
+from avr_gui.core.library.filelock import exclusive_lock
 from avr_gui.core.library.index_rows import has_person_of
 from avr_gui.core.library.indexer import (
     POSE_ENCODER_NAMES,
@@ -58,11 +58,6 @@ from avr_gui.core.library.queries import LibraryQueries
 from avr_gui.core.library.scan import normalize_folder
 from avr_gui.core.library.search import SearchIndex, remove_saved
 from avr_gui.core.library.store import FeatureStore, array_key
-
-try:
-    import fcntl
-except ImportError:  # Windows: runs are not guarded against each other there
-    fcntl = None  # type: ignore[assignment]
 
 
 class Library(LibraryQueries):
@@ -249,22 +244,11 @@ class Library(LibraryQueries):
         self._writable("remove a folder")
         self._catalog.remove_folder(normalize_folder(folder))
 
-    @contextlib.contextmanager
-    def _writer_lock(self) -> Iterator[None]:
-        if fcntl is None:
-            yield
-            return
-        fh = open(self.root / ".lock", "a+b")
-        try:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                raise LibraryBusyError(
-                    f"{self.root}: another process is indexing this library; wait for it"
-                ) from exc
-            yield
-        finally:
-            fh.close()  # also releases the lock; a killed process releases it too
+    def _writer_lock(self) -> contextlib.AbstractContextManager[None]:
+        return exclusive_lock(
+            self.root / ".lock",
+            f"{self.root}: another process is indexing this library; wait for it",
+        )
 
     def index(
         self, *, progress: ProgressCallback = no_progress, cancel: CancelToken | None = None
