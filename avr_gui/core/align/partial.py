@@ -59,7 +59,7 @@ from avr_gui.core.align.draq import baseline_cost as draq_baseline
 from avr_gui.core.align.draq import ratio
 from avr_gui.core.align.dtw import dtw_checked
 from avr_gui.core.align.pair import PAIR_BLOCK, Alignment, AlignmentOptions
-from avr_gui.core.align.partial_locate import locate_excerpts
+from avr_gui.core.align.partial_locate import locate_excerpts, locate_query_whole
 from avr_gui.core.errors import InputError
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 
@@ -290,6 +290,7 @@ def align_partial_many(
     *,
     min_cover: float = 0.5,
     keep_cost: bool = False,
+    query_whole: bool = False,
     workers: int | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
@@ -310,6 +311,10 @@ def align_partial_many(
         In (0, 1]; see :func:`align_partial`.
     keep_cost : bool
         Keep each per-frame cost matrix in its result (memory grows with n * sum(m_k)).
+    query_whole : bool
+        Only paths that cover every query frame (the query inside the candidate, or
+        both whole: :func:`~avr_gui.core.align.partial_locate.locate_query_whole`); the
+        candidate's excerpt spans at least ``ceil(min_cover * n)`` frames.
     workers : int, optional
         Threads; default: the CPU count, at most 8.
     progress : callable
@@ -329,6 +334,7 @@ def align_partial_many(
     cands = [as_sequence(c, f"candidate {k} features") for k, c in enumerate(candidates)]
     total = len(cands)
     results: list[PartialAlignment] = []
+    locate = locate_query_whole if query_whole else locate_excerpts
     n_workers = workers or min(8, os.cpu_count() or 1)
 
     def excerpts(item: tuple[np.ndarray, tuple[np.ndarray, float]]) -> tuple[np.ndarray, ...]:
@@ -342,7 +348,7 @@ def align_partial_many(
             block = cands[start : start + PAIR_BLOCK]
             # Per-frame costs do not depend on where an excerpt starts (module notes).
             costs = cost_matrices(q, block, device=opts.device)
-            located = list(pool.map(lambda C: locate_excerpts(C, mc), costs))
+            located = list(pool.map(lambda C: locate(C, mc), costs))
             sub: list[np.ndarray | None] = [None] * len(block)
             if opts.context:
                 parts = list(pool.map(excerpts, zip(block, located, strict=True)))

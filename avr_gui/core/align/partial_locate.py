@@ -239,3 +239,85 @@ def locate_excerpts(
 def _width(path: np.ndarray) -> int:
     """W: the summed lengths of the two excerpts a path aligns."""
     return int(path[-1, 0] - path[0, 0] + 1 + path[-1, 1] - path[0, 1] + 1)
+
+
+def locate_query_whole(
+    C: np.ndarray, min_cover: float, rtol: float = _RTOL
+) -> tuple[np.ndarray, float]:
+    """The best path that covers every query row: the query inside the candidate.
+
+    The same span-normalised ratio ``D / W`` as :func:`locate_excerpts`, minimised over
+    paths from the first row to the last row only (subsequence DTW with both ends of the
+    candidate open, normalised by the lengths of both excerpts), with the candidate's
+    excerpt at least ``ceil(min_cover * n)`` frames long (at most ``1 / min_cover``
+    times faster than the query), or all of it when it is shorter.
+
+    Parameters
+    ----------
+    C : numpy.ndarray, shape (n, m), float32
+        Finite per-frame costs, C-contiguous.
+    min_cover : float
+        In (0, 1].
+    rtol : float
+        The ratio returned is proven within this fraction of the optimum.
+
+    Returns
+    -------
+    path : numpy.ndarray, shape (L, 2), int64
+        From ``(0, j0)`` to ``(n - 1, j1)``.
+    cost : float
+        Its summed cost D.
+    """
+    n, m = C.shape
+    k = min(m, max(1, math.ceil(min_cover * n - 1e-9)))
+    best = dtw_checked(C, None, False).path  # covers both clips: a candidate to beat
+    best_d = float(K.path_cost(C, best))
+    lam = best_d / _width(best)
+    S = direction_buffer(n, m)
+    last_col = np.empty(n, np.float32)
+    zeros = np.zeros(n, np.int64)
+    for _ in range(_MAX_ITER):
+        path = _best_row_end(C, lam, k, S, last_col, zeros)
+        d = float(K.path_cost(C, path))
+        w = _width(path)
+        r = d / w
+        if r > lam:
+            break  # only rounding gets here: best's ratio is already optimal
+        # Every allowed path has n + k <= W <= n + m: lam* >= lam - w (lam - r) / (n + k).
+        gap = (lam - r) * (w / (n + k) - 1.0)
+        best, best_d, lam = path, d, r
+        if gap <= rtol * abs(r):
+            break
+    return best, best_d
+
+
+def _best_row_end(
+    C: np.ndarray, lam: float, k: int, S: np.ndarray, last_col: np.ndarray, zeros: np.ndarray
+) -> np.ndarray:
+    """F(lam) over first-row-to-last-row paths whose column span is at least ``k``."""
+    n, m = C.shape
+    last_row = PK.obe_dtw(C, lam, m - k + 1, 1, S, last_col)
+    ends = np.arange(k - 1, m, dtype=np.int64)
+    bound = last_row[ends].astype(np.float64) - lam * (n + 1 + ends)
+    best_path: np.ndarray | None = None
+    best_val = np.inf
+    # Ties go to the later end (the longer alignment). The pass's value at an end is a
+    # lower bound there (it ignores the span condition), exact when its path covers.
+    for e in np.lexsort((-ends, bound)):
+        if bound[e] >= best_val:
+            break
+        j1 = int(ends[e])
+        path = K.backtrack(S, zeros, n - 1, j1)
+        if path[-1, 1] - path[0, 1] + 1 >= k:
+            return path
+        # Restrict the starts to those that leave k columns before this end.
+        sub = np.ascontiguousarray(C[:, : j1 + 1])
+        S2 = np.empty(sub.shape, np.uint8)
+        col2 = np.empty(n, np.float32)
+        row2 = PK.obe_dtw(sub, lam, j1 - k + 2, 1, S2, col2)
+        val = float(row2[j1]) - lam * (n + 1 + j1)
+        if val < best_val:
+            best_val = val
+            best_path = K.backtrack(S2, zeros, n - 1, j1)
+    assert best_path is not None  # the end m - 1 always has a covering path
+    return best_path

@@ -7,8 +7,13 @@ so the path is extended at its ends: query frames before the aligned excerpt hol
 excerpt's first match frame, frames after it its last one (a hold, never an
 extrapolation). The costs, DRAQ and spans stay those of the aligned excerpts.
 
-A partial alignment is kept only when the whole-clip alignment, outside the excerpts,
-forces unrelated frames together (:func:`_partial_explains_better`). Alone, the partial
+A partial alignment that leaves query frames out is weighed twice, each time kept only
+if the alternative, outside the excerpts, forces unrelated frames together
+(:func:`_partial_explains_better`): first against the best alignment of the *whole
+query* inside the candidate (a trimmed query is what the user wants aligned; on the
+trimmed real clips of ``benchmarks/eval_trimmed.py`` partial alignment alone paired half
+of a repetitive excerpt with the clip's last repetitions: pushup2, lunge_2, benchpress_2,
+lateralraise_2), then against the whole-clip alignment. Alone, the partial
 alignment sometimes prefers a cheaper part of a pair that corresponds throughout: on
 E1's warped copy of ``pushup2.mp4`` it aligned the copy's second half with the
 original's first (push-ups repeat), holding 60 % of the copy on one frame (error 79.9
@@ -143,10 +148,26 @@ def shown_alignments(
     opts = options if options is not None else AlignmentOptions()
     if opts.band is not None or opts.subsequence:
         opts = replace(opts, band=None, subsequence=False)
-    partial = align_partial_many(query, candidates, opts, keep_cost=keep_cost, cancel=cancel)
+    partial = align_partial_many(query, candidates, opts, keep_cost=True, cancel=cancel)
     # Where every query frame is aligned (the query is the match, or a part of it) the
-    # partial alignment is shown as it is; elsewhere it is weighed against the whole
-    # clips' alignment.
+    # partial alignment is shown as it is. Elsewhere it is weighed first against the
+    # best alignment of the whole query inside the match (a trimmed query is what the
+    # user wants aligned), then against the whole clips' alignment.
+    cut = [k for k, pa in enumerate(partial) if pa.mode not in ("full", "query_in_match")]
+    if cut:
+        inside = align_partial_many(
+            query,
+            [candidates[k] for k in cut],
+            opts,
+            keep_cost=True,
+            query_whole=True,
+            cancel=cancel,
+        )
+        for k, qw in zip(cut, inside, strict=True):
+            if not _partial_explains_better(partial[k], qw.alignment):
+                partial[k] = qw
+    if not keep_cost:
+        partial = [replace(pa, alignment=replace(pa.alignment, cost=None)) for pa in partial]
     weigh = [k for k, pa in enumerate(partial) if pa.mode not in ("full", "query_in_match")]
     wholes = (
         align_many(query, [candidates[k] for k in weigh], opts, keep_cost=True, cancel=cancel)
