@@ -23,7 +23,7 @@ from avr_gui.core.workspace.jobs import Job
 SWITCHABLE = ("auto", "effnet-lite0", "pose-blazepose", "pose-fused", "thumb16")
 #: Short names of the encoders, as the app shows them.
 LABELS = {
-    "auto": "Automatic (pose or appearance)",
+    "auto": "Automatic",
     "effnet-lite0": "Appearance",
     "pose-blazepose": "Body pose",
     "pose-fused": "Pose + appearance",
