@@ -59,6 +59,10 @@ def single_threaded(threads: int) -> None:
     import numba
     import torch
 
+    from avr_gui.core.library.learned import numba_without_spinning
+
+    # Before numba's first parallel kernel: its OpenMP pool busy-waits between kernels.
+    numba_without_spinning()
     torch.set_num_threads(threads)
     numba.set_num_threads(1)
 
