@@ -59,8 +59,9 @@ def test_trimmed_repetitive_query_is_aligned_whole_inside_the_clip() -> None:
     # A 4-rep excerpt (frames 60-139) of a 10-rep clip, its second half noisier (as a
     # restyled copy can be). Alone, partial alignment prefers the cheaper overlap of the
     # clean half with the clip's last reps (as on the real pushup2.mp4); the product
-    # aligns the whole query, because along that path the rest of the query matches
-    # about as well as the part does, not like unrelated frames.
+    # aligns the whole query inside the clip: along that path the rest of the query
+    # matches about as well as the part does, and the whole clips would need the
+    # query at 2.5 times the clip's speed.
     clip = repetitive(np.arange(200))
     rng = np.random.default_rng(0)
     query = repetitive(np.arange(60, 140))

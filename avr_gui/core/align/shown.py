@@ -7,13 +7,14 @@ so the path is extended at its ends: query frames before the aligned excerpt hol
 excerpt's first match frame, frames after it its last one (a hold, never an
 extrapolation). The costs, DRAQ and spans stay those of the aligned excerpts.
 
-A partial alignment that leaves query frames out is weighed twice, each time kept only
-if the alternative, outside the excerpts, forces unrelated frames together
-(:func:`_partial_explains_better`): first against the best alignment of the *whole
-query* inside the candidate (a trimmed query is what the user wants aligned; on the
-trimmed real clips of ``benchmarks/eval_trimmed.py`` partial alignment alone paired half
-of a repetitive excerpt with the clip's last repetitions: pushup2, lunge_2, benchpress_2,
-lateralraise_2), then against the whole-clip alignment. Alone, the partial
+A partial alignment that leaves query frames out competes with two larger ones, the
+best alignment of the *whole query* inside the candidate and the whole-clip alignment,
+each kept only if, outside the excerpts, it does not force unrelated frames together
+(:func:`_partial_explains_better`); when both fit, the whole clips win unless that takes
+one clip at more than :data:`MAX_RATE` times the other's speed. On the trimmed real clips
+of ``benchmarks/eval_trimmed.py`` the whole-clip path crammed a trimmed excerpt of
+repetitive footage (push-ups, walking lunges) over every repetition at a cost that
+looked matched; a trimmed query is what the user wants aligned. Alone, the partial
 alignment sometimes prefers a cheaper part of a pair that corresponds throughout: on
 E1's warped copy of ``pushup2.mp4`` it aligned the copy's second half with the
 original's first (push-ups repeat), holding 60 % of the copy on one frame (error 79.9
@@ -148,14 +149,20 @@ def shown_alignments(
     opts = options if options is not None else AlignmentOptions()
     if opts.band is not None or opts.subsequence:
         opts = replace(opts, band=None, subsequence=False)
+    # Costs kept for the comparisons below; dropped at the end unless asked for.
     partial = align_partial_many(query, candidates, opts, keep_cost=True, cancel=cancel)
     # Where every query frame is aligned (the query is the match, or a part of it) the
-    # partial alignment is shown as it is. Elsewhere it is weighed first against the
-    # best alignment of the whole query inside the match (a trimmed query is what the
-    # user wants aligned), then against the whole clips' alignment.
+    # partial alignment is shown as it is. Elsewhere two larger explanations compete
+    # with it: the whole query inside the match (a trimmed query is what the user wants
+    # aligned) and the whole clips. Each must explain the cells it adds about as well
+    # as the partial path explains its own (_partial_explains_better). When both do,
+    # the whole clips win unless aligning them means one is on average more than
+    # MAX_RATE times faster than the other: in repetitive footage (push-ups, lunges) a
+    # whole-clip path can cram a trimmed query over every repetition at a cost that
+    # looks matched, and only the rate gives it away.
     cut = [k for k, pa in enumerate(partial) if pa.mode not in ("full", "query_in_match")]
-    if cut:
-        inside = align_partial_many(
+    inside = (
+        align_partial_many(
             query,
             [candidates[k] for k in cut],
             opts,
@@ -163,29 +170,44 @@ def shown_alignments(
             query_whole=True,
             cancel=cancel,
         )
-        for k, qw in zip(cut, inside, strict=True):
-            if not _partial_explains_better(partial[k], qw.alignment):
-                partial[k] = qw
-    if not keep_cost:
-        partial = [replace(pa, alignment=replace(pa.alignment, cost=None)) for pa in partial]
-    weigh = [k for k, pa in enumerate(partial) if pa.mode not in ("full", "query_in_match")]
-    wholes = (
-        align_many(query, [candidates[k] for k in weigh], opts, keep_cost=True, cancel=cancel)
-        if weigh
+        if cut
         else []
     )
-    full_of = dict(zip(weigh, wholes, strict=True))
-    out = []
-    for k, pa in enumerate(partial):
-        full = full_of.get(k)
-        if full is None or _partial_explains_better(pa, full):
-            out.append(from_partial(pa))
-            continue
-        cost = full.cost if keep_cost else None
-        whole = Alignment(full.draq, full.dtw_cost, full.path, full.shape, cost)
-        n, m = full.shape
-        out.append(ShownAlignment(whole, "full", (0, n - 1), (0, m - 1), full.normalized_cost))
+    wholes = (
+        align_many(query, [candidates[k] for k in cut], opts, keep_cost=True, cancel=cancel)
+        if cut
+        else []
+    )
+
+    def shown(pa: PartialAlignment) -> ShownAlignment:
+        if not keep_cost:
+            pa = replace(pa, alignment=replace(pa.alignment, cost=None))
+        return from_partial(pa)
+
+    out = [shown(pa) for pa in partial]
+    for k, qw, full in zip(cut, inside, wholes, strict=True):
+        pa = partial[k]
+        whole_ok = not _partial_explains_better(pa, full)
+        inside_ok = not _partial_explains_better(pa, qw.alignment)
+        if inside_ok and (not whole_ok or not _plausible_rate(*full.shape)):
+            out[k] = shown(qw)
+        elif whole_ok:
+            cost = full.cost if keep_cost else None
+            whole = Alignment(full.draq, full.dtw_cost, full.path, full.shape, cost)
+            n, m = full.shape
+            out[k] = ShownAlignment(whole, "full", (0, n - 1), (0, m - 1), full.normalized_cost)
     return out
+
+
+#: The largest average speed ratio of two performances the whole-clip alignment is
+#: trusted with when a shorter explanation also fits (a design assumption, not fitted:
+#: people repeat a movement at up to about twice or half the speed).
+MAX_RATE = 2.0
+
+
+def _plausible_rate(n: int, m: int) -> bool:
+    """Whether aligning ``n`` frames with ``m`` whole needs at most :data:`MAX_RATE`."""
+    return max(n, m) <= MAX_RATE * min(n, m)
 
 
 def _partial_explains_better(pa: PartialAlignment, full: Alignment) -> bool:
