@@ -93,6 +93,41 @@ def e2(
     return e2_figures([f for f, _ in out_f], [f for f, _ in out_m], desc, mdesc, actions)
 
 
+def e2_blend(
+    model: LearnedModel,
+    weight: float,
+    feats: list[tuple[np.ndarray, np.ndarray]],
+    mirr: list[tuple[np.ndarray, np.ndarray]],
+    actions: np.ndarray,
+) -> dict:
+    """E2 figures of the product's blend of a learned model with the hand-made descriptor.
+
+    The blended cosine ``w * cos(learned) + (1 - w) * cos(hand-made)`` is the cosine of
+    ``[sqrt(w) * unit(learned), sqrt(1 - w) * unit(hand-made)]``, so E2's retrieval code
+    runs on that descriptor unchanged (orientation kept together, as in the product).
+    DTW (re-rank, FPE) runs on the learned embeddings.
+    """
+    rep = learned_rep(model)
+    shipped = motion.shipped_standardizer()
+    assert shipped is not None and model.standardizer is not None
+
+    def unit(x: np.ndarray) -> np.ndarray:
+        return x / max(float(np.linalg.norm(x)), 1e-12)
+
+    def joint(f: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        frames, d = rep(f, v)
+        h = motion.clip_pose_descriptor(f, v)
+        z = unit(model.standardizer.transform(d))  # type: ignore[union-attr]
+        zh = unit(shipped.transform(h))
+        return frames, np.concatenate([np.sqrt(weight) * z, np.sqrt(1 - weight) * zh])
+
+    out_f = [joint(*x) for x in feats]
+    out_m = [joint(*x) for x in mirr]
+    desc = np.stack([d for _, d in out_f])
+    mdesc = np.stack([d for _, d in out_m])
+    return e2_figures([f for f, _ in out_f], [f for f, _ in out_m], desc, mdesc, actions)
+
+
 def e4_pose(rep_frames: Callable[[np.ndarray, np.ndarray], np.ndarray], seed: int) -> dict:
     """E4's frame metrics of a representation on generated skeleton clips."""
     from avr_gui.core.demo.synth_library import generate_skeletons
@@ -143,6 +178,17 @@ def main(argv: list[str] | None = None) -> int:
     for name, (rep, std) in reps.items():
         out["e2"][name] = e2(rep, std, feats, mirr, actions)
         print(f"E2 {name}:", json.dumps({k: round(v, 4) for k, v in out["e2"][name].items()}))
+    # The product's comparison: the model blended with the hand-made descriptor at the
+    # shipped weight (fitted on actions held out of training, eval_unseen_actions.py).
+    from avr_gui.core.library.learned import shipped_learned_weight
+
+    w = shipped_learned_weight()
+    out["learned_weight"] = w
+    for name, m in (("blend", model), ("untrained_blend", untrained)):
+        out["e2"][name] = e2_blend(m, w, feats, mirr, actions)
+        print(
+            f"E2 {name} (w={w}):", json.dumps({k: round(v, 4) for k, v in out["e2"][name].items()})
+        )
     if not args.skip_e4:
         for name, (rep, _) in reps.items():
             m = e4_pose(lambda f, v, rep=rep: _frames_all(rep, f, v), seed=0)

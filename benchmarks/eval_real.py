@@ -25,7 +25,9 @@ its library; a hit is a same-action clip first (top-1) or within the first 3. St
   model's embeddings of the pose-motion frames, motion-weighted mean and std,
   standardised with the model's statistics, mirror-invariant), trained on Penn
   Action's E2 library only; ``pose_untrained``: the same architecture with its initial
-  weights (same seed), statistics fitted the same way: the control (``--learned``).
+  weights (same seed), statistics fitted the same way: the control (``--learned``);
+  ``pose_untrained_blend``: that control blended with the hand-made descriptor at the
+  product's weight (``resources/pose_blend.json``), the control of the product's blend.
 
 AUROC: same action vs other over every (query, other clip) pair of a set, for each
 stage's score (clips a stage does not rank count as its lowest score). Nothing here is
@@ -52,7 +54,7 @@ from avr_gui.core.library.pose_search import PoseIndex, describe_track
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 STAGES = ("appearance", "appearance+dtw", "pose_positions", "pose", "pose+dtw", "product")
-LEARNED_STAGES = ("pose_learned", "pose_untrained")
+LEARNED_STAGES = ("pose_learned", "pose_untrained", "pose_untrained_blend")
 
 
 def label(path: str) -> str:
@@ -93,15 +95,19 @@ def _positions_similarity(lib: Library, paths: list[str]) -> np.ndarray:
     return s
 
 
-def _learned_similarity(lib: Library, paths: list[str], model: object) -> np.ndarray:
-    """Mirror-invariant cosine of a learned model's standardised clip descriptors.
+def _learned_similarity(
+    lib: Library, paths: list[str], model: object, weight: float = 1.0
+) -> np.ndarray:
+    """Mirror-invariant cosine of a learned model's standardised clip descriptors; with
+    ``weight`` below 1 blended with the hand-made descriptor's as the product does
+    (:func:`~avr_gui.core.features.pose.motion.blended_similarity`).
 
     Non-performer clips get -inf (the product compares them on appearance).
     """
     from avr_gui.core.learn import describe
 
     std = model.standardizer  # type: ignore[attr-defined]
-    desc, mdesc, ok = [], [], []
+    desc, mdesc, hand, mhand, ok = [], [], [], [], []
     for p in paths:
         tr = lib.pose_track(p)
         if tr is None:
@@ -112,10 +118,22 @@ def _learned_similarity(lib: Library, paths: list[str], model: object) -> np.nda
             fm, vm = motion.landmark_motion_features(tr.landmarks, tr.has_pose, mirror=True)
         desc.append(describe(model, f, v))  # type: ignore[arg-type]
         mdesc.append(describe(model, fm, vm))  # type: ignore[arg-type]
+        hand.append(motion.clip_pose_descriptor(f, v))
+        mhand.append(motion.clip_pose_descriptor(fm, vm))
         ok.append(motion.is_performer(v))
     z, zm = std.transform(np.stack(desc)), std.transform(np.stack(mdesc))
+    hs = motion.shipped_standardizer()
+    assert hs is not None
+    h, hm = hs.transform(np.stack(hand)), hs.transform(np.stack(mhand))
     okv = np.array(ok)
-    s = np.stack([motion.mirror_invariant_similarity(z[i], zm[i], z) for i in range(len(paths))])
+    if weight >= 1.0:
+        rows = [motion.mirror_invariant_similarity(z[i], zm[i], z) for i in range(len(paths))]
+    else:
+        rows = [
+            motion.blended_similarity((z[i], zm[i], z), (h[i], hm[i], h), weight)
+            for i in range(len(paths))
+        ]
+    s = np.stack(rows)
     s[:, ~okv] = -np.inf
     s[~okv, :] = -np.inf
     return s
@@ -133,7 +151,7 @@ def evaluate(lib: Library, top_k: int = 10, learned: dict | None = None) -> dict
     n = len(paths)
     pos_s = _positions_similarity(lib, paths)
     learned = learned or {}
-    learned_s = {k: _learned_similarity(lib, paths, m) for k, m in learned.items()}
+    learned_s = {k: _learned_similarity(lib, paths, *m) for k, m in learned.items()}
     stages = STAGES + tuple(learned)
     # The hand-made pose-motion descriptor (the ``pose`` stage), whatever the library's
     # default comparison is now: the same performer clips, shipped statistics.
@@ -235,7 +253,11 @@ def _learned_models(which: str, data: Path) -> dict:
     untrained = LearnedModel(build_encoder(model.config, seed).eval())
     pool = build_pool(data, int(model.meta.get("views", 4)), seed)
     untrained.standardizer = fit_standardizer(untrained, [v for c in pool for v in c.views])
-    return dict(zip(LEARNED_STAGES, (model, untrained), strict=True))
+    from avr_gui.core.library.learned import shipped_learned_weight
+
+    w = shipped_learned_weight()
+    stages = ((model, 1.0), (untrained, 1.0), (untrained, w))
+    return dict(zip(LEARNED_STAGES, stages, strict=True))
 
 
 def main(argv: list[str] | None = None) -> int:

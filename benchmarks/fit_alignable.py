@@ -4,8 +4,11 @@ Run: ``python benchmarks/fit_alignable.py [--data ../shared/data] [--write]
 [--plots docs/plots] [--json out/fit_alignable.json]`` (about two minutes).
 
 - ``pose`` (performer pairs): the cue is the product's mirror-invariant pose similarity:
-  of the shipped learned pose model (``resources/lrprop_pose``, trained on the E2
-  library), or with ``--pose-cue motion`` of the hand-made pose-motion descriptor.
+  by default the shipped learned pose model (``resources/lrprop_pose``, trained on the
+  E2 library) blended with the hand-made descriptor (weight in
+  ``resources/pose_blend.json``); ``--pose-cue learned`` the model alone, ``--pose-cue
+  motion`` the hand-made pose-motion descriptor alone. ``--pose-only`` keeps the shipped
+  appearance verdict.
   Pairs are every leave-one-out query of the augmented Penn Action *library*
   (``fit_pose_motion.py``: E2's queries never enter) with its 10 most similar clips,
   labelled same action or not. Fitted on the queries with an even index, reliability
@@ -53,27 +56,47 @@ LEARNED_AUG_SEED = 101
 
 
 def _learned_descriptors(seqs: list[np.ndarray], model: object) -> tuple[np.ndarray, ...]:
-    """Standardised learned descriptors, as seen and mirrored, and which clips are usable."""
+    """Standardised learned and hand-made descriptors, as seen and mirrored, and which
+    clips are usable: ``(z, zm, h, hm, ok)``."""
     from avr_gui.core.features.pose import motion
     from avr_gui.core.learn import describe
 
-    d, dm, ok = [], [], []
+    d, dm, h, hm, ok = [], [], [], [], []
     for j in seqs:
         f, v = motion.motion_features(j)
         fm, vm = motion.motion_features(j, mirror=True)
         d.append(describe(model, f, v))  # type: ignore[arg-type]
         dm.append(describe(model, fm, vm))  # type: ignore[arg-type]
+        h.append(motion.clip_pose_descriptor(f, v))
+        hm.append(motion.clip_pose_descriptor(fm, vm))
         ok.append(v.sum() >= 2)
     std = model.standardizer  # type: ignore[attr-defined]
-    return std.transform(np.stack(d)), std.transform(np.stack(dm)), np.array(ok)
+    hs = motion.shipped_standardizer()
+    assert hs is not None, "resources/pose_motion.json is missing"
+    return (
+        std.transform(np.stack(d)),
+        std.transform(np.stack(dm)),
+        hs.transform(np.stack(h)),
+        hs.transform(np.stack(hm)),
+        np.array(ok),
+    )
+
+
+def _product_similarity(z: tuple, i: int, lib: tuple, weight: float) -> np.ndarray:
+    """The product's similarity of clip ``i`` of ``z`` to every clip of ``lib``."""
+    from avr_gui.core.features.pose import motion
+
+    if weight >= 1.0:
+        return motion.mirror_invariant_similarity(z[0][i], z[1][i], lib[0])
+    return motion.blended_similarity((z[0][i], z[1][i], lib[0]), (z[2][i], z[3][i], lib[2]), weight)
 
 
 def learned_pose_pairs(
-    data: Path,
+    data: Path, weight: float = 1.0
 ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Learned-cue pairs of the augmented library (leave-one-out top 10), and the check
-    pairs of E2's queries against that library (similarity, same action)."""
-    from avr_gui.core.features.pose import motion
+    pairs of E2's queries against that library (similarity, same action). ``weight``
+    below 1: the product's blend with the hand-made descriptor."""
     from avr_gui.core.learn import shipped_pose_model
 
     model = shipped_pose_model()
@@ -84,21 +107,22 @@ def learned_pose_pairs(
     rng = np.random.default_rng(LEARNED_AUG_SEED)
     lib = [fpm.augment(seqs[i], rng) for i in lib_i]
     qs = [fpm.augment(seqs[i], rng) for i in q_i]
-    z, zm, ok = _learned_descriptors(lib, model)
+    libd = _learned_descriptors(lib, model)
+    ok = libd[-1]
     la = actions[lib_i]
     x, y, g = [], [], []
     for i in np.flatnonzero(ok):
-        s = motion.mirror_invariant_similarity(z[i], zm[i], z)
+        s = _product_similarity(libd, i, libd, weight)
         s[i] = -np.inf
         s[~ok] = -np.inf
         for k in np.argsort(-s)[:10]:
             x.append(s[k])
             y.append(la[k] == la[i])
             g.append(i)
-    qz, qzm, qok = _learned_descriptors(qs, model)
+    qd = _learned_descriptors(qs, model)
     cx, cy = [], []
-    for i in np.flatnonzero(qok):
-        s = motion.mirror_invariant_similarity(qz[i], qzm[i], z)
+    for i in np.flatnonzero(qd[-1]):
+        s = _product_similarity(qd, i, libd, weight)
         s[~ok] = -np.inf
         for k in np.argsort(-s)[:10]:
             cx.append(s[k])
@@ -191,7 +215,9 @@ def plot(results: dict, folder: Path) -> Path:
         ax.set_xlabel("predicted P(same action)")
         ax.set_ylabel("observed share")
     fig.tight_layout()
-    out = folder / "alignable_reliability.png"
+    # A pose-only refit keeps the shipped appearance verdict: its own file.
+    stem = "alignable_reliability" + ("" if len(results) > 1 else "_" + "_".join(results))
+    out = folder / f"{stem}.png"
     folder.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=100)
     return out
@@ -203,11 +229,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="write resources/alignable.json")
     ap.add_argument("--plots", type=Path, default=None)
     ap.add_argument("--json", metavar="PATH")
-    ap.add_argument("--pose-cue", choices=["learned", "motion"], default="learned")
+    ap.add_argument("--pose-cue", choices=["blend", "learned", "motion"], default="blend")
+    ap.add_argument(
+        "--pose-only",
+        action="store_true",
+        help="refit the pose verdict only; keep the shipped appearance verdict",
+    )
     args = ap.parse_args(argv)
     check = None
-    if args.pose_cue == "learned":
-        pairs, (cx, cy) = learned_pose_pairs(args.data)
+    if args.pose_cue in ("blend", "learned"):
+        from avr_gui.core.library.learned import shipped_learned_weight
+
+        weight = shipped_learned_weight() if args.pose_cue == "blend" else 1.0
+        print(f"pose cue: {args.pose_cue} (learned weight {weight})")
+        pairs, (cx, cy) = learned_pose_pairs(args.data, weight)
         results = {"pose": evaluate("pose", *pairs)}
         a, b = results["pose"]["slope"], results["pose"]["intercept"]
         check = reliability(1 / (1 + np.exp(-(a * cx + b))), cy)
@@ -220,20 +255,24 @@ def main(argv: list[str] | None = None) -> int:
         results["pose"]["e2_queries_check"] = check
     else:
         results = {"pose": evaluate("pose", *pose_pairs(args.data))}
-    results["appearance"] = evaluate("appearance", *appearance_pairs())
+    shipped_doc = json.loads((ROOT / "resources" / "alignable.json").read_text("utf-8"))
+    if not args.pose_only:
+        results["appearance"] = evaluate("appearance", *appearance_pairs())
     if args.plots:
         print("reliability plot:", plot(results, args.plots))
     if args.write:
         models = {
             "pose": {
                 "cue": "pose_similarity",
-                "descriptor": "learned" if args.pose_cue == "learned" else "motion",
+                "descriptor": args.pose_cue,
                 "slope": results["pose"]["slope"],
                 "intercept": results["pose"]["intercept"],
                 "fitted_on": "augmented Penn Action E2 library, leave-one-out top 10 "
                 "(benchmarks/fit_alignable.py); never the E2 queries or the real clips",
             },
-            "appearance": {
+            "appearance": shipped_doc["models"]["appearance"]
+            if args.pose_only
+            else {
                 "cue": "normalized_cost",
                 "slope": results["appearance"]["slope"],
                 "intercept": results["appearance"]["intercept"],
@@ -241,10 +280,10 @@ def main(argv: list[str] | None = None) -> int:
                 "(benchmarks/fit_alignable.py)",
             },
         }
-        payload = {
-            "models": models,
-            "heldout_ece": {k: v["heldout"]["ece"] for k, v in results.items()},
-        }
+        heldout = {k: v["heldout"]["ece"] for k, v in results.items()}
+        if args.pose_only:
+            heldout["appearance"] = shipped_doc["heldout_ece"]["appearance"]
+        payload = {"models": models, "heldout_ece": heldout}
         if check is not None:
             payload["e2_queries_check_ece"] = {"pose": check["ece"]}
         write_text(ROOT / "resources" / "alignable.json", json.dumps(payload, indent=2) + "\n")

@@ -148,7 +148,7 @@ def test_the_shipped_model_compares_performers_by_default(avr, library: Path) ->
     # Its verdict is calibrated for the shipped model's similarity: every match has one.
     assert all(x["alignable"] is not None for x in out["results"])
     st = avr("status", "--index", library)
-    assert "shipped model" in st.out, st.out
+    assert SHIPPED_COMPARISON in st.out, st.out
 
 
 def test_pose_model_none_compares_on_the_hand_made_descriptor(

@@ -126,7 +126,8 @@ def pose_calibrated_for() -> str | None:
     Returns
     -------
     str or None
-        ``"learned"`` or ``"motion"`` (:attr:`VerdictModel.descriptor`).
+        ``"blend"`` (the shipped model with the hand-made descriptor), ``"learned"`` or
+        ``"motion"`` (:attr:`VerdictModel.descriptor`).
     """
     model = _models().get("pose")
     return None if model is None else model.descriptor

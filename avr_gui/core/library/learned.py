@@ -105,7 +105,11 @@ class LearnedInfo:
 
 #: What performer clips are compared by without a model of the library's own: the
 #: shipped learned pose model, or (when it is missing) the hand-made pose descriptor.
-SHIPPED_COMPARISON = "learned pose (shipped model, trained on Penn Action)"
+SHIPPED_COMPARISON = (
+    "body pose (shipped learned model, trained on Penn Action, with the hand-made descriptor)"
+)
+#: The same, when ``resources/pose_blend.json`` is missing: the model alone.
+SHIPPED_ALONE_COMPARISON = "learned pose (shipped model, trained on Penn Action)"
 DEFAULT_COMPARISON = "pose (default features)"
 #: :attr:`~avr_gui.core.library.pose_search.PoseIndex.model` of the shipped model.
 SHIPPED_MODEL = "shipped"
@@ -138,6 +142,36 @@ def default_pose_model() -> LearnedModel | None:
         )
         return None
     return model
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_learned_weight() -> float:
+    """How much the shipped model's similarity counts beside the hand-made descriptor's.
+
+    ``resources/pose_blend.json`` (``benchmarks/eval_unseen_actions.py``): the weight
+    ``w`` of ``w * learned + (1 - w) * hand-made``, fitted on Penn Action with whole
+    actions held out of the model's training, because alone the model ranks clips of
+    actions it never saw worse than the hand-made descriptor (docs/RESULTS.md). 1.0
+    (the model alone) when the file is missing or unreadable (logged).
+
+    Returns
+    -------
+    float
+        In [0, 1].
+    """
+    from importlib import resources
+
+    try:
+        raw = json.loads(
+            resources.files("avr_gui").joinpath("resources", "pose_blend.json").read_text("utf-8")
+        )
+        w = float(raw["learned_weight"])
+        if not 0.0 <= w <= 1.0:
+            raise ValueError(f"learned_weight {w} is not in [0, 1]")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        logging.getLogger(__name__).warning("pose_blend.json not used (%s): the model alone", exc)
+        return 1.0
+    return w
 
 
 def default_model_name(model: LearnedModel | None) -> str:
@@ -189,7 +223,9 @@ def compared_by(info: LearnedInfo | None, model: Any = ASK) -> str:
     if info is not None:
         return info.describe()
     shipped = shipped_model_chosen() if model is ASK else model is not None
-    return SHIPPED_COMPARISON if shipped else DEFAULT_COMPARISON
+    if not shipped:
+        return DEFAULT_COMPARISON
+    return SHIPPED_COMPARISON if shipped_learned_weight() < 1.0 else SHIPPED_ALONE_COMPARISON
 
 
 @dataclass(frozen=True)

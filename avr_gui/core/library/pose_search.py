@@ -27,6 +27,7 @@ from avr_gui.core.features.pose.encoder import PoseTrack
 from avr_gui.core.features.pose.motion import (
     DESCRIPTOR_DIM,
     DescriptorStandardizer,
+    blended_similarity,
     clip_pose_descriptor,
     is_performer,
     landmark_motion_features,
@@ -51,12 +52,17 @@ class PoseDescriptor:
     performer : bool
     valid_share : float
         Share of frames with a usable pose.
+    hand, hand_mirrored : numpy.ndarray, shape (100,), float32, or None
+        With a learned model: the hand-made descriptors too (the product blends the
+        two similarities, :func:`~avr_gui.core.features.pose.motion.blended_similarity`).
     """
 
     descriptor: np.ndarray
     mirrored: np.ndarray
     performer: bool
     valid_share: float
+    hand: np.ndarray | None = None
+    hand_mirrored: np.ndarray | None = None
 
 
 def describe_track(
@@ -88,13 +94,13 @@ def describe_track(
     f, valid = landmark_motion_features(lm, hp)
     fm, vm = landmark_motion_features(lm, hp, mirror=True)
     share = float(valid.mean()) if valid.size else 0.0
-    if model is not None:
-        from avr_gui.core.learn import describe
+    h, hm = clip_pose_descriptor(f, valid), clip_pose_descriptor(fm, vm)
+    if model is None:
+        return PoseDescriptor(h, hm, is_performer(valid), share)
+    from avr_gui.core.learn import describe
 
-        d, dm = describe(model, f, valid), describe(model, fm, vm)
-    else:
-        d, dm = clip_pose_descriptor(f, valid), clip_pose_descriptor(fm, vm)
-    return PoseDescriptor(d, dm, is_performer(valid), share)
+    d, dm = describe(model, f, valid), describe(model, fm, vm)
+    return PoseDescriptor(d, dm, is_performer(valid), share, h, hm)
 
 
 @dataclass
@@ -114,6 +120,12 @@ class PoseIndex:
     model : str
         Which descriptors: :data:`DEFAULT_MODEL` or the learned model's name (a new or
         reverted model makes the index stale).
+    learned_weight : float
+        1: rank by the descriptors alone. Below 1 (a learned model blended with the
+        hand-made descriptor): ``w * learned + (1 - w) * hand-made`` cosine.
+    hand : numpy.ndarray, shape (N, 100), float64, or None
+        The hand-made descriptors, standardised with the shipped statistics, when
+        ``learned_weight < 1``.
     """
 
     generation: int
@@ -121,6 +133,8 @@ class PoseIndex:
     descriptors: np.ndarray
     standardizer: DescriptorStandardizer
     model: str = DEFAULT_MODEL
+    learned_weight: float = 1.0
+    hand: np.ndarray | None = None
 
     @classmethod
     def build(
@@ -131,6 +145,7 @@ class PoseIndex:
         *,
         standardizer: DescriptorStandardizer | None = None,
         model: str = DEFAULT_MODEL,
+        learned_weight: float = 1.0,
     ) -> PoseIndex:
         """Index the descriptors of every performer clip.
 
@@ -147,6 +162,9 @@ class PoseIndex:
             The statistics to use (a learned model's); default: the shipped ones.
         model : str
             Recorded as :attr:`model`.
+        learned_weight : float
+            Recorded as :attr:`learned_weight`; below 1 the descriptors must carry
+            their hand-made part (:func:`describe_track` with a model).
 
         Returns
         -------
@@ -154,13 +172,20 @@ class PoseIndex:
         """
         paths: list[str] = []
         desc: list[np.ndarray] = []
+        hand: list[np.ndarray] = []
         both: list[np.ndarray] = []
+        blend = learned_weight < 1.0
         for p in performers:
             d = describe(p)
             if d is None:
                 continue
+            if blend and d.hand is None:
+                raise ValueError("a blended index needs the hand-made descriptors")
             paths.append(p)
             desc.append(d.descriptor)
+            if blend:
+                assert d.hand is not None
+                hand.append(d.hand)
             both.extend((d.descriptor, d.mirrored))
         width = standardizer.mean.size if standardizer is not None else DESCRIPTOR_DIM
         raw = np.stack(desc) if desc else np.zeros((0, width), np.float32)
@@ -171,7 +196,15 @@ class PoseIndex:
             or shipped_standardizer()
             or DescriptorStandardizer(np.stack(both) if both else raw)
         )
-        return cls(generation, paths, std.transform(raw), std, model)
+        hand_z = None
+        if blend:
+            hs = shipped_standardizer()
+            if hs is None:
+                raise ValueError("the hand-made descriptor's statistics are not installed")
+            hand_z = hs.transform(
+                np.stack(hand) if hand else np.zeros((0, DESCRIPTOR_DIM), np.float32)
+            )
+        return cls(generation, paths, std.transform(raw), std, model, learned_weight, hand_z)
 
     def search(
         self, query: PoseDescriptor, k: int, exclude: str | None = None
@@ -193,11 +226,19 @@ class PoseIndex:
         """
         if not self.paths:
             return []
-        sim = mirror_invariant_similarity(
+        learned = (
             self.standardizer.transform(query.descriptor),
             self.standardizer.transform(query.mirrored),
             self.descriptors,
         )
+        if self.hand is None:
+            sim = mirror_invariant_similarity(*learned)
+        else:
+            hs = shipped_standardizer()
+            if query.hand is None or query.hand_mirrored is None or hs is None:
+                raise ValueError("a blended index needs the query's hand-made descriptors")
+            hand = (hs.transform(query.hand), hs.transform(query.hand_mirrored), self.hand)
+            sim = blended_similarity(learned, hand, self.learned_weight)
         order = np.argsort(-sim, kind="stable")
         out = [(self.paths[i], float(sim[i])) for i in order if self.paths[i] != exclude]
         return out[:k]

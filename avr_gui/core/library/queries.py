@@ -35,6 +35,7 @@ from avr_gui.core.library.learned import (
     default_pose_model,
     load_learned,
     pointer_stamp,
+    shipped_learned_weight,
 )
 from avr_gui.core.library.pose_search import (
     DEFAULT_MODEL,
@@ -153,8 +154,15 @@ class LibraryQueries:
                     lambda p: self._describe(rows[p], name, model),
                     standardizer=model.standardizer if model is not None else None,
                     model=name,
+                    learned_weight=self._learned_weight(info, model),
                 )
             return self._pose_index
+
+    @staticmethod
+    def _learned_weight(info: LearnedInfo | None, model: LearnedModel | None) -> float:
+        """The shipped model is blended with the hand-made descriptor; a library's own
+        model (taught on its own actions) ranks alone."""
+        return shipped_learned_weight() if info is None and model is not None else 1.0
 
     def _describe(
         self, row: Row, name: str = DEFAULT_MODEL, model: LearnedModel | None = None
@@ -298,7 +306,9 @@ class LibraryQueries:
         )
         compared = ("pose" if by_pose else "appearance") if auto else None
         kind = compared or ("appearance" if self.encoder_name == APPEARANCE_BACKEND else None)
-        in_use = "learned" if model is not None else "motion"
+        in_use = "motion" if model is None else "learned"
+        if in_use == "learned" and self._learned_weight(learned, model) < 1.0:
+            in_use = "blend"
         if by_pose and (learned is not None or pose_calibrated_for() != in_use):
             # The pose verdict is calibrated on one descriptor's similarity (the shipped
             # model's); a library's own model or the hand-made descriptor has another

@@ -303,6 +303,45 @@ def mirror_invariant_similarity(
     return out
 
 
+def blended_similarity(
+    learned: tuple[np.ndarray, np.ndarray, np.ndarray],
+    hand: tuple[np.ndarray, np.ndarray, np.ndarray],
+    learned_weight: float,
+) -> np.ndarray:
+    """Mirror-invariant blend of a learned and the hand-made descriptor's cosines.
+
+    For the query as seen and as mirrored, ``w * cos_learned + (1 - w) * cos_hand``;
+    the better of the two orientations (both families must agree on the orientation,
+    so the maximum is taken after the blend).
+
+    Parameters
+    ----------
+    learned, hand : (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        ``(query [K], query_mirror [K], library [N, K])`` standardised descriptors of
+        each family (``K`` differs between them).
+    learned_weight : float
+        ``w`` in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray, shape (N,), float64
+    """
+    w = float(learned_weight)
+    out = None
+    for k in range(2):
+        s = w * _cosines(learned[k], learned[2]) + (1.0 - w) * _cosines(hand[k], hand[2])
+        out = s if out is None else np.maximum(out, s)
+    assert out is not None
+    return out
+
+
+def _cosines(query: np.ndarray, library: np.ndarray) -> np.ndarray:
+    lib = np.asarray(library, np.float64)
+    lib = lib / np.maximum(np.linalg.norm(lib, axis=1, keepdims=True), 1e-12)
+    q = np.asarray(query, np.float64)
+    return lib @ (q / max(float(np.linalg.norm(q)), 1e-12))
+
+
 class DescriptorStandardizer:
     """Per-dimension standardisation of pose descriptors.
 
