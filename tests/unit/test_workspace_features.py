@@ -160,6 +160,21 @@ def test_pips_raw_progress_lines_are_read():
     assert last_raw_progress("Progress 5 of 0\n") == (5, 0)  # size unknown to pip
 
 
+def test_the_progress_reaches_the_end_of_a_download_quicker_than_a_poll():
+    # A real child process that writes its progress and exits before the first look:
+    # the last figure must still arrive (it once stopped at 8 of 35.6 MB).
+    import sys
+
+    from avr_gui.core.features.pose.install import _run_cancellable
+
+    seen = []
+    code = "print('Progress 300 of 900'); print('Progress 900 of 900')"
+    rc, _out, _ = _run_cancellable(
+        [sys.executable, "-c", code], 60, None, lambda d, t: seen.append((d, t))
+    )
+    assert rc == 0 and seen[-1] == (900, 900), seen
+
+
 @pytest.mark.network
 @pytest.mark.slow
 def test_the_download_reports_its_bytes(tmp_path: Path):

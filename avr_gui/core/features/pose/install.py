@@ -248,6 +248,21 @@ def _run_cancellable(
         deadline = time.monotonic() + timeout
         seen = 0
         last: tuple[int, int] | None = None
+
+        def report() -> None:
+            nonlocal seen, last
+            if on_bytes is None:
+                return
+            out.seek(seen)
+            chunk = out.read()
+            # Only whole lines: pip may be writing the last one now.
+            whole = chunk[: chunk.rfind(b"\n") + 1]
+            seen += len(whole)
+            now = last_raw_progress(whole.decode(errors="replace"))
+            if now is not None and now != last:
+                last = now
+                on_bytes(*now)
+
         try:
             while True:
                 try:
@@ -257,16 +272,10 @@ def _run_cancellable(
                     check(cancel)
                     if time.monotonic() > deadline:
                         raise
-                if on_bytes is not None:
-                    out.seek(seen)
-                    chunk = out.read()
-                    # Only whole lines: pip may be writing the last one now.
-                    whole = chunk[: chunk.rfind(b"\n") + 1]
-                    seen += len(whole)
-                    now = last_raw_progress(whole.decode(errors="replace"))
-                    if now is not None and now != last:
-                        last = now
-                        on_bytes(*now)
+                report()
+            # What pip wrote after the last look (the end of a quick download): without
+            # it the progress would stop short of the whole file.
+            report()
         except BaseException:
             proc.kill()
             proc.wait()
