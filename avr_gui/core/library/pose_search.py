@@ -8,6 +8,12 @@ is compared with the library's performer clips on their pose descriptors
 positions, mean and spread over the clip, mirror-invariant), standardised over the
 library's performer clips. Every other pair is compared on appearance, which both have.
 
+With the shipped learned model (the default) the similarity is a blend, ``w`` times the
+model's cosine plus ``1 - w`` times the hand-made descriptor's
+(:func:`~avr_gui.core.features.pose.motion.blended_similarity`, ``w`` from
+``resources/pose_blend.json``): alone, the model ranks clips of actions it never saw
+worse than the hand-made descriptor (``benchmarks/eval_unseen_actions.py``).
+
 Why clip-level pose similarity ranks, and DTW does not re-rank performer pairs: on
 Penn Action sequences made to look like library clips (repeated, cut, re-timed, with
 idle stretches, jittered), leave-one-out top-1 was 0.916 by clip similarity and 0.884
@@ -81,7 +87,8 @@ def describe_track(
     model : LearnedModel, optional
         A learned pose model (:mod:`avr_gui.core.library.learned`): the descriptors are
         its motion-weighted mean and spread of the embeddings ``[2 * D]`` instead of the
-        hand-made ``[100]``. Whether the clip shows a performer does not depend on it.
+        hand-made ``[100]``, which are kept in ``hand`` / ``hand_mirrored`` for the
+        blend. Whether the clip shows a performer does not depend on it.
 
     Returns
     -------
