@@ -131,8 +131,10 @@ class PoseIndex:
         1: rank by the descriptors alone. Below 1 (a learned model blended with the
         hand-made descriptor): ``w * learned + (1 - w) * hand-made`` cosine.
     hand : numpy.ndarray, shape (N, 100), float64, or None
-        The hand-made descriptors, standardised with the shipped statistics, when
+        The hand-made descriptors, standardised with ``hand_standardizer``, when
         ``learned_weight < 1``.
+    hand_standardizer : DescriptorStandardizer or None
+        The hand-made descriptor's shipped statistics (read once, at build).
     """
 
     generation: int
@@ -142,6 +144,7 @@ class PoseIndex:
     model: str = DEFAULT_MODEL
     learned_weight: float = 1.0
     hand: np.ndarray | None = None
+    hand_standardizer: DescriptorStandardizer | None = None
 
     @classmethod
     def build(
@@ -186,12 +189,11 @@ class PoseIndex:
             d = describe(p)
             if d is None:
                 continue
-            if blend and d.hand is None:
-                raise ValueError("a blended index needs the hand-made descriptors")
             paths.append(p)
             desc.append(d.descriptor)
             if blend:
-                assert d.hand is not None
+                if d.hand is None:
+                    raise ValueError("a blended index needs the hand-made descriptors")
                 hand.append(d.hand)
             both.extend((d.descriptor, d.mirrored))
         width = standardizer.mean.size if standardizer is not None else DESCRIPTOR_DIM
@@ -203,15 +205,13 @@ class PoseIndex:
             or shipped_standardizer()
             or DescriptorStandardizer(np.stack(both) if both else raw)
         )
-        hand_z = None
-        if blend:
-            hs = shipped_standardizer()
-            if hs is None:
-                raise ValueError("the hand-made descriptor's statistics are not installed")
-            hand_z = hs.transform(
-                np.stack(hand) if hand else np.zeros((0, DESCRIPTOR_DIM), np.float32)
-            )
-        return cls(generation, paths, std.transform(raw), std, model, learned_weight, hand_z)
+        if not blend:
+            return cls(generation, paths, std.transform(raw), std, model)
+        hs = shipped_standardizer()
+        if hs is None:
+            raise ValueError("the hand-made descriptor's statistics are not installed")
+        hand_z = hs.transform(np.stack(hand) if hand else np.zeros((0, DESCRIPTOR_DIM)))
+        return cls(generation, paths, std.transform(raw), std, model, learned_weight, hand_z, hs)
 
     def search(
         self, query: PoseDescriptor, k: int, exclude: str | None = None
@@ -238,11 +238,11 @@ class PoseIndex:
             self.standardizer.transform(query.mirrored),
             self.descriptors,
         )
-        if self.hand is None:
+        hs = self.hand_standardizer
+        if self.hand is None or hs is None:
             sim = mirror_invariant_similarity(*learned)
         else:
-            hs = shipped_standardizer()
-            if query.hand is None or query.hand_mirrored is None or hs is None:
+            if query.hand is None or query.hand_mirrored is None:
                 raise ValueError("a blended index needs the query's hand-made descriptors")
             hand = (hs.transform(query.hand), hs.transform(query.hand_mirrored), self.hand)
             sim = blended_similarity(learned, hand, self.learned_weight)

@@ -292,15 +292,7 @@ def mirror_invariant_similarity(
     -------
     numpy.ndarray, shape (N,), float64
     """
-    lib = np.asarray(library, np.float64)
-    lib = lib / np.maximum(np.linalg.norm(lib, axis=1, keepdims=True), 1e-12)
-    out = None
-    for q in (query, query_mirror):
-        qv = np.asarray(q, np.float64)
-        s = lib @ (qv / max(float(np.linalg.norm(qv)), 1e-12))
-        out = s if out is None else np.maximum(out, s)
-    assert out is not None
-    return out
+    return np.maximum(_cosines(query, library), _cosines(query_mirror, library))
 
 
 def blended_similarity(
@@ -327,15 +319,15 @@ def blended_similarity(
     numpy.ndarray, shape (N,), float64
     """
     w = float(learned_weight)
-    out = None
-    for k in range(2):
-        s = w * _cosines(learned[k], learned[2]) + (1.0 - w) * _cosines(hand[k], hand[2])
-        out = s if out is None else np.maximum(out, s)
-    assert out is not None
-    return out
+    seen, mirrored = (
+        w * _cosines(learned[k], learned[2]) + (1.0 - w) * _cosines(hand[k], hand[2])
+        for k in range(2)
+    )
+    return np.maximum(seen, mirrored)
 
 
 def _cosines(query: np.ndarray, library: np.ndarray) -> np.ndarray:
+    """Cosine of one descriptor ``[K]`` with each library row ``[N, K]``: ``[N]``."""
     lib = np.asarray(library, np.float64)
     lib = lib / np.maximum(np.linalg.norm(lib, axis=1, keepdims=True), 1e-12)
     q = np.asarray(query, np.float64)
