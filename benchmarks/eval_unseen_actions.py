@@ -25,9 +25,10 @@ Representations compared (descriptors standardised, mirror-invariant cosine):
 - ``blend a``: ``a * learned + (1 - a) * input`` similarity, for a grid of ``a``.
 
 Figures: recall@1 and @5, AUROC of the similarity for same vs other action among the
-top 10. ``--write`` stores the blend weight with the best pooled recall@1 (then AUROC)
-in ``resources/pose_blend.json``, the weight the product uses. Nothing here touches E3
-or E3b.
+top 10. The hand-made descriptor is the shipped one (its spread weight included). This
+protocol chose the product's blend weight until 2026-11-30; ``eval_small_libraries.py``
+(small libraries of these held-out actions, with these fold models) chooses it now,
+because a user's library is small. Nothing here touches E3 or E3b.
 """
 
 from __future__ import annotations
@@ -154,7 +155,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "unseen")
     ap.add_argument("--json", metavar="PATH")
-    ap.add_argument("--write", action="store_true", help="write resources/pose_blend.json")
     args = ap.parse_args(argv)
     if not (args.data / PENN).exists():
         print(f"{args.data / PENN} missing", file=sys.stderr)
@@ -250,26 +250,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     out["chosen_learned_weight"] = best
     print(f"chosen: learned weight {best} (pooled recall@1, then AUROC, on unseen actions)")
-    if args.write:
-        chosen = out["results"][f"blend:{v0}:{best}"]["pooled"]
-        doc = {
-            "learned_weight": best,
-            "meaning": "pose similarity = w * learned model's + (1 - w) * hand-made descriptor's "
-            "(mirror-invariant cosines of standardised descriptors)",
-            "fitted_on": "Penn Action E2 library only, leave-one-out, with whole actions "
-            f"held out of the model's training (3 folds of 5 actions; LRProp variant '{v0}', "
-            f"{args.steps} steps); never E2's queries, E3 or E3b",
-            "criterion": "pooled recall@1 of held-out-action library clips, then AUROC",
-            "command": "python benchmarks/eval_unseen_actions.py " + " ".join(argv or sys.argv[1:]),
-            "figures": {
-                "chosen": chosen,
-                "hand_made_alone": out["results"]["input"]["pooled"],
-                "learned_alone": out["results"][f"learned:{v0}"]["pooled"],
-                "untrained_control": out["results"]["untrained"]["pooled"],
-            },
-        }
-        write_text(ROOT / "resources" / "pose_blend.json", json.dumps(doc, indent=1) + "\n")
-        print("wrote resources/pose_blend.json")
     out["seconds"] = round(time.perf_counter() - started, 1)
     out["load_average_start_end"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
     if args.json:

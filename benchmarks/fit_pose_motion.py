@@ -175,7 +175,12 @@ def main(argv: list[str] | None = None) -> int:
             "std": (d.std(0) + 1e-6).round(6).tolist(),
         }
         root = Path(__file__).resolve().parents[1]
-        write_text(root / "resources" / "pose_motion.json", json.dumps(stats) + "\n")
+        target = root / "resources" / "pose_motion.json"
+        if target.is_file():
+            # The spread weight is chosen by eval_small_libraries.py: keep it.
+            old = json.loads(target.read_text("utf-8"))
+            stats.update({k: v for k, v in old.items() if k.startswith("spread_weight")})
+        write_text(target, json.dumps(stats) + "\n")
         print("wrote resources/pose_motion.json")
     if args.json:
         out = {"variants": rows, "best": best, "rerank": rr, "clean_top1": clean}

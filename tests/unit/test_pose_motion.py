@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from avr_gui.core.errors import InputError, ShapeError
 from avr_gui.core.features.pose import motion
 from avr_gui.core.features.pose.skeleton import MIRROR13
 
+ROOT = Path(__file__).resolve().parents[2]
 PENN = Path(__file__).resolve().parents[3] / "shared" / "data" / "penn_action"
 
 
@@ -97,6 +99,38 @@ def test_shipped_statistics_load() -> None:
     std = motion.shipped_standardizer()
     assert std is not None
     assert std.mean.shape == (motion.DESCRIPTOR_DIM,) and np.all(std.std > 0)
+    # The shipped spread weight reaches the transform: mean half 1, spread half w.
+    raw = json.loads((ROOT / "resources" / "pose_motion.json").read_text("utf-8"))
+    w = float(raw.get("spread_weight", 1.0))
+    np.testing.assert_array_equal(std.scale, motion.spread_scale(w))
+    x = np.random.default_rng(0).normal(size=motion.DESCRIPTOR_DIM)
+    z = (x - std.mean) / std.std
+    np.testing.assert_allclose(std.transform(x)[: motion.MOTION_DIM], z[: motion.MOTION_DIM])
+    np.testing.assert_allclose(std.transform(x)[motion.MOTION_DIM :], w * z[motion.MOTION_DIM :])
+
+
+def test_spread_weight_changes_which_half_decides() -> None:
+    """Two clips that share a posture but move differently, and two that move alike in
+    different postures: a larger spread weight brings the second pair closer."""
+    d = motion.DESCRIPTOR_DIM // 2
+    query = np.concatenate([np.ones(d), np.ones(d)])
+    same_posture = np.concatenate([np.ones(d), 0.3 * np.ones(d)])
+    same_motion = np.concatenate([np.zeros(d), np.ones(d)])
+    lib = np.stack([same_posture, same_motion])
+    for w, best in ((1.0, 0), (2.5, 1)):
+        std = motion.DescriptorStandardizer.from_stats(
+            np.zeros(2 * d), np.ones(2 * d), motion.spread_scale(w)
+        )
+        z = std.transform(lib)
+        s = motion.mirror_invariant_similarity(std.transform(query), std.transform(query), z)
+        assert int(np.argmax(s)) == best
+
+
+def test_bad_spread_weights_are_refused() -> None:
+    with pytest.raises(ShapeError):
+        motion.DescriptorStandardizer.from_stats(np.zeros(3), np.ones(3), -np.ones(3))
+    with pytest.raises(ShapeError):
+        motion.DescriptorStandardizer.from_stats(np.zeros(3), np.ones(3), np.ones(2))
 
 
 @pytest.mark.skipif(not PENN.exists(), reason="Penn Action joints not present (../shared)")

@@ -26,7 +26,12 @@ query and its mirror image (:func:`mirror_invariant_similarity`).
 
 Per clip (:func:`clip_pose_descriptor`, ``[100]``): mean and standard deviation of the
 valid frames, each weighted by how much it moves: the posture held during the action
-and how much each limb moves, with idle stretches counting little.
+and how much each limb moves, with idle stretches counting little. Once standardised,
+the spread half is weighted by the shipped ``spread_weight`` (:func:`spread_scale`):
+in a small library of actions nobody trained on, *what moves* tells actions apart
+better than the posture they share (lying for bench press and sit-ups, standing for
+lunges and presses). The weight is chosen on Penn Action libraries of 5 held-out
+actions with 2-4 clips each (``benchmarks/eval_small_libraries.py``).
 
 Every choice here (segments and positions over either alone, mean ⊕ std weighted by
 motion over plain mean ⊕ std, mean alone or velocity or range statistics, mirror
@@ -70,6 +75,8 @@ WEIGHT_FLOOR = 1e-3
 PERFORMER_SHARE = 0.5
 MOTION_DIM = 2 * len(SEGMENTS) + 2 * NUM_JOINTS
 DESCRIPTOR_DIM = 2 * MOTION_DIM
+#: A shipped ``spread_weight`` beyond this is treated as a damaged file.
+MAX_SPREAD_WEIGHT = 10.0
 
 
 def _segment_mirror() -> tuple[np.ndarray, np.ndarray]:
@@ -359,21 +366,54 @@ class DescriptorStandardizer:
         else:
             self.mean = np.zeros(d.shape[1])
             self.std = np.ones(d.shape[1])
+        #: Per-dimension weight applied after standardising (ones unless given).
+        self.scale = np.ones(d.shape[1])
 
     def transform(self, descriptors: np.ndarray) -> np.ndarray:
-        """``[N, D]`` (or ``[D]``) -> standardised, same shape, float64."""
-        return (np.asarray(descriptors, np.float64) - self.mean) / self.std
+        """``[N, D]`` (or ``[D]``) -> standardised and weighted, same shape, float64."""
+        return (np.asarray(descriptors, np.float64) - self.mean) / self.std * self.scale
 
     @classmethod
-    def from_stats(cls, mean: np.ndarray, std: np.ndarray) -> DescriptorStandardizer:
-        """A standardizer with given per-dimension mean and standard deviation ``[D]``."""
+    def from_stats(
+        cls, mean: np.ndarray, std: np.ndarray, scale: np.ndarray | None = None
+    ) -> DescriptorStandardizer:
+        """A standardizer with given per-dimension mean, standard deviation and weight.
+
+        Parameters
+        ----------
+        mean, std : numpy.ndarray, shape (D,)
+        scale : numpy.ndarray, shape (D,), optional
+            Multiplies each standardised dimension (default ones).
+
+        Returns
+        -------
+        DescriptorStandardizer
+        """
         m = np.asarray(mean, np.float64).reshape(-1)
         sd = np.asarray(std, np.float64).reshape(-1)
         if m.shape != sd.shape or not np.all(np.isfinite(m)) or not np.all(sd > 0):
             raise ShapeError(f"mean and std must be finite [D] with std > 0, got {m.shape}")
+        sc = np.ones_like(m) if scale is None else np.asarray(scale, np.float64).reshape(-1)
+        if sc.shape != m.shape or not np.all(np.isfinite(sc)) or not np.all(sc >= 0):
+            raise ShapeError(f"scale must be finite [D] and >= 0, got {sc.shape}")
         out = cls(np.zeros((0, m.size)))
-        out.mean, out.std = m, sd
+        out.mean, out.std, out.scale = m, sd, sc
         return out
+
+
+def spread_scale(spread_weight: float) -> np.ndarray:
+    """Weights of a clip descriptor's dimensions: 1 for the mean half, ``spread_weight``
+    for the spread (standard deviation) half.
+
+    Parameters
+    ----------
+    spread_weight : float
+
+    Returns
+    -------
+    numpy.ndarray, shape (100,), float64
+    """
+    return np.concatenate([np.ones(MOTION_DIM), np.full(MOTION_DIM, float(spread_weight))])
 
 
 def shipped_standardizer() -> DescriptorStandardizer | None:
@@ -384,12 +424,17 @@ def shipped_standardizer() -> DescriptorStandardizer | None:
     DescriptorStandardizer or None
         From ``resources/pose_motion.json`` (written by
         ``benchmarks/fit_pose_motion.py --write``); None when the file is missing or
-        does not match :data:`DESCRIPTOR_DIM`.
+        does not match :data:`DESCRIPTOR_DIM`. Its ``spread_weight`` (default 1)
+        weighs the spread half against the mean half (:func:`spread_scale`).
     """
     try:
         text = resources.files("avr_gui").joinpath("resources/pose_motion.json").read_text("utf-8")
         raw = json.loads(text)
-        std = DescriptorStandardizer.from_stats(raw["mean"], raw["std"])
+        if len(raw["mean"]) != DESCRIPTOR_DIM:
+            return None
+        spread = float(raw.get("spread_weight", 1.0))
+        if not (0.0 <= spread <= MAX_SPREAD_WEIGHT):
+            raise ValueError(f"spread_weight {spread} outside [0, {MAX_SPREAD_WEIGHT}]")
+        return DescriptorStandardizer.from_stats(raw["mean"], raw["std"], spread_scale(spread))
     except (FileNotFoundError, OSError, ValueError, KeyError, TypeError, ShapeError):
         return None
-    return std if std.mean.size == DESCRIPTOR_DIM else None
