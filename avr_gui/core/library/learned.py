@@ -148,10 +148,11 @@ def default_pose_model() -> LearnedModel | None:
 def shipped_learned_weight() -> float:
     """How much the shipped model's similarity counts beside the hand-made descriptor's.
 
-    ``resources/pose_blend.json`` (``benchmarks/eval_unseen_actions.py``): the weight
-    ``w`` of ``w * learned + (1 - w) * hand-made``, fitted on Penn Action with whole
-    actions held out of the model's training, because alone the model ranks clips of
-    actions it never saw worse than the hand-made descriptor (docs/RESULTS.md). 1.0
+    ``resources/pose_blend.json`` (``benchmarks/eval_small_libraries.py``): the weight
+    ``w`` of ``w * learned + (1 - w) * hand-made``, chosen on small libraries of Penn
+    Action actions held out of the model's training, because alone the model ranks
+    clips of actions it never saw worse than the hand-made descriptor
+    (``benchmarks/eval_unseen_actions.py``, docs/RESULTS.md). 1.0
     (the model alone) when the file is missing or unreadable (logged).
 
     Returns

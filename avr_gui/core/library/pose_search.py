@@ -11,8 +11,9 @@ library's performer clips. Every other pair is compared on appearance, which bot
 With the shipped learned model (the default) the similarity is a blend, ``w`` times the
 model's cosine plus ``1 - w`` times the hand-made descriptor's
 (:func:`~avr_gui.core.features.pose.motion.blended_similarity`, ``w`` from
-``resources/pose_blend.json``): alone, the model ranks clips of actions it never saw
-worse than the hand-made descriptor (``benchmarks/eval_unseen_actions.py``).
+``resources/pose_blend.json``, chosen on small libraries of Penn actions the model never
+saw: ``benchmarks/eval_small_libraries.py``): alone, the model ranks clips of actions it
+never saw worse than the hand-made descriptor (``benchmarks/eval_unseen_actions.py``).
 
 Why clip-level pose similarity ranks, and DTW does not re-rank performer pairs: on
 Penn Action sequences made to look like library clips (repeated, cut, re-timed, with
