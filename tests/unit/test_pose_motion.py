@@ -227,3 +227,20 @@ def test_idle_stretches_weigh_little_in_the_descriptor() -> None:
     assert np.linalg.norm(weighted - d_action) < 0.5 * np.linalg.norm(plain - d_action)
     w = motion.motion_weights(motion.motion_features(waited)[0])
     assert w.sum() == pytest.approx(1.0) and w[:50].sum() < 0.2
+
+
+@pytest.mark.parametrize("spread", ["abc", 50.0, -1.0, None])
+def test_a_damaged_spread_weight_keeps_the_statistics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, spread
+) -> None:
+    raw = json.loads((ROOT / "resources" / "pose_motion.json").read_text("utf-8"))
+    raw["spread_weight"] = spread
+    (tmp_path / "resources").mkdir()
+    (tmp_path / "resources" / "pose_motion.json").write_text(json.dumps(raw), "utf-8")
+    monkeypatch.setattr(motion.resources, "files", lambda _pkg: tmp_path)
+    with caplog.at_level("WARNING"):
+        std = motion.shipped_standardizer()
+    assert std is not None
+    np.testing.assert_array_equal(std.mean, raw["mean"])
+    np.testing.assert_array_equal(std.scale, np.ones(motion.DESCRIPTOR_DIM))
+    assert "spread_weight not used" in caplog.text

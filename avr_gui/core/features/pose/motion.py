@@ -44,6 +44,7 @@ clips were only checks.
 from __future__ import annotations
 
 import json
+import logging
 from importlib import resources
 
 import numpy as np
@@ -432,9 +433,16 @@ def shipped_standardizer() -> DescriptorStandardizer | None:
         raw = json.loads(text)
         if len(raw["mean"]) != DESCRIPTOR_DIM:
             return None
-        spread = float(raw.get("spread_weight", 1.0))
-        if not (0.0 <= spread <= MAX_SPREAD_WEIGHT):
-            raise ValueError(f"spread_weight {spread} outside [0, {MAX_SPREAD_WEIGHT}]")
-        return DescriptorStandardizer.from_stats(raw["mean"], raw["std"], spread_scale(spread))
+        std = DescriptorStandardizer.from_stats(raw["mean"], raw["std"])
     except (FileNotFoundError, OSError, ValueError, KeyError, TypeError, ShapeError):
         return None
+    try:
+        spread = float(raw.get("spread_weight", 1.0))
+        if not 0.0 <= spread <= MAX_SPREAD_WEIGHT:
+            raise ValueError(f"outside [0, {MAX_SPREAD_WEIGHT}]")
+    except (TypeError, ValueError) as exc:
+        # The statistics are fine: keep them, with both halves weighted alike.
+        logging.getLogger(__name__).warning("pose_motion.json spread_weight not used (%s)", exc)
+        spread = 1.0
+    std.scale = spread_scale(spread)
+    return std
