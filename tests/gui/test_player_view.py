@@ -143,6 +143,9 @@ def test_timecode_at_each_clips_own_rate(
     t = float(p.query.times[frame])
     p.seek(t)
     wait_for(qtbot, lambda: p.shown_indices()[0] == frame)
+    # The match side decodes on its own; under load it may still show its previous
+    # frame while its caption already names the new one: wait until the two agree.
+    wait_for(qtbot, lambda: f"frame {p.shown_indices()[1]}  " in p.canvas.captions[1])
     assert read_code(qimage_to_bgr(p.canvas.left)) == frame
     assert p.canvas.captions[0] == query_caption
     m = p.shown_indices()[1]
