@@ -246,6 +246,7 @@ def cmd_query(args: argparse.Namespace) -> int:
                 "query_span_s": list(m.query_span_s) if m.query_span_s else None,
                 "match_span_s": list(m.match_span_s) if m.match_span_s else None,
                 "has_person": m.has_person,
+                "same_footage": m.same_footage,
             }
         )
     by_pose = res.query_performer is True and args.score == "auto"
@@ -289,6 +290,8 @@ def cmd_query(args: argparse.Namespace) -> int:
             if r["mode"] != "full" and r["match_span_s"]:
                 a, b = r["match_span_s"]
                 part = f"  [{r['mode'].replace('_', ' ')}: match {a:.1f}-{b:.1f} s]"
+            if r["same_footage"]:
+                flag += "  (same footage: the query is cut from it)"
             p = "  -" if r["alignable"] is None else f"{100 * r['alignable']:3.0f}%"
             print(
                 f"{r['rank']:3d}  {what} {r[sort_key]:+.3f}  {r['verdict']:9s} {p}  "

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from avr_gui.core.align import AlignmentOptions
+from avr_gui.core.align.footage import CANDIDATES as FOOTAGE_CANDIDATES
+from avr_gui.core.align.footage import same_footage, same_footage_margin
 from avr_gui.core.align.verdict import alignable_probability, pose_calibrated_for
-from avr_gui.core.errors import InputError
+from avr_gui.core.errors import DimensionMismatchError, InputError
 from avr_gui.core.features.encoders import APPEARANCE_BACKEND, Encoder
-from avr_gui.core.features.layout import alignment_columns
+from avr_gui.core.features.layout import alignment_columns, alignment_view
 from avr_gui.core.features.pose.encoder import PoseTrack, encode_pose_video
 from avr_gui.core.features.sequence import FeatureSequence, encode_video
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
@@ -220,6 +222,35 @@ class LibraryQueries:
         seq = encode_video(query, enc, fps=DEFAULT_FPS, progress=progress, cancel=cancel)
         return seq, str(Path(query).resolve()), None
 
+    def _same_footage(self, seq: FeatureSequence, own: str | None) -> str | None:
+        """The library clip the query is cut from, if its frames say so (else None).
+
+        Only ``auto`` and appearance libraries: the cue reads appearance features. The
+        candidates are the query's nearest clips by appearance
+        (:mod:`avr_gui.core.align.footage`).
+        """
+        if self.encoder_name not in ("auto", APPEARANCE_BACKEND):
+            return None
+        if same_footage_margin() is None:
+            return None
+        try:
+            near = [p for p, _ in self.search(seq, FOOTAGE_CANDIDATES, exclude=own)]
+        except DimensionMismatchError:
+            # A library without appearance features to search (e.g. joints only): an
+            # optional cue never fails a query.
+            return None
+        feats = []
+        for p in near:
+            row = self._catalog.get(p)
+            if row is None or not row.feature_key:
+                return None
+            feats.append(self._read(row).features)
+        cols = alignment_columns(self.encoder_name)
+        found = same_footage(
+            alignment_view(seq.features, cols), [alignment_view(f, cols) for f in feats]
+        )
+        return None if found is None else near[found[0]]
+
     def query(
         self,
         query: str | os.PathLike[str] | FeatureSequence,
@@ -284,6 +315,12 @@ class LibraryQueries:
             hits = self.search(seq, candidates, exclude=own)
         if not hits and not self.search_index().paths:
             raise EmptyLibraryError("the library has no indexed videos yet: index it first")
+        source = self._same_footage(seq, own)
+        if by_pose and source not in self.performer_index().paths:
+            source = None  # a performer query is compared with performer clips only
+        if source is not None and source not in dict(hits):
+            # Found by its frames, not by the ranking's cue: it joins the candidates.
+            hits = [(source, min((h[1] for h in hits), default=0.0)), *hits[: max(top - 1, 0)]]
         cands = []
         person: dict[str, bool | None] = {}
         pose = self.is_pose
@@ -294,16 +331,26 @@ class LibraryQueries:
                 person[path] = row.has_person if pose else None
         # Pose-fused features rank by pose and appearance; the alignment a user sees and
         # exports uses the appearance block, which places frames more precisely (E1).
-        matches = rerank(
-            seq,
-            cands,
-            top=top,
-            scorer=scorer,
-            options=options,
-            align_columns=alignment_columns(self.encoder_name),
-            progress=progress,
-            cancel=cancel,
-        )
+        lead = [c for c in cands if c[0] == source]
+        rest = [c for c in cands if c[0] != source]
+        # The query is cut from ``source``: it leads whatever the score says, so it is
+        # ranked on its own and the others fill the remaining places.
+        matches = [
+            m
+            for group, n in ((lead, 1), (rest, top - len(lead)))
+            if group and n > 0
+            for m in rerank(
+                seq,
+                group,
+                top=n,
+                scorer=scorer,
+                options=options,
+                align_columns=alignment_columns(self.encoder_name),
+                progress=progress,
+                cancel=cancel,
+            )
+        ]
+        matches = [replace(m, rank=k) for k, m in enumerate(matches, start=1)]
         compared = ("pose" if by_pose else "appearance") if auto else None
         kind = compared or ("appearance" if self.encoder_name == APPEARANCE_BACKEND else None)
         in_use = "motion" if model is None else "learned"
@@ -322,9 +369,11 @@ class LibraryQueries:
                 alignable=alignable_probability(
                     kind, m.similarity if kind == "pose" else m.normalized_cost
                 ),
+                same_footage=m.path == source,
             )
             for m in matches
         ]
+
         return QueryResult(
             own,
             seq,

@@ -91,6 +91,9 @@ class Match:
     alignable : float or None
         Calibrated probability that the match shows the same action and aligns
         (:mod:`avr_gui.core.align.verdict`); None where no model applies.
+    same_footage : bool
+        The query is cut from this clip (:mod:`avr_gui.core.align.footage`): it is
+        ranked first whatever its score.
     """
 
     rank: int
@@ -108,6 +111,7 @@ class Match:
     query_span_s: tuple[float, float] | None = None
     match_span_s: tuple[float, float] | None = None
     alignable: float | None = None
+    same_footage: bool = False
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,8 @@ class CandidateRow:
         The aligned part of each clip, in seconds.
     thresholds : Thresholds
         Where the verdict's words change (the ``verdict.*`` settings).
+    same_footage : bool
+        ``Match.same_footage``: the query is cut from this clip (ranked first).
     """
 
     rank: int
@@ -114,6 +116,7 @@ class CandidateRow:
     query_span: tuple[float, float] | None = None
     match_span: tuple[float, float] | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
+    same_footage: bool = False
 
     @property
     def verdict(self) -> str:
@@ -156,6 +159,7 @@ class CandidateRow:
             query_span=getattr(match, "query_span_s", None),
             match_span=getattr(match, "match_span_s", None),
             thresholds=thresholds or Thresholds(),
+            same_footage=bool(getattr(match, "same_footage", False)),
         )
 
 
@@ -322,7 +326,7 @@ def row_items(r: CandidateRow) -> list[QtGui.QStandardItem]:
     text = {
         0: str(r.rank),
         1: "",
-        2: name,
+        2: f"{name}  · same footage" if r.same_footage else name,
         VERDICT_COLUMN: "",
         PART_COLUMN: part,
         COMPARED_COLUMN: compared,
@@ -356,6 +360,11 @@ def row_items(r: CandidateRow) -> list[QtGui.QStandardItem]:
         tips[SCORE_COLUMN] = "Minus the pose similarity (lower = better)"
         tips[SIMILARITY_COLUMN] = "Pose similarity: how alike the two bodies move (ranked by it)"
     tips[PERSON_COLUMN] = person_tip
+    if r.same_footage:
+        tips[2] = (
+            f"{r.path}\nThe query is cut from this clip (its frames appear in it), so it "
+            "is ranked first whatever its score."
+        )
     flags = QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsSelectable
     items = []
     for c in range(len(COLUMNS)):
