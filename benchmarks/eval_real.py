@@ -212,11 +212,15 @@ def evaluate(lib: Library, top_k: int = 10, learned: dict | None = None) -> dict
         # The shipped score (lower = better), negated; ties broken as the product does.
         shipped = {m.path: -m.score + 1e-9 * (n - m.rank) for m in result.results}
         score["product"] = np.array([shipped.get(paths[k], -np.inf) for k in others], float)
+        # The product's own order (a clip of the query's own footage leads whatever its
+        # score): top-1 and top-3 follow the ranks, AUROC the score.
+        ranks = {m.path: m.rank for m in result.results}
+        product_order = np.argsort([ranks.get(paths[k], n + 1) for k in others], kind="stable")
         for name, sim in learned_s.items():
             score[name] = np.array([sim[qi, k] for k in others])
         per_query[Path(q).name] = {}
         for st in stages:
-            order = np.argsort(-score[st], kind="stable")
+            order = product_order if st == "product" else np.argsort(-score[st], kind="stable")
             counts[st]["top1"] += bool(same[order[0]])
             counts[st]["top3"] += bool(same[order[:3]].any())
             per_query[Path(q).name][st] = Path(paths[others[order[0]]]).name

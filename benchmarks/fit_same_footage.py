@@ -17,8 +17,11 @@ the cue is the best candidate's lead in
 - Negatives: each excerpt against its library without its source, and each library
   clip against the rest of its library (a clip as the query, no copy of it present).
 
-The margin is the lowest value above every negative lead (a false "same footage" puts a
-wrong clip first, so no negative may reach it). The real clips are never used.
+The rule (:func:`~avr_gui.core.align.footage.same_footage`) has two parts:
+``min_overlap`` is the lowest overlap of any excerpt with its source (what a re-timed,
+re-graded copy still keeps); ``margin`` is the lowest lead above every negative's (a
+false "same footage" puts a wrong clip first, so no negative may reach it). The real
+clips are never used.
 """
 
 from __future__ import annotations
@@ -59,7 +62,8 @@ def excerpt(clip: Path, out: Path, seed: int) -> None:
 
 
 def leads(lib: Library, seq: np.ndarray, own: str | None, drop: str | None) -> tuple:
-    """(best candidate, its lead) among the query's nearest clips, without ``drop``."""
+    """(best candidate, its overlap, its lead) among the query's nearest clips, without
+    ``drop``."""
     cols = alignment_columns(lib.encoder_name)
     hits = [p for p, _ in lib.search(seq, CANDIDATES + 1, exclude=own) if p != drop]
     hits = hits[:CANDIDATES]
@@ -67,12 +71,13 @@ def leads(lib: Library, seq: np.ndarray, own: str | None, drop: str | None) -> t
     ov = [footage_overlap(q, alignment_view(lib.features(p).features, cols)) for p in hits]
     lead = overlap_margin(ov)
     assert lead is not None
-    return hits[lead[0]], lead[1]
+    return hits[lead[0]], ov[lead[0]], lead[1]
 
 
 def pairs(tmp: Path) -> dict[str, list]:
-    """Leads of the positives (with whether the source came first) and of the negatives."""
-    out: dict[str, list] = {"pos": [], "pos_first": [], "neg_excerpt": [], "neg_clip": []}
+    """Per query: the best candidate's overlap and lead (and, for excerpts, whether it is
+    the source), for the positives and the two kinds of negatives."""
+    out: dict[str, list] = {"pos": [], "neg": []}
     for seed in SEEDS:
         folder = tmp / f"lib{seed}"
         generate_library(folder, per_action=5, distractors=3, seed=seed)
@@ -84,11 +89,13 @@ def pairs(tmp: Path) -> dict[str, list]:
                 q = tmp / f"q{seed}_{i}.mp4"
                 excerpt(Path(clip), q, seed * 1000 + i)
                 seq, _, _ = lib._query_features(q, no_progress, None)
-                best, lead = leads(lib, seq, None, None)
-                out["pos"].append(lead)
-                out["pos_first"].append(best == clip)
-                out["neg_excerpt"].append(leads(lib, seq, None, clip)[1])
-                out["neg_clip"].append(leads(lib, lib.features(clip), clip, None)[1])
+                best, overlap, lead = leads(lib, seq, None, None)
+                src = lib.features(clip).features
+                cols = alignment_columns(lib.encoder_name)
+                own = footage_overlap(alignment_view(seq.features, cols), alignment_view(src, cols))
+                out["pos"].append((best == clip, own, overlap, lead))
+                out["neg"].append(leads(lib, seq, None, clip)[1:])
+                out["neg"].append(leads(lib, lib.features(clip), clip, None)[1:])
         print(f"seed {seed}: {len(clips)} clips", flush=True)
     return out
 
@@ -100,31 +107,43 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="avr-footage-") as tmp:
         p = pairs(Path(tmp))
-    pos = np.array(p["pos"])
-    first = np.array(p["pos_first"])
-    neg = np.array(p["neg_excerpt"] + p["neg_clip"])
-    margin = float(np.nextafter(neg.max(), 2.0))
-    found = float(np.mean(first & (pos >= margin)))
+    first = np.array([r[0] for r in p["pos"]])
+    own = np.array([r[1] for r in p["pos"]])
+    lead = np.array([r[3] for r in p["pos"]])
+    neg = np.array(p["neg"])  # (overlap, lead)
+    min_overlap = float(own.min())
+    margin = float(np.nextafter(neg[:, 1].max(), 2.0))
+    passed = (neg[:, 0] >= min_overlap) & (neg[:, 1] >= margin)
+    found = float(np.mean(first & (lead >= margin) & (own >= min_overlap)))
     print(
-        f"excerpts {len(pos)}: source nearest {first.mean():.3f}, lead median "
-        f"{np.median(pos[first]):.4f}; negatives {len(neg)}: lead max {neg.max():.4f}, "
-        f"median {np.median(neg):.4f}"
+        f"excerpts {len(own)}: source nearest {first.mean():.3f}, overlap with the source "
+        f"min {min_overlap:.4f} median {np.median(own):.4f}; negatives {len(neg)}: overlap "
+        f"max {neg[:, 0].max():.4f}, lead max {neg[:, 1].max():.4f} median "
+        f"{np.median(neg[:, 1]):.4f}"
     )
-    print(f"margin {margin:.4f}: excerpts flagged with their source {found:.3f}, negatives 0")
+    print(
+        f"rule: overlap >= {min_overlap:.4f} and lead >= {margin:.4f}: excerpts flagged with "
+        f"their source {found:.3f}, negatives passing {int(passed.sum())}"
+    )
     figures = {
+        "min_overlap": min_overlap,
         "margin": margin,
-        "excerpts": len(pos),
+        "excerpts": len(own),
         "source_nearest": float(first.mean()),
         "flagged": found,
         "negatives": len(neg),
-        "negative_lead_max": float(neg.max()),
-        "negative_lead_median": float(np.median(neg)),
+        "negatives_passing": int(passed.sum()),
+        "negative_overlap_max": float(neg[:, 0].max()),
+        "negative_lead_max": float(neg[:, 1].max()),
+        "negative_lead_median": float(np.median(neg[:, 1])),
     }
     if args.write:
         doc = {
-            "margin": round(margin + 5e-5, 4),
-            "meaning": "a query's nearest clip by appearance is its own footage when the "
-            "median over query frames of the best frame cosine leads the runner-up's by this",
+            "min_overlap": float(np.floor(min_overlap * 1e4) / 1e4),
+            "margin": float(np.ceil(margin * 1e4) / 1e4),
+            "meaning": "a query's best clip by overlap (median over query frames of the best "
+            "frame cosine) among its nearest by appearance is its own footage when the "
+            "overlap reaches min_overlap and leads the runner-up's by margin",
             "fitted_on": f"generated clips (seeds {', '.join(map(str, SEEDS))}) and warped, "
             "restyled 40-60 % excerpts of them (benchmarks/fit_same_footage.py); never the "
             "real clips",

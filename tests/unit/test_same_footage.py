@@ -44,16 +44,23 @@ def test_the_decision_needs_a_lead_over_the_runner_up() -> None:
     rng = np.random.default_rng(1)
     src = rng.normal(size=(30, 8))
     others = [rng.normal(size=(30, 8)) for _ in range(3)]
-    found = footage.same_footage(src[5:20], [others[0], src, others[1]], margin=0.1)
+    found = footage.same_footage(src[5:20], [others[0], src, others[1]], rule=(0.9, 0.1))
     assert found is not None and found[0] == 1 and found[1] == pytest.approx(1.0, abs=1e-6)
     # Two copies of the source: neither leads the other, so nothing is claimed.
-    assert footage.same_footage(src[5:20], [src, src.copy(), others[2]], margin=0.1) is None
+    assert footage.same_footage(src[5:20], [src, src.copy(), others[2]], rule=(0.9, 0.1)) is None
+    # A clear lead, but frames only alike, not the same: nothing is claimed either.
+    alike = src + rng.normal(scale=0.8, size=src.shape)
+    lead = footage.overlap_margin(
+        [footage.footage_overlap(src[5:20], c) for c in (alike, others[0])]
+    )
+    assert lead is not None and lead[0] == 0 and lead[1] > 0.1
+    assert footage.same_footage(src[5:20], [alike, others[0]], rule=(0.9, 0.1)) is None
 
 
 def test_the_shipped_margin_is_fitted_and_documented() -> None:
     doc = json.loads((ROOT / "resources" / "same_footage.json").read_text("utf-8"))
     assert 0.0 < doc["margin"] <= 2.0 and "generated clips" in doc["fitted_on"]
-    assert footage.same_footage_margin() == pytest.approx(doc["margin"])
+    assert footage.same_footage_rule() == pytest.approx((doc["min_overlap"], doc["margin"]))
 
 
 def test_an_excerpt_finds_its_source_first(tmp_path: Path) -> None:

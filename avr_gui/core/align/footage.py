@@ -7,11 +7,15 @@ an almost identical frame in the source, fewer in any other clip.
 
 :func:`footage_overlap` is that cue: the median, over the query's frames, of the best
 cosine similarity to any frame of a candidate (appearance features). Its level depends
-on the footage (drawn figures on plain walls all look alike), so the decision is
-relative (:func:`same_footage`): the best candidate is the query's own footage when its
-overlap exceeds the runner-up's by at least :func:`same_footage_margin`, fitted on
-generated clips so that no pair of different clips reached it
-(``benchmarks/fit_same_footage.py``).
+on the footage, so the decision (:func:`same_footage`) asks two things of the best
+candidate, both fitted on generated clips (``benchmarks/fit_same_footage.py``):
+
+- its overlap is as high as a re-timed, re-graded copy's ever was (``min_overlap``: the
+  lowest overlap of a generated excerpt with its source): different real clips that
+  merely look alike (the same lawn, the same gym) stay below it;
+- it leads the runner-up by ``margin`` (the highest lead of any pair of different
+  generated clips): drawn figures on plain walls all look alike, and in such a library
+  no clip leads the others by that much unless it is the query's footage.
 """
 
 from __future__ import annotations
@@ -87,7 +91,9 @@ def overlap_margin(overlaps: Sequence[float]) -> tuple[int, float] | None:
 
 
 def same_footage(
-    query: np.ndarray, candidates: Sequence[np.ndarray], margin: float | None = None
+    query: np.ndarray,
+    candidates: Sequence[np.ndarray],
+    rule: tuple[float, float] | None = None,
 ) -> tuple[int, float] | None:
     """Which candidate, if any, the query is cut from.
 
@@ -97,41 +103,44 @@ def same_footage(
         Appearance features.
     candidates : sequence of numpy.ndarray, each (m_k, d)
         The query's nearest clips by appearance (at least two).
-    margin : float, optional
-        Default: :func:`same_footage_margin`.
+    rule : (float, float), optional
+        ``(min_overlap, margin)``. Default: :func:`same_footage_rule`.
 
     Returns
     -------
     (int, float) or None
-        Index of the candidate and its overlap, when its overlap leads the runner-up's by
-        at least ``margin``; None otherwise, or when no margin is installed.
+        Index of the candidate and its overlap, when that overlap reaches ``min_overlap``
+        and leads the runner-up's by at least ``margin``; None otherwise, or when no
+        rule is installed.
     """
-    m = same_footage_margin() if margin is None else margin
-    if m is None:
+    r = same_footage_rule() if rule is None else rule
+    if r is None:
         return None
+    min_overlap, margin = r
     overlaps = [footage_overlap(query, c) for c in candidates]
     lead = overlap_margin(overlaps)
-    if lead is None or lead[1] < m:
+    if lead is None or lead[1] < margin or overlaps[lead[0]] < min_overlap:
         return None
     return lead[0], overlaps[lead[0]]
 
 
 @functools.lru_cache(maxsize=1)
-def same_footage_margin() -> float | None:
-    """The lead over the runner-up from which a candidate is the query's own footage.
+def same_footage_rule() -> tuple[float, float] | None:
+    """``(min_overlap, margin)`` from which a candidate is the query's own footage.
 
     Returns
     -------
-    float or None
+    (float, float) or None
         From ``resources/same_footage.json``; None (the cue is off) when the file is
         missing or damaged (logged).
     """
     try:
         text = resources.files("avr_gui").joinpath("resources/same_footage.json").read_text()
-        value = float(json.loads(text)["margin"])
-        if not 0.0 < value <= 2.0:
-            raise ValueError(f"margin {value} outside (0, 2]")
+        doc = json.loads(text)
+        low, margin = float(doc["min_overlap"]), float(doc["margin"])
+        if not (-1.0 <= low <= 1.0 and 0.0 < margin <= 2.0):
+            raise ValueError(f"min_overlap {low} or margin {margin} out of range")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         logging.getLogger(__name__).warning("same_footage.json not used (%s)", exc)
         return None
-    return value
+    return low, margin

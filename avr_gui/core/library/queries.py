@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from avr_gui.core.align import AlignmentOptions
 from avr_gui.core.align.footage import CANDIDATES as FOOTAGE_CANDIDATES
-from avr_gui.core.align.footage import same_footage, same_footage_margin
+from avr_gui.core.align.footage import same_footage, same_footage_rule
 from avr_gui.core.align.verdict import alignable_probability, pose_calibrated_for
 from avr_gui.core.errors import DimensionMismatchError, InputError
 from avr_gui.core.features.encoders import APPEARANCE_BACKEND, Encoder
@@ -231,7 +231,7 @@ class LibraryQueries:
         """
         if self.encoder_name not in ("auto", APPEARANCE_BACKEND):
             return None
-        if same_footage_margin() is None:
+        if same_footage_rule() is None:
             return None
         try:
             near = [p for p, _ in self.search(seq, FOOTAGE_CANDIDATES, exclude=own)]
