@@ -148,3 +148,27 @@ def test_kill_9_at_20_random_moments(folder: Path, tmp_path: Path) -> None:
         assert stored_files(idx) == expected_files
     assert kills == 20
     assert interrupted >= 10  # most kills must hit a running indexer
+
+
+def test_an_excerpt_names_the_clip_it_was_cut_from(avr, tmp_path: Path) -> None:
+    """A re-saved excerpt of a library clip: ranked first, marked "same footage"."""
+    from avr_gui.core.demo.synth_library import generate_library
+    from avr_gui.core.video.decode import sample_frames
+
+    clips = generate_library(tmp_path / "lib", per_action=2, distractors=1, seed=31)
+    idx = tmp_path / "idx"
+    r = avr("index", tmp_path / "lib", "--index", idx, "--backend", "effnet-lite0", "--json")
+    assert r.code == 0, r.err
+    src = Path(clips[1].path)
+    frames = [f.image for f in sample_frames(src, 10.0)]
+    q = tmp_path / "excerpt ä.mp4"
+    write_video(q, np.stack(frames[len(frames) // 3 : 2 * len(frames) // 3]), 10)
+    r = avr("query", q, "--index", idx, "--top", "3", "--json")
+    assert r.code == 0, r.err
+    res = r.json()["results"]
+    assert Path(res[0]["path"]).name == src.name and res[0]["same_footage"] is True
+    assert not any(x["same_footage"] for x in res[1:])
+    r = avr("query", q, "--index", idx, "--top", "3")
+    assert r.code == 0, r.err
+    lines = [line for line in r.out.splitlines() if src.name in line]
+    assert len(lines) == 1 and "same footage" in lines[0] and lines[0].lstrip().startswith("1 ")

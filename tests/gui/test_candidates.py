@@ -384,3 +384,16 @@ def test_elide_keeping_end(app, width):
         return
     front, back = text.split("…")
     assert name.startswith(front) and "action0_v03".endswith(back) and len(back) >= len(front)
+
+
+def test_a_clip_of_the_querys_own_footage_says_so(view):
+    view.set_matches(
+        [
+            _match(1, alignable=0.81, compared_on="pose", same_footage=True),
+            _match(2, alignable=0.81, compared_on="pose"),
+        ]
+    )
+    assert view.cell(0, 2) == "clip 1.mp4  · same footage"
+    assert "cut from this clip" in view.cell(0, 2, QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert view.cell(1, 2) == "clip 2.mp4"
+    assert "cut from" not in view.cell(1, 2, QtCore.Qt.ItemDataRole.ToolTipRole)
