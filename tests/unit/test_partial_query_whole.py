@@ -10,7 +10,7 @@ import pytest
 from avr_gui.core.align import AlignmentOptions, dtw
 from avr_gui.core.align.partial import align_partial, align_partial_many
 from avr_gui.core.align.partial_locate import locate_query_whole
-from avr_gui.core.align.shown import shown_alignment
+from avr_gui.core.align.shown import shown_alignment, shown_alignments
 
 
 def brute_force_query_whole(C: np.ndarray, min_cover: float) -> float:
@@ -94,3 +94,24 @@ def test_a_query_that_overlaps_only_keeps_its_overlap() -> None:
     shown = shown_alignment(query, clip, raw)
     assert alone.mode == "overlap"
     assert shown.mode == "overlap" and shown.query_span[1] < 60
+
+
+def test_a_query_cut_from_the_clip_is_aligned_whole_inside_it() -> None:
+    # 120 of a clip's 200 repetitive frames, half of them noisier: the whole clips fit
+    # at 1.67 times the speed, so the usual choice aligns them whole. When the query is
+    # known to be cut from the clip (the same footage), it is aligned inside it.
+    clip = repetitive(np.arange(200))
+    rng = np.random.default_rng(0)
+    query = repetitive(np.arange(40, 160))
+    query[60:] += rng.normal(0, 0.5, (60, 10)).astype(np.float32)
+    raw = AlignmentOptions(context=False)
+    usual = shown_alignments(query, [clip], raw)[0]
+    assert usual.mode == "full"
+    cut = shown_alignments(query, [clip], raw, query_inside=True)[0]
+    assert cut.mode == "query_in_match" and cut.query_span == (0, 119)
+    assert abs(cut.match_span[0] - 40) <= 3 and abs(cut.match_span[1] - 159) <= 3
+    # A clip shorter than the query cannot contain it: the usual alignment.
+    short = clip[:100]
+    a = shown_alignments(query, [short], raw, query_inside=True)[0]
+    b = shown_alignments(query, [short], raw)[0]
+    assert (a.mode, a.query_span, a.match_span) == (b.mode, b.query_span, b.match_span)

@@ -125,6 +125,7 @@ def shown_alignments(
     *,
     keep_cost: bool = True,
     cancel: CancelToken | None = None,
+    query_inside: bool = False,
 ) -> list[ShownAlignment]:
     """:func:`shown_alignment` of one query with many candidates, in one batch.
 
@@ -140,6 +141,10 @@ def shown_alignments(
     keep_cost : bool
         Keep each pair's cost matrix (for display).
     cancel : CancelToken, optional
+    query_inside : bool
+        The query is known to be cut from every candidate (the same footage:
+        :mod:`avr_gui.core.align.footage`): each candidate at least as long as the query
+        gets the best alignment of the whole query inside it, nothing else competes.
 
     Returns
     -------
@@ -149,6 +154,11 @@ def shown_alignments(
     opts = options if options is not None else AlignmentOptions()
     if opts.band is not None or opts.subsequence:
         opts = replace(opts, band=None, subsequence=False)
+    if query_inside and all(len(c) >= len(query) for c in candidates):
+        found = align_partial_many(
+            query, candidates, opts, keep_cost=keep_cost, query_whole=True, cancel=cancel
+        )
+        return [from_partial(pa) for pa in found]
     # Costs kept for the comparisons below; dropped at the end unless asked for.
     partial = align_partial_many(query, candidates, opts, keep_cost=True, cancel=cancel)
     # Where every query frame is aligned (the query is the match, or a part of it) the

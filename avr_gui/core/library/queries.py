@@ -348,6 +348,7 @@ class LibraryQueries:
                 align_columns=alignment_columns(self.encoder_name),
                 progress=progress,
                 cancel=cancel,
+                query_inside=group is lead,
             )
         ]
         matches = [replace(m, rank=k) for k, m in enumerate(matches, start=1)]

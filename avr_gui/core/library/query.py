@@ -260,6 +260,7 @@ def rerank(
     align_columns: slice | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    query_inside: bool = False,
 ) -> list[Match]:
     """Align the query with every candidate and rank them by the score.
 
@@ -295,6 +296,10 @@ def rerank(
         the whole clips (see the comment in the code for why).
     progress, cancel
         See :mod:`avr_gui.core.jobs`.
+    query_inside : bool
+        The query is cut from these candidates (the same footage): the shown alignment
+        is the whole query inside each (:func:`~avr_gui.core.align.shown.
+        shown_alignments`).
 
     Returns
     -------
@@ -350,7 +355,7 @@ def rerank(
     qv = alignment_view(q, align_columns)
     check(cancel)
     views = [alignment_view(feats[i], align_columns) for i in order]
-    batch = shown_alignments(qv, views, options, cancel=cancel)
+    batch = shown_alignments(qv, views, options, cancel=cancel, query_inside=query_inside)
     shown: dict[int, ShownAlignment] = {int(i): s for i, s in zip(order, batch, strict=True)}
     for i in order:
         res[i] = shown[int(i)].alignment
