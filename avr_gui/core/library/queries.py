@@ -287,9 +287,12 @@ class LibraryQueries:
         Returns
         -------
         QueryResult
-            The query's own file is never among the results. With a pose encoder,
-            ``query_pose`` holds the query's landmarks (stored, or found while encoding
-            a file from elsewhere) and each match's ``has_person`` is set.
+            The query's own file is never among the results. A library clip the query
+            is cut from (:mod:`avr_gui.core.align.footage`) comes first whatever the
+            score, aligned with the whole query inside it (``Match.same_footage``).
+            With a pose encoder, ``query_pose`` holds the query's landmarks (stored, or
+            found while encoding a file from elsewhere) and each match's
+            ``has_person`` is set.
         """
         if candidates < 1:
             raise InputError(f"candidates must be at least 1, got {candidates}")
