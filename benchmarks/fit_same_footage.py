@@ -33,32 +33,18 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from eval_trimmed import excerpt_query
 
 from avr_gui.core.align.footage import CANDIDATES, footage_overlap, overlap_margin
 from avr_gui.core.atomic import write_text
-from avr_gui.core.demo.synth import write_video
 from avr_gui.core.demo.synth_library import generate_library
-from avr_gui.core.eval.e1 import make_copy
 from avr_gui.core.features import get_encoder
 from avr_gui.core.features.layout import alignment_columns, alignment_view
 from avr_gui.core.jobs import no_progress
 from avr_gui.core.library import Library
-from avr_gui.core.video.decode import sample_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (21, 22, 23, 24)
-FPS = 10.0
-
-
-def excerpt(clip: Path, out: Path, seed: int) -> None:
-    """Write a warped, restyled 40-60 % excerpt of ``clip`` to ``out``."""
-    frames = [f.image for f in sample_frames(clip, FPS)]
-    rng = np.random.default_rng(seed)
-    n = len(frames)
-    length = max(8, round(n * rng.uniform(0.4, 0.6)))
-    start = int(rng.integers(0, n - length + 1))
-    copy = make_copy(frames[start : start + length], seed)
-    write_video(out, np.stack(copy.frames), FPS)
 
 
 def leads(lib: Library, seq: np.ndarray, own: str | None, drop: str | None) -> tuple:
@@ -87,7 +73,7 @@ def pairs(tmp: Path) -> dict[str, list]:
             clips = [e.path for e in lib.entries() if e.status == "indexed"]
             for i, clip in enumerate(clips):
                 q = tmp / f"q{seed}_{i}.mp4"
-                excerpt(Path(clip), q, seed * 1000 + i)
+                excerpt_query(Path(clip), q, seed * 1000 + i)
                 seq, _, _ = lib._query_features(q, no_progress, None)
                 best, overlap, lead = leads(lib, seq, None, None)
                 src = lib.features(clip).features
