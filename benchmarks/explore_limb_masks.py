@@ -1,0 +1,135 @@
+"""Limbs out of frame: how the pose comparison holds up, and what comparing only the limbs
+both clips show would give (an exploration, not the product).
+
+Run: ``python benchmarks/explore_limb_masks.py`` (about 4 min; needs the fold models of
+``eval_unseen_actions.py --steps 4000``).
+
+Real library clips often miss limbs for the whole clip: in E3/E3b, 9 of 28 performer clips
+have their legs out of frame most of the time, and side views hide the far arm. Penn
+Action's augmentation (``penn_library.augment``) drops joints only at random. Here the
+small-library protocol of ``eval_small_libraries.py`` (same views, folds, draws and
+seed) runs twice: on the views as they are, and "cropped": each clip, independently
+(seed 5), has its legs (knees, ankles) out of frame for the whole clip with
+probability 0.3, or one arm (elbow, wrist) hidden with probability 0.15.
+
+Representations:
+
+- ``current``: the shipped hand-made descriptor (zero-filled unseen limbs, standardised,
+  spread-weighted), alone and blended with each fold's model at 0.3;
+- ``observed``: statistics over the frames where each limb is seen, and a cosine over
+  the dimensions both clips show in at least half of their weighted frames (the rest
+  left out, not compared as equal zeros); the shipped statistics and weights.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from eval_small_libraries import draw_libraries, library_figures, model_cosines, pair_cosines
+from eval_unseen_actions import FOLDS, fold_actions
+from penn_library import DEFAULT_DATA, augment, load_library
+from train_lrprop import single_threaded
+
+from avr_gui.core.features.pose import motion
+from avr_gui.core.learn.store import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+LEGS = [9, 10, 11, 12]
+ARMS = ([3, 5], [4, 6])
+D = motion.MOTION_DIM
+
+
+def crop(views: list[np.ndarray], seed: int = 5) -> list[np.ndarray]:
+    """Legs out of frame (p 0.3) or one arm hidden (p 0.15), for whole clips."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for v in views:
+        v = v.copy()
+        r = rng.random()
+        if r < 0.3:
+            v[:, LEGS, 2] = 0
+        elif r < 0.45:
+            v[:, ARMS[int(rng.random() < 0.5)], 2] = 0
+        out.append(v)
+    return out
+
+
+def observed(f: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Motion-weighted mean and spread over the frames where each dimension is seen
+    ``[2D]``, and the weighted share of frames it is seen in ``[2D]``."""
+    g = f[v].astype(np.float64)
+    if len(g) == 0:
+        return np.zeros(2 * D), np.zeros(2 * D)
+    w = motion.motion_weights(g)
+    seen_seg = np.abs(g[:, :24].reshape(len(g), 12, 2)).sum(2) > 0
+    seen_pos = np.abs(g[:, 24:].reshape(len(g), 13, 2)).sum(2) > 0
+    o = np.concatenate([np.repeat(seen_seg, 2, 1), np.repeat(seen_pos, 2, 1)], 1)
+    wo = w[:, None] * o
+    share = wo.sum(0)
+    mean = np.where(share > 0, (wo * g).sum(0) / np.maximum(share, 1e-12), 0)
+    var = np.where(share > 0, (wo * (g - mean) ** 2).sum(0) / np.maximum(share, 1e-12), 0)
+    return np.concatenate([mean, np.sqrt(var)]), np.concatenate([share, share])
+
+
+def masked_cosines(za: np.ndarray, ma: np.ndarray, zb: np.ndarray, mb: np.ndarray) -> np.ndarray:
+    """Cosine of every row of ``za`` with every row of ``zb`` over the dimensions both
+    masks keep: ``[Na, Nb]``."""
+    num = (za * ma) @ (zb * mb).T
+    den = ((za**2) * ma) @ mb.T * (ma @ ((zb**2) * mb).T)
+    return num / np.sqrt(np.maximum(den, 1e-12))
+
+
+def representations(vs: list[np.ndarray]) -> tuple[list, list, dict]:
+    hs = motion.shipped_standardizer()
+    assert hs is not None
+    feats = [motion.motion_features(j) for j in vs]
+    mirr = [motion.motion_features(j, mirror=True) for j in vs]
+    cur = pair_cosines(
+        hs.transform(np.stack([motion.clip_pose_descriptor(*x) for x in feats])),
+        hs.transform(np.stack([motion.clip_pose_descriptor(*x) for x in mirr])),
+    )
+    a, am = [observed(*x) for x in feats], [observed(*x) for x in mirr]
+    z = hs.transform(np.stack([d for d, _ in a]))
+    zm = hs.transform(np.stack([d for d, _ in am]))
+    m = (np.stack([s for _, s in a]) >= 0.5).astype(float)
+    mm = (np.stack([s for _, s in am]) >= 0.5).astype(float)
+    obs = (masked_cosines(z, m, z, m), masked_cosines(zm, mm, z, m))
+    return feats, mirr, {"current": cur, "observed": obs}
+
+
+def main() -> int:
+    single_threaded(1)
+    seqs, actions = load_library(DEFAULT_DATA)
+    actions = np.asarray(actions).astype(str)
+    rng = np.random.default_rng(101)
+    views = [augment(j, rng) for j in seqs]
+    for label, vs in (("as augmented", views), ("cropped", crop(views))):
+        feats, mirr, hand = representations(vs)
+        res: dict[str, list] = {}
+        draws = np.random.default_rng(7)
+        for k in range(FOLDS):
+            held = sorted(fold_actions(actions, k))
+            la, lb = model_cosines(
+                load_model(ROOT / "out" / "unseen" / f"fold{k}_default_4000"), feats, mirr
+            )
+            sims = {}
+            for n, (a, b) in hand.items():
+                sims[f"{n}, hand-made alone"] = (a, b)
+                sims[f"{n}, blend 0.3"] = (0.3 * la + 0.7 * a, 0.3 * lb + 0.7 * b)
+            for idx, nq in draw_libraries(draws, actions, held, 300):
+                for n, (a, b) in sims.items():
+                    s = np.maximum(a[np.ix_(idx, idx)], b[np.ix_(idx, idx)])
+                    res.setdefault(n, []).append(library_figures(s, actions[idx], np.arange(nq)))
+        for n, rows in res.items():
+            q = sum(r["queries"] for r in rows)
+            t1 = sum(r["top1"] for r in rows) / q
+            t3 = sum(r["top3"] for r in rows) / q
+            au = np.mean([r["auroc"] for r in rows])
+            print(f"{label:13s} {n:28s} top-1 {t1:.3f}  top-3 {t3:.3f}  AUROC {au:.3f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
