@@ -83,3 +83,25 @@ def test_an_excerpt_finds_its_source_first(tmp_path: Path) -> None:
         # A library clip as the query: no other clip is its footage.
         whole = lib.query(clips[0].path, top=4)
         assert not any(m.same_footage for m in whole.results)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["{not json", json.dumps({"margin": 0.1}), json.dumps({"min_overlap": 0.8, "margin": 5})],
+)
+def test_a_damaged_rule_file_turns_the_cue_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, text: str
+) -> None:
+    (tmp_path / "resources").mkdir()
+    (tmp_path / "resources" / "same_footage.json").write_text(text, "utf-8")
+    monkeypatch.setattr(footage.resources, "files", lambda _pkg: tmp_path)
+    footage.same_footage_rule.cache_clear()
+    try:
+        with caplog.at_level("WARNING"):
+            assert footage.same_footage_rule() is None
+        assert "same_footage.json not used" in caplog.text
+        # No rule: nothing is ever claimed, however alike the frames.
+        clip = np.random.default_rng(2).normal(size=(20, 8))
+        assert footage.same_footage(clip, [clip, -clip]) is None
+    finally:
+        footage.same_footage_rule.cache_clear()
