@@ -323,7 +323,8 @@ class LibraryQueries:
             source = None  # a performer query is compared with performer clips only
         if source is not None and source not in dict(hits):
             # Found by its frames, not by the ranking's cue: it joins the candidates.
-            hits = [(source, min((h[1] for h in hits), default=0.0)), *hits[: max(top - 1, 0)]]
+            # (The others keep their places: the rest are ranked for ``top - 1`` below.)
+            hits = [(source, min((h[1] for h in hits), default=0.0)), *hits]
         cands = []
         person: dict[str, bool | None] = {}
         pose = self.is_pose
@@ -377,7 +378,6 @@ class LibraryQueries:
             )
             for m in matches
         ]
-
         return QueryResult(
             own,
             seq,
