@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -209,8 +210,14 @@ def test_garbled_middle_never_crashes(bad: dict[str, Path]) -> None:
         warnings.simplefilter("ignore", DecodeWarning)
         got = list(sample_frames(bad["mkv_garbled"], None))
         assert 10 < len(got) <= N
+        times = [f.time for f in got]
+        assert times == sorted(times) and len(set(times)) == len(times)
         codes = [read_code(f.image) for f in got]
-        assert codes[0] == 0 and codes == sorted(codes)
+        # In order, except where FFmpeg conceals the garbled bytes: what it paints there
+        # varies with its decoding threads (a fresh clone under load read one such frame
+        # as 0), so at most a couple of frames may read back as some other number.
+        backwards = sum(b < a for a, b in itertools.pairwise(codes))
+        assert codes[0] == 0 and codes[-1] > codes[len(codes) // 2] and backwards <= 2
         with FrameReader(bad["mkv_garbled"]) as reader:
             for i in range(0, len(reader), 7):
                 reader.read(i)
