@@ -222,23 +222,28 @@ class LibraryQueries:
         seq = encode_video(query, enc, fps=DEFAULT_FPS, progress=progress, cancel=cancel)
         return seq, str(Path(query).resolve()), None
 
-    def _same_footage(self, seq: FeatureSequence, own: str | None) -> str | None:
+    def _same_footage(
+        self, seq: FeatureSequence, own: str | None, near: list[str] | None = None
+    ) -> str | None:
         """The library clip the query is cut from, if its frames say so (else None).
 
         Only ``auto`` and appearance libraries: the cue reads appearance features. The
         candidates are the query's nearest clips by appearance
-        (:mod:`avr_gui.core.align.footage`).
+        (:mod:`avr_gui.core.align.footage`): ``near`` when the query was just retrieved
+        by appearance, else searched here.
         """
         if self.encoder_name not in ("auto", APPEARANCE_BACKEND):
             return None
         if same_footage_rule() is None:
             return None
-        try:
-            near = [p for p, _ in self.search(seq, FOOTAGE_CANDIDATES, exclude=own)]
-        except DimensionMismatchError:
-            # A library without appearance features to search (e.g. joints only): an
-            # optional cue never fails a query.
-            return None
+        if near is None:
+            try:
+                near = [p for p, _ in self.search(seq, FOOTAGE_CANDIDATES, exclude=own)]
+            except DimensionMismatchError:
+                # A library without appearance features to search (e.g. joints only):
+                # an optional cue never fails a query.
+                return None
+        near = near[:FOOTAGE_CANDIDATES]
         feats = []
         for p in near:
             row = self._catalog.get(p)
@@ -318,7 +323,10 @@ class LibraryQueries:
             hits = self.search(seq, candidates, exclude=own)
         if not hits and not self.search_index().paths:
             raise EmptyLibraryError("the library has no indexed videos yet: index it first")
-        source = self._same_footage(seq, own)
+        # An appearance query was just retrieved by appearance: its nearest clips are
+        # the cue's candidates, no second search.
+        retrieved = None if by_pose else [p for p, _ in hits]
+        source = self._same_footage(seq, own, retrieved)
         if by_pose and source not in self.performer_index().paths:
             source = None  # a performer query is compared with performer clips only
         if source is not None and source not in dict(hits):
