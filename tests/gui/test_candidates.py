@@ -397,3 +397,6 @@ def test_a_clip_of_the_querys_own_footage_says_so(view):
     assert "cut from this clip" in view.cell(0, 2, QtCore.Qt.ItemDataRole.ToolTipRole)
     assert view.cell(1, 2) == "clip 2.mp4"
     assert "cut from" not in view.cell(1, 2, QtCore.Qt.ItemDataRole.ToolTipRole)
+    # The alignment view's title says why it leads.
+    assert "same footage" in match_title(view.row_of_view(0).match)
+    assert "same footage" not in match_title(view.row_of_view(1).match)

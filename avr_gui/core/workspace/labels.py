@@ -337,7 +337,9 @@ def match_title(match: Any, thresholds: Thresholds | None = None) -> str:
         )
         head += f" · {part}"
     sim = "pose similarity" if getattr(match, "compared_on", None) == "pose" else "similarity"
+    # Why it ranks first, on the line with room for it.
+    footage = " · same footage as the query" if getattr(match, "same_footage", False) else ""
     return (
         f"{head}\nDRAQ {match.draq:.3f} · DTW cost {match.normalized_cost:.3f}/step\n"
-        f"{sim} {match.similarity:.3f}"
+        f"{sim} {match.similarity:.3f}{footage}"
     )
