@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +14,8 @@ from avr_gui.core.align.cost import cost_matrices
 from avr_gui.core.align.draq import baseline_cost as draq_baseline
 from avr_gui.core.align.draq import ratio
 from avr_gui.core.align.dtw import dtw_checked
+from avr_gui.core.align.workers import kernel_pool
+from avr_gui.core.device import resolve_device
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 
 # Candidates whose cost matrices are built by one matrix product; bounds peak memory
@@ -173,15 +173,15 @@ def align_many(
         q = contextualize(q, unit=True)
     total = len(cands)
     results: list[Alignment] = []
-    n_workers = workers or min(8, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+    device = resolve_device(opts.device)  # once: it reads the settings
+    with kernel_pool(workers) as pool:
         for start in range(0, total, PAIR_BLOCK):
             check(cancel)
             block = cands[start : start + PAIR_BLOCK]
             if opts.context:
                 # The kernel releases the GIL: contextualize the block on all cores.
                 block = list(pool.map(lambda c: contextualize(c, unit=True), block))
-            costs = cost_matrices(q, block, device=opts.device, unit=opts.context)
+            costs = cost_matrices(q, block, device=device, unit=opts.context)
             results.extend(pool.map(lambda c: _score(c, opts, keep_cost, draq), costs))
             progress(len(results), total, "aligning candidates")
     return results

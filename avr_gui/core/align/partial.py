@@ -44,9 +44,7 @@ tells two look-alike phases apart, and because it keeps costs and DRAQ on the sc
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,6 +58,8 @@ from avr_gui.core.align.draq import ratio
 from avr_gui.core.align.dtw import dtw_checked
 from avr_gui.core.align.pair import PAIR_BLOCK, Alignment, AlignmentOptions
 from avr_gui.core.align.partial_locate import locate_excerpts, locate_query_whole
+from avr_gui.core.align.workers import kernel_pool
+from avr_gui.core.device import resolve_device
 from avr_gui.core.errors import InputError
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 
@@ -335,24 +335,24 @@ def align_partial_many(
     total = len(cands)
     results: list[PartialAlignment] = []
     locate = locate_query_whole if query_whole else locate_excerpts
-    n_workers = workers or min(8, os.cpu_count() or 1)
 
     def excerpts(item: tuple[np.ndarray, tuple[np.ndarray, float]]) -> tuple[np.ndarray, ...]:
         c, (path, _) = item
         (i0, i1), (j0, j1) = _spans(path)
         return contextualize(q[i0 : i1 + 1], unit=True), contextualize(c[j0 : j1 + 1], unit=True)
 
-    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+    device = resolve_device(opts.device)  # once: it reads the settings
+    with kernel_pool(workers) as pool:
         for start in range(0, total, PAIR_BLOCK):
             check(cancel)
             block = cands[start : start + PAIR_BLOCK]
             # Per-frame costs do not depend on where an excerpt starts (module notes).
-            costs = cost_matrices(q, block, device=opts.device)
+            costs = cost_matrices(q, block, device=device)
             located = list(pool.map(lambda C: locate(C, mc), costs))
             sub: list[np.ndarray | None] = [None] * len(block)
             if opts.context:
                 parts = list(pool.map(excerpts, zip(block, located, strict=True)))
-                sub = [cost_matrices(a, [b], device=opts.device, unit=True)[0] for a, b in parts]
+                sub = [cost_matrices(a, [b], device=device, unit=True)[0] for a, b in parts]
             results.extend(
                 pool.map(
                     lambda job: _finish(job[0], job[1], opts, keep_cost, job[2]),

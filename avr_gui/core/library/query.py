@@ -311,7 +311,10 @@ def rerank(
     if not candidates:
         return []
     q = from_storage(query.features)
-    feats = [from_storage(c[2].features) for c in candidates]
+    # Stored (float16) features are converted to float32 only where they are used: the
+    # coarse pass reads every stride-th frame of each candidate, the full-rate pass
+    # the survivors (the same numbers as converting everything first).
+    stored = [c[2].features for c in candidates]
     sim = np.array([c[1] for c in candidates], np.float64)
     if scorer is similarity_score:
         # The order is the retrieval order: align only what is shown (no DTW of every
@@ -319,21 +322,26 @@ def rerank(
         order = np.lexsort((-sim,))[:top]
         keep = [int(i) for i in order]
         candidates = [candidates[i] for i in keep]
-        feats = [feats[i] for i in keep]
+        stored = [stored[i] for i in keep]
         sim = sim[keep]
         coarse = False
-    stride = _coarse_stride(q, feats) if coarse else 1
+    stride = _coarse_stride(q, stored) if coarse else 1
     # DRAQ is computed where the score reads it; the matches shown get theirs below.
     draq = _needs_draq(scorer)
     if stride > 1 and len(candidates) > top + COARSE_MARGIN:
         res = align_many(
-            q[::stride], [f[::stride] for f in feats], options, draq=draq, cancel=cancel
+            q[::stride],
+            [from_storage(f[::stride]) for f in stored],
+            options,
+            draq=draq,
+            cancel=cancel,
         )
         progress(0, 1, "coarse pass done")
         keep = np.lexsort((-sim, _score(res, sim, scorer)))[: top + COARSE_MARGIN]
         candidates = [candidates[i] for i in keep]
-        feats = [feats[i] for i in keep]
+        stored = [stored[i] for i in keep]
         sim = sim[keep]
+    feats = [from_storage(f) for f in stored]
     # Scored on the whole clips: on E2 (trimmed Penn Action actions through the library)
     # scoring the partial alignment instead lowered the product's top-1 from 0.968 to
     # 0.948, as a part of another action can align cheaply.
