@@ -13,7 +13,10 @@ Keys (``--json PATH``):
 - ``shown_batch_over_loop``: aligning a query's 10 shown matches (partial alignment,
   as shown) in one batch, over one call per match; best of 7 interleaved.
 - ``query_ms_10k_d1280``: the same at d = 1280 (raw EfficientNet-Lite0 features, what
-  the library stores today for the default encoder).
+  the library stores for the default encoder), re-ranked as the product does on the
+  library's compact copies (``query_d1280_ranked_dims``: 256; ``library/projection.py``);
+  ``query_ms_10k_d1280_full``: the same queries on the full 1,280 dimensions, run after
+  it on the same library; ``query_d1280_compact_over_full`` their ratio.
 - ``reindex_unchanged_10k_s``: ``Library.index()`` over 10,000 unchanged video files
   (one ``stat`` each, plus a header check of every stored feature file); best of 3.
 - ``reindex_touched_1pct_10k_s``: the same after touching 1 % of them (100 files of
@@ -88,29 +91,36 @@ def time_queries(
     when other work shares the machine); with ``compare_all_cues`` also the median
     CPU milliseconds of the same queries computing every cue, each query run both
     ways in turn (same result lists asserted)."""
-    rng = np.random.default_rng(1)
     with Library.open(root) as lib:
-        lib.search_index()  # built once per catalog change, not per query
-        q0 = arrays[0][:300] + rng.standard_normal(arrays[0][:300].shape).astype(np.float32)
-        lib.query(as_sequence(q0, "warmup"), top=10, candidates=50)  # compile kernels
-        times, cpu, cpu_all = [], [], []
-        for k in range(n_queries):
-            src = arrays[int(rng.integers(len(arrays)))]
-            n = 150 + 23 * k  # distinct lengths: DRAQ's per-shape cache starts cold
-            idx = np.linspace(0, len(src) - 1, n).round().astype(int)
-            q = src[idx] + 0.5 * rng.standard_normal((n, src.shape[1])).astype(np.float32)
-            if compare_all_cues:
-                # First, so that its cold DRAQ caches are not warmed by the other run.
-                c0 = time.process_time()
-                ref = lib.query(as_sequence(q, f"q{k}"), top=10, candidates=50, scorer=_all_cues)
-                cpu_all.append(time.process_time() - c0)
-            t0, c0 = time.perf_counter(), time.process_time()
-            res = lib.query(as_sequence(q, f"q{k}"), top=10, candidates=50)
-            times.append(time.perf_counter() - t0)
-            cpu.append(time.process_time() - c0)
-            assert len(res.results) == 10
-            if compare_all_cues:
-                assert [m.path for m in res.results] == [m.path for m in ref.results]
+        return time_queries_on(lib, arrays, n_queries, compare_all_cues)
+
+
+def time_queries_on(
+    lib: Library, arrays: list[np.ndarray], n_queries: int = 12, compare_all_cues: bool = False
+) -> tuple[float, float, float | None]:
+    """:func:`time_queries` on an open library."""
+    rng = np.random.default_rng(1)
+    lib.search_index()  # built once per catalog change, not per query
+    q0 = arrays[0][:300] + rng.standard_normal(arrays[0][:300].shape).astype(np.float32)
+    lib.query(as_sequence(q0, "warmup"), top=10, candidates=50)  # compile kernels
+    times, cpu, cpu_all = [], [], []
+    for k in range(n_queries):
+        src = arrays[int(rng.integers(len(arrays)))]
+        n = 150 + 23 * k  # distinct lengths: DRAQ's per-shape cache starts cold
+        idx = np.linspace(0, len(src) - 1, n).round().astype(int)
+        q = src[idx] + 0.5 * rng.standard_normal((n, src.shape[1])).astype(np.float32)
+        if compare_all_cues:
+            # First, so that its cold DRAQ caches are not warmed by the other run.
+            c0 = time.process_time()
+            ref = lib.query(as_sequence(q, f"q{k}"), top=10, candidates=50, scorer=_all_cues)
+            cpu_all.append(time.process_time() - c0)
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = lib.query(as_sequence(q, f"q{k}"), top=10, candidates=50)
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        assert len(res.results) == 10
+        if compare_all_cues:
+            assert [m.path for m in res.results] == [m.path for m in ref.results]
     all_ms = float(np.median(cpu_all) * 1000) if compare_all_cues else None
     return float(np.median(times) * 1000), float(np.median(cpu) * 1000), all_ms
 
@@ -231,9 +241,19 @@ def _queries(tmp: Path, out: dict[str, float]) -> None:
     print("query_ms_100k", out["query_ms_100k"], flush=True)
     shutil.rmtree(tmp / "lib100k")
     arrays = build_library(tmp / "lib10k_d1280", 10_000, 1280, 200)
+    with Library.open(tmp / "lib10k_d1280") as lib:
+        proj = lib.projection()
+    # What a d = 1280 library re-ranks on: its compact copies (library/projection.py).
+    out["query_d1280_ranked_dims"] = 1280 if proj is None else int(proj.basis.shape[1])
     wall, cpu, _ = time_queries(tmp / "lib10k_d1280", arrays)
     out["query_ms_10k_d1280"], out["query_cpu_ms_10k_d1280"] = round(wall, 1), round(cpu, 1)
     print("query_ms_10k_d1280", out["query_ms_10k_d1280"], flush=True)
+    with Library.open(tmp / "lib10k_d1280") as lib:
+        lib.use_compact = False
+        wall, cpu, _ = time_queries_on(lib, arrays)
+    out["query_ms_10k_d1280_full"] = round(wall, 1)
+    out["query_d1280_compact_over_full"] = round(out["query_ms_10k_d1280"] / wall, 2)
+    print("query_ms_10k_d1280_full", out["query_ms_10k_d1280_full"], flush=True)
 
 
 def main() -> None:

@@ -139,6 +139,16 @@ def cmd_status(args: argparse.Namespace) -> int:
         pose = lib.is_pose
         indexed = [e for e in lib.entries() if e.status == "indexed"] if pose else []
         learned = lib.learned_model() if encoder[0] == "auto" else None
+        proj = lib.projection()
+    compact = (
+        None
+        if proj is None
+        else {
+            "columns": proj.width,
+            "dimensions": proj.start + int(proj.basis.shape[1]),
+            "fitted_frames": proj.frames,
+        }
+    )
     person = None
     no_person = None
     if pose:
@@ -164,6 +174,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         "no_person": no_person,
         # ``auto`` libraries: the model performer clips are compared by (`avr learn`).
         "learned_model": info_payload(learned),
+        # Re-ranking reads a compact copy of each clip's features (null: the full ones).
+        "compact": compact,
     }
     if args.json:
         print_json(payload, ensure_ascii=False)
@@ -189,6 +201,11 @@ def cmd_status(args: argparse.Namespace) -> int:
                 print(f"person   {person['true']} with a person, {person['false']} without{tail}")
                 for p in no_person or []:
                     print(f"  no person: {p}")
+        if compact is not None:
+            print(
+                f"compact  re-ranked on {compact['dimensions']} of {compact['columns']} "
+                f"dimensions (fitted on {compact['fitted_frames']} frames)"
+            )
         for p, r in st.failures:
             print(f"  failed: {p}: {r}")
         _print_damaged(st.damaged)

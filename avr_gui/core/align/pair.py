@@ -181,7 +181,7 @@ def align_many(
             if opts.context:
                 # The kernel releases the GIL: contextualize the block on all cores.
                 block = list(pool.map(lambda c: contextualize(c, unit=True), block))
-            costs = cost_matrices(q, block, device=device, unit=opts.context)
+            costs = cost_matrices(q, block, device=device, unit=opts.context, checked=True)
             results.extend(pool.map(lambda c: _score(c, opts, keep_cost, draq), costs))
             progress(len(results), total, "aligning candidates")
     return results

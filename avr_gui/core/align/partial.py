@@ -347,12 +347,15 @@ def align_partial_many(
             check(cancel)
             block = cands[start : start + PAIR_BLOCK]
             # Per-frame costs do not depend on where an excerpt starts (module notes).
-            costs = cost_matrices(q, block, device=device)
+            costs = cost_matrices(q, block, device=device, checked=True)
             located = list(pool.map(lambda C: locate(C, mc), costs))
             sub: list[np.ndarray | None] = [None] * len(block)
             if opts.context:
                 parts = list(pool.map(excerpts, zip(block, located, strict=True)))
-                sub = [cost_matrices(a, [b], device=device, unit=True)[0] for a, b in parts]
+                sub = [
+                    cost_matrices(a, [b], device=device, unit=True, checked=True)[0]
+                    for a, b in parts
+                ]
             results.extend(
                 pool.map(
                     lambda job: _finish(job[0], job[1], opts, keep_cost, job[2]),

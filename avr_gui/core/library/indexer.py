@@ -73,6 +73,7 @@ from avr_gui.core.library.index_rows import (
     store_encoded,
 )
 from avr_gui.core.library.index_scan import missing_tracks, scan_folders, verify_stored
+from avr_gui.core.library.projection import update_projection
 from avr_gui.core.library.store import FeatureStore
 from avr_gui.core.video.probe import probe
 
@@ -212,7 +213,7 @@ def run_index(
         commit_rows(catalog, [(row, new)])
     if pending:
         progress(len(pending), len(pending), "done")
-    return finish_index(catalog, store, plan, encoded)
+    return finish_index(catalog, store, plan, encoded, progress=progress, cancel=cancel)
 
 
 @dataclass(frozen=True)
@@ -293,9 +294,15 @@ def commit_rows(catalog: Catalog, changes: list[tuple[Row, Row]]) -> None:
 
 
 def finish_index(
-    catalog: Catalog, store: FeatureStore, plan: IndexPlan, encoded: int
+    catalog: Catalog,
+    store: FeatureStore,
+    plan: IndexPlan,
+    encoded: int,
+    *,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
 ) -> IndexSummary:
-    """End an index run: delete feature files no row names, count the catalog.
+    """End an index run: compact copies, delete files no row names, count the catalog.
 
     Parameters
     ----------
@@ -304,11 +311,15 @@ def finish_index(
         From :func:`plan_index`.
     encoded : int
         Files decoded and indexed by the run.
+    progress, cancel
+        For the compact copies (:func:`~avr_gui.core.library.projection.
+        update_projection`); a cancel there skips the rest of that step only.
 
     Returns
     -------
     IndexSummary
     """
+    update_projection(catalog, store, progress=progress, cancel=cancel)
     store.collect_garbage(catalog.feature_keys())
     counts = catalog.counts()
     return IndexSummary(

@@ -54,6 +54,7 @@ from avr_gui.core.library.indexer import (
     run_index,
 )
 from avr_gui.core.library.pose_search import PoseDescriptor, PoseIndex
+from avr_gui.core.library.projection import update_projection
 from avr_gui.core.library.queries import LibraryQueries
 from avr_gui.core.library.scan import normalize_folder
 from avr_gui.core.library.search import SearchIndex, remove_saved
@@ -76,6 +77,7 @@ class Library(LibraryQueries):
         self._pose_cache: dict[str, PoseDescriptor] = {}
         self._learned = None
         self._lock = threading.RLock()
+        self._projection = None
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -368,6 +370,7 @@ class Library(LibraryQueries):
             self._catalog.put(rows, tx)
             self._catalog.bump_generation(tx)
         self._search = None
+        update_projection(self._catalog, self._store, cancel=cancel)
         return len(rows)
 
     # -- reading ----------------------------------------------------------------------

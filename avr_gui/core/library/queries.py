@@ -15,6 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from avr_gui.core.align import AlignmentOptions
 from avr_gui.core.align.footage import CANDIDATES as FOOTAGE_CANDIDATES
 from avr_gui.core.align.footage import same_footage, same_footage_rule
@@ -28,7 +30,7 @@ from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.library.catalog import Catalog, Row
 from avr_gui.core.library.descriptor import clip_descriptor
 from avr_gui.core.library.entries import DEFAULT_FPS
-from avr_gui.core.library.errors import EmptyLibraryError
+from avr_gui.core.library.errors import EmptyLibraryError, LibraryCorruptError
 from avr_gui.core.library.indexer import is_pose_encoder
 from avr_gui.core.library.learned import (
     LearnedInfo,
@@ -45,6 +47,8 @@ from avr_gui.core.library.pose_search import (
     PoseIndex,
     describe_track,
 )
+from avr_gui.core.library.projection import FILE_NAME as PROJECTION_FILE
+from avr_gui.core.library.projection import Projection, load_projection
 from avr_gui.core.library.query import (
     QueryResult,
     Scorer,
@@ -75,6 +79,10 @@ class LibraryQueries:
     _pose_cache: dict[str, PoseDescriptor]
     _learned: tuple[object, LearnedInfo | None, LearnedModel | None] | None
     _lock: threading.RLock
+    _projection: tuple[tuple[int, int], Projection | None] | None
+    #: Re-rank on the compact copies when they exist (False: the full features, for
+    #: comparisons such as ``benchmarks/eval_compact.py``).
+    use_compact: bool = True
 
     if TYPE_CHECKING:
         # Provided by Library (reading rows and the encoder is its business).
@@ -256,6 +264,41 @@ class LibraryQueries:
         )
         return None if found is None else near[found[0]]
 
+    def projection(self) -> Projection | None:
+        """The basis of the library's compact copies, or None (see
+        :mod:`~avr_gui.core.library.projection`); re-read when its file changes."""
+        path = self._store.root / PROJECTION_FILE
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        stamp = (st.st_mtime_ns, st.st_size)
+        with self._lock:
+            if self._projection is None or self._projection[0] != stamp:
+                self._projection = (stamp, load_projection(path))
+            return self._projection[1]
+
+    def _compact(
+        self, seq: FeatureSequence, keys: dict[str, str]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
+        """The query and candidates projected (:mod:`~avr_gui.core.library.projection`),
+        or None to re-rank on the full features (no basis, or a candidate without its
+        compact copy: all are compared in one space or none is; or :attr:`use_compact`
+        is False)."""
+        if not self.use_compact:
+            return None
+        proj = self.projection()
+        if proj is None or seq.features.shape[1] != proj.width:
+            return None
+        arrays = {}
+        for p, key in keys.items():
+            try:
+                arrays[p] = self._store.read_projected(key, proj.ident)
+            except (OSError, ValueError, LibraryCorruptError):
+                log.info("%s has no compact copy yet: re-ranking on the full features", p)
+                return None
+        return proj.apply(seq.features), arrays
+
     def query(
         self,
         query: str | os.PathLike[str] | FeatureSequence,
@@ -334,13 +377,16 @@ class LibraryQueries:
             # (The others keep their places: the rest are ranked for ``top - 1`` below.)
             hits = [(source, min((h[1] for h in hits), default=0.0)), *hits]
         cands = []
+        keys: dict[str, str] = {}
         person: dict[str, bool | None] = {}
         pose = self.is_pose
         for path, sim in hits:
             row = self._catalog.get(path)
             if row is not None and row.feature_key:
                 cands.append((path, sim, self._read(row)))
+                keys[path] = row.feature_key
                 person[path] = row.has_person if pose else None
+        compact = self._compact(seq, keys)
         # Pose-fused features rank by pose and appearance; the alignment a user sees and
         # exports uses the appearance block, which places frames more precisely (E1).
         lead = [c for c in cands if c[0] == source]
@@ -361,6 +407,9 @@ class LibraryQueries:
                 progress=progress,
                 cancel=cancel,
                 query_inside=group is lead,
+                compact=None
+                if compact is None
+                else (compact[0], [compact[1][c[0]] for c in group]),
             )
         ]
         matches = [replace(m, rank=k) for k, m in enumerate(matches, start=1)]

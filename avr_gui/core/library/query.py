@@ -261,6 +261,7 @@ def rerank(
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
     query_inside: bool = False,
+    compact: tuple[np.ndarray, Sequence[np.ndarray]] | None = None,
 ) -> list[Match]:
     """Align the query with every candidate and rank them by the score.
 
@@ -300,6 +301,10 @@ def rerank(
         The query is cut from these candidates (the same footage): the shown alignment
         is the whole query inside each (:func:`~avr_gui.core.align.shown.
         shown_alignments`).
+    compact : (numpy.ndarray, sequence of numpy.ndarray), optional
+        The query ``[n, d']`` and each candidate ``[m_k, d']`` in the library's compact
+        space (:mod:`~avr_gui.core.library.projection`): ranked and aligned on these,
+        reported with the candidates' full feature sequences.
 
     Returns
     -------
@@ -310,11 +315,13 @@ def rerank(
         raise InputError(f"top must be at least 1, got {top}")
     if not candidates:
         return []
-    q = from_storage(query.features)
+    if compact is not None and len(compact[1]) != len(candidates):
+        raise InputError("compact features must be given for every candidate")
+    q = from_storage(query.features if compact is None else compact[0])
     # Stored (float16) features are converted to float32 only where they are used: the
     # coarse pass reads every stride-th frame of each candidate, the full-rate pass
     # the survivors (the same numbers as converting everything first).
-    stored = [c[2].features for c in candidates]
+    stored = [c[2].features for c in candidates] if compact is None else list(compact[1])
     sim = np.array([c[1] for c in candidates], np.float64)
     if scorer is similarity_score:
         # The order is the retrieval order: align only what is shown (no DTW of every

@@ -47,6 +47,8 @@ from avr_gui.core.library.errors import LibraryCorruptError
 _FEAT = ".f16.npy"
 _TIME = ".time.npy"
 _POSE = ".pose.npz"
+#: Compact copies (``projection.py``): ``<key>.<projection ident><_PROJ>``.
+_PROJ = ".p16.npy"
 
 
 def array_key(seq: FeatureSequence) -> str:
@@ -277,6 +279,10 @@ class FeatureStore:
         else:
             written = 0
         feats = to_storage(seq.features)
+        # Compact copies of earlier features under this key are stale now.
+        for old in f.parent.glob(f"{key}.*{_PROJ}"):
+            with contextlib.suppress(FileNotFoundError):
+                old.unlink()
         times = np.stack(
             [np.asarray(seq.timestamps, np.float64), np.asarray(seq.frame_indices, np.float64)],
             axis=1,
@@ -403,6 +409,54 @@ class FeatureStore:
         if len(feats) != 2 or times != (feats[0], 2):
             raise LibraryCorruptError(f"{key}: inconsistent shapes {feats} / {times}")
         return feats[0], feats[1]
+
+    # -- compact copies (see avr_gui.core.library.projection) ---------------------------
+
+    def _projected_path(self, key: str, ident: str) -> str:
+        if not ident.isalnum():
+            raise LibraryCorruptError(f"{ident!r} is not a projection name")
+        return os.path.join(self._root, check_key(key)[:2], f"{key}.{ident}{_PROJ}")
+
+    def projected_shape(self, key: str, ident: str) -> tuple[int, ...] | None:
+        """Shape of the compact copy of ``key`` made with projection ``ident`` (headers
+        only), or None when it is missing or damaged."""
+        try:
+            return _npy_shape(self._projected_path(key, ident), _F16)
+        except (OSError, ValueError):
+            return None
+
+    def write_projected(self, key: str, ident: str, features: np.ndarray) -> None:
+        """Store the compact copy ``[T, k]`` of ``key`` (float16, atomically)."""
+        target = Path(self._projected_path(key, ident))
+        target.parent.mkdir(exist_ok=True)
+        with atomic_path(target, suffix=".npy") as tmp, open(tmp, "wb") as fh:
+            np.save(fh, to_storage(features), allow_pickle=False)
+
+    def read_projected(self, key: str, ident: str) -> np.ndarray:
+        """The compact copy of ``key``: a read-only float16 memory map ``[T, k]``.
+
+        Raises
+        ------
+        OSError or ValueError
+            Missing or damaged (the caller falls back to the full features).
+        """
+        return _map_npy(Path(self._projected_path(key, ident)), _F16)
+
+    def drop_projected(self, keep: str | None) -> int:
+        """Delete compact copies made with any projection but ``keep``; returns the count."""
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        for d in self.root.iterdir():
+            if not d.is_dir():
+                continue
+            for p in d.iterdir():
+                parts = p.name.split(".")
+                if p.name.endswith(_PROJ) and len(parts) == 4 and parts[1] != keep:
+                    with contextlib.suppress(FileNotFoundError):
+                        p.unlink()
+                        removed += 1
+        return removed
 
     def copy_entry(self, src: str, dst: str) -> None:
         """Make the files of ``src`` available under ``dst`` too (hard links, else copies).
