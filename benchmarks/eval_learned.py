@@ -65,9 +65,38 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
 
 
 def input_rep(f: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The product's pose representation."""
+    """The product's pose representation (the descriptor over seen limbs; its masks are
+    applied by :func:`observed_sims`)."""
     frames = _unit_rows(f[v] if v.any() else f[:1])
-    return frames, motion.clip_pose_descriptor(f, v)
+    return frames, motion.observed_descriptor(f, v)[0]
+
+
+def observed_sims(
+    std: motion.DescriptorStandardizer,
+    feats: list[tuple[np.ndarray, np.ndarray]],
+    mirr: list[tuple[np.ndarray, np.ndarray]],
+    learned: tuple[np.ndarray, np.ndarray] | None = None,
+    weight: float = 0.0,
+) -> np.ndarray:
+    """``[N, N]`` product similarities: the hand-made descriptors compared on the limbs
+    both clips show, optionally blended at ``weight`` with a learned model's
+    standardised descriptors ``learned = (desc [N, K], mirrored [N, K])``."""
+    a = [motion.observed_descriptor(*x) for x in feats]
+    am = [motion.observed_descriptor(*x) for x in mirr]
+    z, zm = std.transform(np.stack([d for d, _ in a])), std.transform(np.stack([d for d, _ in am]))
+    m, mm = np.stack([s for _, s in a]), np.stack([s for _, s in am])
+    rows = []
+    for i in range(len(feats)):
+        if learned is None:
+            rows.append(motion.mirror_invariant_similarity(z[i], zm[i], z, (m[i], mm[i], m)))
+        else:
+            d, dm = learned
+            rows.append(
+                motion.blended_similarity(
+                    (d[i], dm[i], d), (z[i], zm[i], z), weight, (m[i], mm[i], m)
+                )
+            )
+    return np.stack(rows)
 
 
 def learned_rep(model: LearnedModel) -> Representation:
@@ -93,7 +122,8 @@ def e2(
     out_m = [rep(*x) for x in mirr]
     desc = std.transform(np.stack([d for _, d in out_f]))
     mdesc = std.transform(np.stack([d for _, d in out_m]))
-    return e2_figures([f for f, _ in out_f], [f for f, _ in out_m], desc, mdesc, actions)
+    sims = observed_sims(std, feats, mirr) if rep is input_rep else None
+    return e2_figures([f for f, _ in out_f], [f for f, _ in out_m], desc, mdesc, actions, sims)
 
 
 def e2_blend(
@@ -105,30 +135,19 @@ def e2_blend(
 ) -> dict:
     """E2 figures of the product's blend of a learned model with the hand-made descriptor.
 
-    The blended cosine ``w * cos(learned) + (1 - w) * cos(hand-made)`` is the cosine of
-    ``[sqrt(w) * unit(learned), sqrt(1 - w) * unit(hand-made)]``, so E2's retrieval code
-    runs on that descriptor unchanged (orientation kept together, as in the product).
-    DTW (re-rank, FPE) runs on the learned embeddings.
+    ``w * cos(learned) + (1 - w) * cos(hand-made)``, the hand-made part on the limbs both
+    clips show, the orientation kept together (as in the product:
+    ``motion.blended_similarity``). DTW (re-rank, FPE) runs on the learned embeddings.
     """
     rep = learned_rep(model)
     shipped = motion.shipped_standardizer()
     assert shipped is not None and model.standardizer is not None
-
-    def unit(x: np.ndarray) -> np.ndarray:
-        return x / max(float(np.linalg.norm(x)), 1e-12)
-
-    def joint(f: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        frames, d = rep(f, v)
-        h = motion.clip_pose_descriptor(f, v)
-        z = unit(model.standardizer.transform(d))  # type: ignore[union-attr]
-        zh = unit(shipped.transform(h))
-        return frames, np.concatenate([np.sqrt(weight) * z, np.sqrt(1 - weight) * zh])
-
-    out_f = [joint(*x) for x in feats]
-    out_m = [joint(*x) for x in mirr]
-    desc = np.stack([d for _, d in out_f])
-    mdesc = np.stack([d for _, d in out_m])
-    return e2_figures([f for f, _ in out_f], [f for f, _ in out_m], desc, mdesc, actions)
+    out_f = [rep(*x) for x in feats]
+    out_m = [rep(*x) for x in mirr]
+    desc = model.standardizer.transform(np.stack([d for _, d in out_f]))
+    mdesc = model.standardizer.transform(np.stack([d for _, d in out_m]))
+    sims = observed_sims(shipped, feats, mirr, (desc, mdesc), weight)
+    return e2_figures([f for f, _ in out_f], [f for f, _ in out_m], desc, mdesc, actions, sims)
 
 
 def e4_pose(rep_frames: Callable[[np.ndarray, np.ndarray], np.ndarray], seed: int) -> dict:

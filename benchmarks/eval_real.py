@@ -107,7 +107,7 @@ def _learned_similarity(
     from avr_gui.core.learn import describe
 
     std = model.standardizer  # type: ignore[attr-defined]
-    desc, mdesc, hand, mhand, ok = [], [], [], [], []
+    desc, mdesc, hand, mhand, seen, mseen, ok = [], [], [], [], [], [], []
     for p in paths:
         tr = lib.pose_track(p)
         if tr is None:
@@ -118,19 +118,23 @@ def _learned_similarity(
             fm, vm = motion.landmark_motion_features(tr.landmarks, tr.has_pose, mirror=True)
         desc.append(describe(model, f, v))  # type: ignore[arg-type]
         mdesc.append(describe(model, fm, vm))  # type: ignore[arg-type]
-        hand.append(motion.clip_pose_descriptor(f, v))
-        mhand.append(motion.clip_pose_descriptor(fm, vm))
+        (d, m), (dm, mm) = motion.observed_descriptor(f, v), motion.observed_descriptor(fm, vm)
+        hand.append(d)
+        mhand.append(dm)
+        seen.append(m)
+        mseen.append(mm)
         ok.append(motion.is_performer(v))
     z, zm = std.transform(np.stack(desc)), std.transform(np.stack(mdesc))
     hs = motion.shipped_standardizer()
     assert hs is not None
     h, hm = hs.transform(np.stack(hand)), hs.transform(np.stack(mhand))
+    m, mm = np.stack(seen), np.stack(mseen)
     okv = np.array(ok)
     if weight >= 1.0:
         rows = [motion.mirror_invariant_similarity(z[i], zm[i], z) for i in range(len(paths))]
     else:
         rows = [
-            motion.blended_similarity((z[i], zm[i], z), (h[i], hm[i], h), weight)
+            motion.blended_similarity((z[i], zm[i], z), (h[i], hm[i], h), weight, (m[i], mm[i], m))
             for i in range(len(paths))
         ]
     s = np.stack(rows)

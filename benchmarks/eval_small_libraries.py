@@ -24,14 +24,19 @@ Figures, pooled over folds and draws: top-1 and top-3 (a same-action clip first,
 first 3), and AUROC of same against other action over every (query, other clip) pair
 of a library (E3's AUROC, averaged over libraries).
 
-Representations: ``hand:s`` (the hand-made pose-motion descriptor, its spread half
-weighted ``s`` after standardising), ``learned`` (the fold's model), ``untrained`` (its
+Two conditions, pooled: the views as augmented, and the same views with whole-clip
+framing crops (``penn_library.frame_crops``: legs out of frame with probability 0.3,
+else one arm with 0.15), as real clips often miss limbs for the whole clip.
+
+Representations: ``hand:s`` (the product's hand-made pose-motion descriptor over the
+frames where each limb is seen, compared on the dimensions both clips show
+(``motion.observed_descriptor``), its spread half weighted ``s`` after standardising),
+``zero:2.5:0.3`` (the descriptor before, unseen limbs counted as zeros, at the weights
+shipped with it: the control of that change), ``learned`` (the fold's model), ``untrained`` (its
 control), ``blend:s:w`` (``w`` learned plus ``1 - w`` hand-made, orientation kept
 together as the product does) and ``untrained_blend:s:w`` (the control blended the same
-way). Each also with ``+csls``: cross-domain similarity local scaling (Conneau et al.,
-2018), which takes off half of each clip's mean similarity to its ``CSLS_K`` nearest
-library clips from both ends of a pair; it lowers "hub" clips that are close to
-everything and puts every query's scores on one level (reported, not shipped).
+way). (CSLS hubness correction was measured here before and not shipped: see
+docs/RESULTS.md.)
 
 ``--write`` stores the spread weight and blend weight with the best pooled top-1 (then
 AUROC) in ``resources/pose_motion.json`` (``spread_weight``) and
@@ -51,7 +56,7 @@ from pathlib import Path
 
 import numpy as np
 from eval_unseen_actions import FOLDS, fold_actions
-from penn_library import DEFAULT_DATA, PENN, augment, load_library
+from penn_library import DEFAULT_DATA, PENN, augment, frame_crops, load_library
 from train_lrprop import build_pool, single_threaded
 
 from avr_gui.core.atomic import write_text
@@ -66,7 +71,8 @@ ROOT = Path(__file__).resolve().parents[1]
 AUG_SEED = 101
 BLENDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
 SPREADS = (1.0, 1.5, 2.0, 2.5, 3.0)
-CSLS_K = (3,)
+#: The protocol's two conditions (pooled for the choice).
+CONDITIONS = ("augmented", "cropped")
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -78,6 +84,39 @@ def pair_cosines(d: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cosines of every clip as seen ``[N, N]`` and mirrored ``[N, N]`` to every clip."""
     u, um = _unit(d), _unit(m)
     return u @ u.T, um @ u.T
+
+
+def _masked(za: np.ndarray, ma: np.ndarray, zb: np.ndarray, mb: np.ndarray) -> np.ndarray:
+    """``motion.masked_cosines`` of every row of ``za`` with every row of ``zb``."""
+    num = (za * ma) @ (zb * mb).T
+    den = ((za**2) * ma) @ mb.T * (ma @ ((zb**2) * mb).T)
+    return num / np.sqrt(np.maximum(den, 1e-24))
+
+
+def observed_cosines(
+    hand: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], spread: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`pair_cosines` of the product's hand-made descriptors, standardised with the
+    shipped statistics, spread weight ``spread``, on the dimensions both clips show.
+
+    ``hand``: ``(z, seen, z_mirrored, seen_mirrored)``, each ``[N, 100]``."""
+    z, m, zm, mm = hand
+    sc = spread_scale(spread)
+    return _masked(z * sc, m, z * sc, m), _masked(zm * sc, mm, z * sc, m)
+
+
+def observed_hand(
+    base: DescriptorStandardizer, feats: list, mirr: list
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Standardised observed descriptors and their seen masks (as seen, mirrored)."""
+    a = [motion.observed_descriptor(*x) for x in feats]
+    am = [motion.observed_descriptor(*x) for x in mirr]
+    return (
+        base.transform(np.stack([d for d, _ in a])),
+        np.stack([m for _, m in a]).astype(np.float64),
+        base.transform(np.stack([d for d, _ in am])),
+        np.stack([m for _, m in am]).astype(np.float64),
+    )
 
 
 def csls(s: np.ndarray, k: int) -> np.ndarray:
@@ -95,12 +134,14 @@ def csls(s: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def prepare(data: Path) -> tuple[np.ndarray, list, list]:
+def prepare(data: Path, cropped: bool = False) -> tuple[np.ndarray, list, list]:
     """Actions ``[N]`` and motion features (as seen, mirrored) of one augmented view of
-    every E2 library sequence (seed :data:`AUG_SEED`)."""
+    every E2 library sequence (seed :data:`AUG_SEED`), optionally framing-cropped."""
     seqs, actions = load_library(data)
     rng = np.random.default_rng(AUG_SEED)
     views = [augment(j, rng) for j in seqs]
+    if cropped:
+        views = frame_crops(views)
     feats = [motion.motion_features(j) for j in views]
     mirr = [motion.motion_features(j, mirror=True) for j in views]
     return np.asarray(actions).astype(str), feats, mirr
@@ -137,8 +178,10 @@ def product_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (query, other clip) pair of the drawn libraries, scored as the product does.
 
-    The product's similarity: the shipped hand-made statistics and spread weight, each
-    fold's model (which never saw the queries' actions) at the shipped learned weight.
+    The product's similarity: the hand-made descriptor over seen limbs with the shipped
+    statistics and spread weight, each fold's model (which never saw the queries'
+    actions) at the shipped learned weight; libraries drawn as augmented and with
+    framing crops, ``draws`` per fold each.
 
     Returns
     -------
@@ -151,28 +194,27 @@ def product_pairs(
     from avr_gui.core.library.learned import shipped_learned_weight
 
     w = shipped_learned_weight()
-    actions, feats, mirr = prepare(data)
     hs = motion.shipped_standardizer()
     assert hs is not None
-    ha, hb = pair_cosines(
-        hs.transform(np.stack([motion.clip_pose_descriptor(*x) for x in feats])),
-        hs.transform(np.stack([motion.clip_pose_descriptor(*x) for x in mirr])),
-    )
     rng = np.random.default_rng(seed)
     x, y, g = [], [], []
     qid = 0
-    for k in range(FOLDS):
-        held = sorted(fold_actions(actions, k))
-        la, lb = model_cosines(load_model(models / f"fold{k}_{model_name}"), feats, mirr)
-        a, b = w * la + (1 - w) * ha, w * lb + (1 - w) * hb
-        for idx, nq in draw_libraries(rng, actions, held, draws):
-            s = np.maximum(a[np.ix_(idx, idx)], b[np.ix_(idx, idx)])
-            for q in range(nq):
-                others = np.array([i for i in range(len(idx)) if i != q])
-                x.extend(s[q, others].tolist())
-                y.extend((actions[idx[others]] == actions[idx[q]]).tolist())
-                g.extend([qid] * len(others))
-                qid += 1
+    # Both conditions of the protocol: as augmented and with framing crops.
+    for cropped in (False, True):
+        actions, feats, mirr = prepare(data, cropped)
+        ha, hb = observed_cosines(observed_hand(hs, feats, mirr), 1.0)  # hs holds the spread
+        for k in range(FOLDS):
+            held = sorted(fold_actions(actions, k))
+            la, lb = model_cosines(load_model(models / f"fold{k}_{model_name}"), feats, mirr)
+            a, b = w * la + (1 - w) * ha, w * lb + (1 - w) * hb
+            for idx, nq in draw_libraries(rng, actions, held, draws):
+                s = np.maximum(a[np.ix_(idx, idx)], b[np.ix_(idx, idx)])
+                for q in range(nq):
+                    others = np.array([i for i in range(len(idx)) if i != q])
+                    x.extend(s[q, others].tolist())
+                    y.extend((actions[idx[others]] == actions[idx[q]]).tolist())
+                    g.extend([qid] * len(others))
+                    qid += 1
     return np.array(x), np.array(y), np.array(g)
 
 
@@ -200,7 +242,8 @@ def write_choice(out: dict, spread: float, weight: float, argv: list[str] | None
     command = "python benchmarks/eval_small_libraries.py " + " ".join(argv or sys.argv[1:])
     fitted = (
         "Penn Action E2 library only: libraries of the 5 actions held out of each fold's "
-        "LRProp model (2-4 clips each) and 2 distractors, every held-out clip a query "
+        "LRProp model (2-4 clips each) and 2 distractors, every held-out clip a query, "
+        "as augmented and with whole-clip framing crops, pooled "
         "(benchmarks/eval_small_libraries.py); never E2's queries, E3 or E3b"
     )
     res = out["results"]
@@ -214,7 +257,8 @@ def write_choice(out: dict, spread: float, weight: float, argv: list[str] | None
     doc = {
         "learned_weight": weight,
         "meaning": "pose similarity = w * learned model's + (1 - w) * hand-made descriptor's "
-        "(mirror-invariant cosines of standardised descriptors)",
+        "(mirror-invariant cosines of standardised descriptors; the hand-made one over the "
+        "limbs both clips show)",
         "fitted_on": fitted,
         "criterion": "pooled top-1 of held-out-action queries in small libraries, then AUROC",
         "command": command,
@@ -225,6 +269,9 @@ def write_choice(out: dict, spread: float, weight: float, argv: list[str] | None
             "learned_alone": res["learned"],
             "untrained_control": res["untrained"],
             "untrained_blend_0.3": res[f"untrained_blend:{spread}:0.3"],
+            "chosen_as_augmented": res[f"{blend}@augmented"],
+            "chosen_cropped": res[f"{blend}@cropped"],
+            "unseen_limbs_as_zeros_2.5_0.3": res["zero:2.5:0.3"],
         },
     }
     write_text(ROOT / "resources" / "pose_blend.json", json.dumps(doc, indent=1) + "\n")
@@ -246,47 +293,59 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started, load0 = time.perf_counter(), os.getloadavg()[0]
     single_threaded(1)
-    actions, feats, mirr = prepare(args.data)
     shipped = motion.shipped_standardizer()
     assert shipped is not None
     # The shipped statistics without the shipped spread weight: the grid sets its own.
     base = DescriptorStandardizer.from_stats(shipped.mean, shipped.std)
-    hand = base.transform(np.stack([motion.clip_pose_descriptor(*x) for x in feats]))
-    hand_m = base.transform(np.stack([motion.clip_pose_descriptor(*x) for x in mirr]))
-    hands = {sp: pair_cosines(hand * spread_scale(sp), hand_m * spread_scale(sp)) for sp in SPREADS}
     pool_all = build_pool(args.data, 4, 0)
     draw_rng = np.random.default_rng(args.seed)
     results: dict[str, list[dict]] = {}
-    for k in range(FOLDS):
-        held = sorted(fold_actions(actions, k))
-        model = load_model(args.models / f"fold{k}_{args.model_name}")
-        pool = [c for c in pool_all if c.label not in held]
-        ctrl = LearnedModel(build_encoder(model.config, 0).eval())
-        ctrl.standardizer = fit_standardizer(ctrl, [x for c in pool for x in c.views])
-        learned = {
-            n: model_cosines(m, feats, mirr) for n, m in (("learned", model), ("untrained", ctrl))
-        }
-        sims: dict[str, tuple[np.ndarray, np.ndarray]] = dict(learned)
-        for sp, (ha, hb) in hands.items():
-            for tag, (la, lb) in (
-                ("blend", learned["learned"]),
-                ("untrained_blend", learned["untrained"]),
-            ):
-                for w in BLENDS if tag == "blend" else (0.1, 0.3):
-                    name = f"hand:{sp}" if w == 0.0 else f"{tag}:{sp}:{w}"
-                    sims[name] = (w * la + (1 - w) * ha, w * lb + (1 - w) * hb)
-        for idx, nq in draw_libraries(draw_rng, actions, held, args.draws):
-            labels = actions[idx]
-            queries = np.arange(nq)
-            for name, (a, b) in sims.items():
-                s = np.maximum(a[np.ix_(idx, idx)], b[np.ix_(idx, idx)])
-                results.setdefault(name, []).append(library_figures(s, labels, queries))
-                for kk in CSLS_K:
-                    results.setdefault(f"{name}+csls{kk}", []).append(
-                        library_figures(csls(s, kk), labels, queries)
-                    )
-        print(f"fold {k} done ({time.perf_counter() - started:.0f} s)", flush=True)
-    out: dict = {"draws_per_fold": args.draws, "folds": FOLDS, "results": {}}
+    for cond in CONDITIONS:
+        actions, feats, mirr = prepare(args.data, cropped=cond == "cropped")
+        observed = observed_hand(base, feats, mirr)
+        hands = {sp: observed_cosines(observed, sp) for sp in SPREADS}
+        zero = pair_cosines(
+            base.transform(np.stack([motion.clip_pose_descriptor(*x) for x in feats]))
+            * spread_scale(2.5),
+            base.transform(np.stack([motion.clip_pose_descriptor(*x) for x in mirr]))
+            * spread_scale(2.5),
+        )
+        for k in range(FOLDS):
+            held = sorted(fold_actions(actions, k))
+            model = load_model(args.models / f"fold{k}_{args.model_name}")
+            pool = [c for c in pool_all if c.label not in held]
+            ctrl = LearnedModel(build_encoder(model.config, 0).eval())
+            ctrl.standardizer = fit_standardizer(ctrl, [x for c in pool for x in c.views])
+            learned = {
+                n: model_cosines(m, feats, mirr)
+                for n, m in (("learned", model), ("untrained", ctrl))
+            }
+            sims: dict[str, tuple[np.ndarray, np.ndarray]] = dict(learned)
+            la, lb = learned["learned"]
+            sims["zero:2.5:0.3"] = (0.3 * la + 0.7 * zero[0], 0.3 * lb + 0.7 * zero[1])
+            for sp, (ha, hb) in hands.items():
+                for tag, (la, lb) in (
+                    ("blend", learned["learned"]),
+                    ("untrained_blend", learned["untrained"]),
+                ):
+                    for w in BLENDS if tag == "blend" else (0.1, 0.3):
+                        name = f"hand:{sp}" if w == 0.0 else f"{tag}:{sp}:{w}"
+                        sims[name] = (w * la + (1 - w) * ha, w * lb + (1 - w) * hb)
+            for idx, nq in draw_libraries(draw_rng, actions, held, args.draws):
+                labels = actions[idx]
+                queries = np.arange(nq)
+                for name, (a, b) in sims.items():
+                    s = np.maximum(a[np.ix_(idx, idx)], b[np.ix_(idx, idx)])
+                    fig = library_figures(s, labels, queries)
+                    results.setdefault(name, []).append(fig)
+                    results.setdefault(f"{name}@{cond}", []).append(fig)
+            print(f"{cond}: fold {k} done ({time.perf_counter() - started:.0f} s)", flush=True)
+    out: dict = {
+        "draws_per_fold": args.draws,
+        "folds": FOLDS,
+        "conditions": list(CONDITIONS),
+        "results": {},
+    }
     for name, rows in results.items():
         q = sum(r["queries"] for r in rows)
         f = {

@@ -124,6 +124,27 @@ def similarities(desc: np.ndarray, mdesc: np.ndarray, qs: np.ndarray, lib: np.nd
     return a, b
 
 
+def observed_similarities(
+    z: np.ndarray, m: np.ndarray, zm: np.ndarray, mm: np.ndarray, qs: np.ndarray, lib: np.ndarray
+) -> tuple:
+    """:func:`similarities` of the product's hand-made descriptors (``z``, ``zm``
+    standardised ``[N, 100]``), compared on the dimensions both clips show (``m``,
+    ``mm`` bool ``[N, 100]``: ``motion.observed_descriptor``)."""
+
+    def masked(za: np.ndarray, ma: np.ndarray, zb: np.ndarray, mb: np.ndarray) -> np.ndarray:
+        num = (za * ma) @ (zb * mb).T
+        den = ((za**2) * ma) @ mb.T * (ma @ ((zb**2) * mb).T)
+        return num / np.sqrt(np.maximum(den, 1e-24))
+
+    mf, mmf = m.astype(np.float64), mm.astype(np.float64)
+    own = qs[:, None] == lib[None, :]
+    a = masked(z[qs], mf[qs], z[lib], mf[lib])
+    b = masked(zm[qs], mmf[qs], z[lib], mf[lib])
+    a[own] = -np.inf
+    b[own] = -np.inf
+    return a, b
+
+
 def _mix(a: float, learned: np.ndarray, hand: np.ndarray) -> np.ndarray:
     """``a * learned + (1 - a) * hand``, keeping a query's own clip at -inf."""
     out = a * np.where(np.isfinite(learned), learned, 0) + (1 - a) * np.where(
@@ -176,8 +197,13 @@ def main(argv: list[str] | None = None) -> int:
     mirr = [motion.motion_features(j, mirror=True) for j in seqs]
     shipped = motion.shipped_standardizer()
     assert shipped is not None
-    inp = shipped.transform(np.stack([motion.clip_pose_descriptor(*x) for x in feats]))
-    inp_m = shipped.transform(np.stack([motion.clip_pose_descriptor(*x) for x in mirr]))
+    # The product's hand-made descriptor: over the frames where each limb is seen,
+    # compared on the limbs both clips show.
+    obs = [motion.observed_descriptor(*x) for x in feats]
+    obs_m = [motion.observed_descriptor(*x) for x in mirr]
+    inp = shipped.transform(np.stack([d for d, _ in obs]))
+    inp_m = shipped.transform(np.stack([d for d, _ in obs_m]))
+    seen, seen_m = np.stack([s for _, s in obs]), np.stack([s for _, s in obs_m])
     pool_all = build_pool(args.data, args.views, 0)
 
     def sims_of(model: LearnedModel, qs: np.ndarray) -> np.ndarray:
@@ -198,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         held = fold_actions(actions, k)
         qs = lib[np.isin(actions[lib], sorted(held))]
         same = actions[qs][:, None] == actions[lib][None, :]
-        ia, ib = similarities(inp, inp_m, qs, lib)
+        ia, ib = observed_similarities(inp, seen, inp_m, seen_m, qs, lib)
         add("input", np.maximum(ia, ib), same, k)
         for v in variants:
             model = load_model(paths[(k, v)])

@@ -29,48 +29,23 @@ from pathlib import Path
 import numpy as np
 from eval_small_libraries import draw_libraries, library_figures, model_cosines, pair_cosines
 from eval_unseen_actions import FOLDS, fold_actions
-from penn_library import DEFAULT_DATA, augment, load_library
+from penn_library import DEFAULT_DATA, augment, frame_crops, load_library
 from train_lrprop import single_threaded
 
 from avr_gui.core.features.pose import motion
 from avr_gui.core.learn.store import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
-LEGS = [9, 10, 11, 12]
-ARMS = ([3, 5], [4, 6])
 D = motion.MOTION_DIM
 
 
-def crop(views: list[np.ndarray], seed: int = 5) -> list[np.ndarray]:
-    """Legs out of frame (p 0.3) or one arm hidden (p 0.15), for whole clips."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for v in views:
-        v = v.copy()
-        r = rng.random()
-        if r < 0.3:
-            v[:, LEGS, 2] = 0
-        elif r < 0.45:
-            v[:, ARMS[int(rng.random() < 0.5)], 2] = 0
-        out.append(v)
-    return out
+crop = frame_crops  # moved to penn_library (the product's protocol uses it now)
 
 
 def observed(f: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Motion-weighted mean and spread over the frames where each dimension is seen
-    ``[2D]``, and the weighted share of frames it is seen in ``[2D]``."""
-    g = f[v].astype(np.float64)
-    if len(g) == 0:
-        return np.zeros(2 * D), np.zeros(2 * D)
-    w = motion.motion_weights(g)
-    seen_seg = np.abs(g[:, :24].reshape(len(g), 12, 2)).sum(2) > 0
-    seen_pos = np.abs(g[:, 24:].reshape(len(g), 13, 2)).sum(2) > 0
-    o = np.concatenate([np.repeat(seen_seg, 2, 1), np.repeat(seen_pos, 2, 1)], 1)
-    wo = w[:, None] * o
-    share = wo.sum(0)
-    mean = np.where(share > 0, (wo * g).sum(0) / np.maximum(share, 1e-12), 0)
-    var = np.where(share > 0, (wo * (g - mean) ** 2).sum(0) / np.maximum(share, 1e-12), 0)
-    return np.concatenate([mean, np.sqrt(var)]), np.concatenate([share, share])
+    """The product's :func:`motion.observed_descriptor` (this exploration's first version
+    paired the x offsets of neighbouring joints as one joint; see docs/RESULTS.md)."""
+    return motion.observed_descriptor(f, v)
 
 
 def masked_cosines(za: np.ndarray, ma: np.ndarray, zb: np.ndarray, mb: np.ndarray) -> np.ndarray:

@@ -64,19 +64,22 @@ SMALL_SEED = 11
 
 
 def _learned_descriptors(seqs: list[np.ndarray], model: object) -> tuple[np.ndarray, ...]:
-    """Standardised learned and hand-made descriptors, as seen and mirrored, and which
-    clips are usable: ``(z, zm, h, hm, ok)``."""
+    """Standardised learned and hand-made descriptors, as seen and mirrored, which clips
+    are usable, and which hand-made dimensions each shows: ``(z, zm, h, hm, ok, m, mm)``."""
     from avr_gui.core.features.pose import motion
     from avr_gui.core.learn import describe
 
-    d, dm, h, hm, ok = [], [], [], [], []
+    d, dm, h, hm, ok, m, mm = [], [], [], [], [], [], []
     for j in seqs:
         f, v = motion.motion_features(j)
         fm, vm = motion.motion_features(j, mirror=True)
         d.append(describe(model, f, v))  # type: ignore[arg-type]
         dm.append(describe(model, fm, vm))  # type: ignore[arg-type]
-        h.append(motion.clip_pose_descriptor(f, v))
-        hm.append(motion.clip_pose_descriptor(fm, vm))
+        (a, sa), (b, sb) = motion.observed_descriptor(f, v), motion.observed_descriptor(fm, vm)
+        h.append(a)
+        hm.append(b)
+        m.append(sa)
+        mm.append(sb)
         ok.append(v.sum() >= 2)
     std = model.standardizer  # type: ignore[attr-defined]
     hs = motion.shipped_standardizer()
@@ -87,6 +90,8 @@ def _learned_descriptors(seqs: list[np.ndarray], model: object) -> tuple[np.ndar
         hs.transform(np.stack(h)),
         hs.transform(np.stack(hm)),
         np.array(ok),
+        np.stack(m),
+        np.stack(mm),
     )
 
 
@@ -96,7 +101,9 @@ def _product_similarity(z: tuple, i: int, lib: tuple, weight: float) -> np.ndarr
 
     if weight >= 1.0:
         return motion.mirror_invariant_similarity(z[0][i], z[1][i], lib[0])
-    return motion.blended_similarity((z[0][i], z[1][i], lib[0]), (z[2][i], z[3][i], lib[2]), weight)
+    return motion.blended_similarity(
+        (z[0][i], z[1][i], lib[0]), (z[2][i], z[3][i], lib[2]), weight, (z[5][i], z[6][i], lib[5])
+    )
 
 
 def learned_pose_pairs(
@@ -116,7 +123,7 @@ def learned_pose_pairs(
     lib = [fpm.augment(seqs[i], rng) for i in lib_i]
     qs = [fpm.augment(seqs[i], rng) for i in q_i]
     libd = _learned_descriptors(lib, model)
-    ok = libd[-1]
+    ok = libd[4]
     la = actions[lib_i]
     x, y, g = [], [], []
     for i in np.flatnonzero(ok):
@@ -129,7 +136,7 @@ def learned_pose_pairs(
             g.append(i)
     qd = _learned_descriptors(qs, model)
     cx, cy = [], []
-    for i in np.flatnonzero(qd[-1]):
+    for i in np.flatnonzero(qd[4]):
         s = _product_similarity(qd, i, libd, weight)
         s[~ok] = -np.inf
         for k in np.argsort(-s)[:10]:
@@ -295,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
                 "fitted_on": (
                     "every pair of small libraries of Penn Action actions held out of the "
                     "model (benchmarks/eval_small_libraries.py's protocol, seed "
-                    f"{SMALL_SEED}, 300 libraries)"
+                    f"{SMALL_SEED}, 300 libraries as augmented and 300 with framing crops)"
                     if args.pose_pairs == "small"
                     else "augmented Penn Action E2 library, leave-one-out top 10"
                 )

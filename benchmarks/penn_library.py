@@ -44,6 +44,7 @@ def e2_figures(
     desc: np.ndarray,
     mdesc: np.ndarray,
     actions: np.ndarray,
+    sims: np.ndarray | None = None,
 ) -> dict:
     """E2's figures of one representation of every sequence (split by :func:`e2_split`).
 
@@ -55,6 +56,10 @@ def e2_figures(
         Standardised clip descriptors ``[N, K]`` of the sequences and of their mirrors.
     actions : ndarray
         ``[N]`` action label per sequence.
+    sims : ndarray, optional
+        ``[N, N]`` similarity of every sequence as a query (its better orientation) to
+        every sequence, when the representation's comparison is not the plain
+        mirror-invariant cosine of ``desc`` (e.g. compared on the limbs both show).
 
     Returns
     -------
@@ -70,7 +75,11 @@ def e2_figures(
     scores, same, fpe_clip, fpe_dtw = [], [], [], []
     opts = AlignmentOptions(context=True)
     for q in qs:
-        s = motion.mirror_invariant_similarity(desc[q], mdesc[q], lib_z)
+        s = (
+            motion.mirror_invariant_similarity(desc[q], mdesc[q], lib_z)
+            if sims is None
+            else sims[q, lib]
+        )
         order = np.argsort(-s)[:10]
         ok = actions[lib[order]] == actions[q]
         for k in hits:
@@ -131,3 +140,42 @@ def augment(j: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < 0.5:
         seq[..., 0] = -seq[..., 0]
     return seq
+
+
+#: Penn-13 joints out of the frame in a framing crop: knees and ankles (legs), or the
+#: elbow and wrist of one arm.
+CROP_LEGS = (9, 10, 11, 12)
+CROP_ARMS = ((3, 5), (4, 6))
+#: Chances that a clip has its legs out of frame, or else one arm (whole clips).
+CROP_LEGS_P = 0.3
+CROP_ARM_P = 0.15
+
+
+def frame_crops(views: list[np.ndarray], seed: int = 5) -> list[np.ndarray]:
+    """Whole-clip framing crops: each clip independently has its legs out of frame
+    (probability :data:`CROP_LEGS_P`) or else one arm hidden (:data:`CROP_ARM_P`).
+
+    Real library clips often miss limbs for the whole clip (in E3/E3b, 9 of 28 performer
+    clips miss their legs most of the time; side views hide the far arm); ``augment``
+    drops joints only at random. The rates are a design assumption, not fitted.
+
+    Parameters
+    ----------
+    views : list of numpy.ndarray, each shape (T, 13, 3)
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Copies, visibility set to 0 for the cropped joints.
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for v in views:
+        v = v.copy()
+        r = rng.random()
+        if r < CROP_LEGS_P:
+            v[:, list(CROP_LEGS), 2] = 0
+        elif r < CROP_LEGS_P + CROP_ARM_P:
+            v[:, list(CROP_ARMS[int(rng.random() < 0.5)]), 2] = 0
+        out.append(v)
+    return out

@@ -244,3 +244,69 @@ def test_a_damaged_spread_weight_keeps_the_statistics(
     np.testing.assert_array_equal(std.mean, raw["mean"])
     np.testing.assert_array_equal(std.scale, np.ones(motion.DESCRIPTOR_DIM))
     assert "spread_weight not used" in caplog.text
+
+
+# ----------------------------------------------------------- limbs out of frame
+
+
+LEG_JOINTS = [9, 10, 11, 12]
+
+
+def _legs_out(j: np.ndarray) -> np.ndarray:
+    out = j.copy()
+    out[:, LEG_JOINTS, 2] = 0.0
+    return out
+
+
+def test_observed_descriptor_equals_the_plain_one_when_every_limb_is_seen() -> None:
+    f, v = motion.motion_features(_walker())
+    d, seen = motion.observed_descriptor(f, v)
+    np.testing.assert_allclose(d, motion.clip_pose_descriptor(f, v), atol=1e-6)
+    assert seen.all()
+
+
+def test_unseen_legs_are_left_out_not_counted_as_zeros() -> None:
+    f, v = motion.motion_features(_legs_out(_walker()))
+    d, seen = motion.observed_descriptor(f, v)
+    # Thighs and shins (segments 4-7) and the knee and ankle positions are unseen.
+    seg = np.zeros(motion.MOTION_DIM, bool)
+    seg[8:16] = True
+    pos0 = 2 * len(motion.SEGMENTS)  # then 13 x offsets, then 13 y offsets
+    for j in LEG_JOINTS:
+        seg[pos0 + j] = seg[pos0 + 13 + j] = True
+    assert not seen[: motion.MOTION_DIM][seg].any() and not seen[motion.MOTION_DIM :][seg].any()
+    assert seen[: motion.MOTION_DIM][~seg].all()
+    assert not d[: motion.MOTION_DIM][seg].any()
+
+
+def test_a_clip_with_its_legs_out_of_frame_still_matches_itself() -> None:
+    std = motion.shipped_standardizer()
+    assert std is not None
+    whole, cropped = _walker(seed=3), _legs_out(_walker(seed=3))
+    (a, sa), (b, sb) = (
+        motion.observed_descriptor(*motion.motion_features(x)) for x in (whole, cropped)
+    )
+    masked = motion.masked_cosines(std.transform(b), sb, std.transform(a)[None], sa[None])[0]
+    zero = motion.mirror_invariant_similarity(
+        std.transform(motion.clip_pose_descriptor(*motion.motion_features(cropped))),
+        std.transform(motion.clip_pose_descriptor(*motion.motion_features(cropped, mirror=True))),
+        std.transform(motion.clip_pose_descriptor(*motion.motion_features(whole)))[None],
+    )[0]
+    assert masked > 0.99 > zero
+
+
+def test_masked_cosines_compare_only_what_both_show() -> None:
+    rng = np.random.default_rng(0)
+    q, lib = rng.normal(size=8), rng.normal(size=(3, 8))
+    all_seen = np.ones(8, bool)
+    plain = lib @ q / np.linalg.norm(lib, axis=1) / np.linalg.norm(q)
+    np.testing.assert_allclose(
+        motion.masked_cosines(q, all_seen, lib, np.ones((3, 8), bool)), plain
+    )
+    lib[0, 4:] = -q[4:] * 7  # disagrees only where the query is not seen
+    qs = np.array([1, 1, 1, 1, 0, 0, 0, 0], bool)
+    lib[0, :4] = 2 * q[:4]
+    got = motion.masked_cosines(q, qs, lib, np.ones((3, 8), bool))
+    assert got[0] == pytest.approx(1.0)
+    # Nothing in common: similarity 0, not NaN.
+    assert motion.masked_cosines(q, qs, lib[:1], ~qs[None])[0] == 0.0

@@ -5,8 +5,9 @@ each clip a *performer* clip when a person is seen performing in most of its fra
 (:func:`~avr_gui.core.features.pose.motion.is_performer`). A query showing a performer
 is compared with the library's performer clips on their pose descriptors
 (:mod:`~avr_gui.core.features.pose.motion`: limb directions and body-relative joint
-positions, mean and spread over the clip, mirror-invariant), standardised over the
-library's performer clips. Every other pair is compared on appearance, which both have.
+positions, mean and spread over the clip, mirror-invariant, compared on the limbs both
+clips show), standardised with statistics shipped from Penn Action. Every other pair is
+compared on appearance, which both have.
 
 With the shipped learned model (the default) the similarity is a blend, ``w`` times the
 model's cosine plus ``1 - w`` times the hand-made descriptor's
@@ -35,10 +36,10 @@ from avr_gui.core.features.pose.motion import (
     DESCRIPTOR_DIM,
     DescriptorStandardizer,
     blended_similarity,
-    clip_pose_descriptor,
     is_performer,
     landmark_motion_features,
     mirror_invariant_similarity,
+    observed_descriptor,
     shipped_standardizer,
 )
 
@@ -62,6 +63,10 @@ class PoseDescriptor:
     hand, hand_mirrored : numpy.ndarray, shape (100,), float32, or None
         With a learned model: the hand-made descriptors too (the product blends the
         two similarities, :func:`~avr_gui.core.features.pose.motion.blended_similarity`).
+    hand_seen, hand_mirrored_seen : numpy.ndarray, shape (100,), bool, or None
+        Which dimensions of the hand-made descriptors (``descriptor`` / ``mirrored``
+        without a model, ``hand`` / ``hand_mirrored`` with one) the clip shows
+        (:func:`~avr_gui.core.features.pose.motion.observed_descriptor`); None: all.
     """
 
     descriptor: np.ndarray
@@ -70,6 +75,15 @@ class PoseDescriptor:
     valid_share: float
     hand: np.ndarray | None = None
     hand_mirrored: np.ndarray | None = None
+    hand_seen: np.ndarray | None = None
+    hand_mirrored_seen: np.ndarray | None = None
+
+    def seen_masks(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(hand_seen, hand_mirrored_seen)``, all True where not given."""
+        full = np.ones(DESCRIPTOR_DIM, bool)
+        a = full if self.hand_seen is None else np.asarray(self.hand_seen, bool)
+        b = full if self.hand_mirrored_seen is None else np.asarray(self.hand_mirrored_seen, bool)
+        return a, b
 
 
 def describe_track(
@@ -102,13 +116,15 @@ def describe_track(
     f, valid = landmark_motion_features(lm, hp)
     fm, vm = landmark_motion_features(lm, hp, mirror=True)
     share = float(valid.mean()) if valid.size else 0.0
-    h, hm = clip_pose_descriptor(f, valid), clip_pose_descriptor(fm, vm)
+    (h, hs), (hm, hms) = observed_descriptor(f, valid), observed_descriptor(fm, vm)
     if model is None:
-        return PoseDescriptor(h, hm, is_performer(valid), share)
+        return PoseDescriptor(
+            h, hm, is_performer(valid), share, hand_seen=hs, hand_mirrored_seen=hms
+        )
     from avr_gui.core.learn import describe
 
     d, dm = describe(model, f, valid), describe(model, fm, vm)
-    return PoseDescriptor(d, dm, is_performer(valid), share, h, hm)
+    return PoseDescriptor(d, dm, is_performer(valid), share, h, hm, hs, hms)
 
 
 @dataclass
@@ -136,6 +152,10 @@ class PoseIndex:
         ``learned_weight < 1``.
     hand_standardizer : DescriptorStandardizer or None
         The hand-made descriptor's shipped statistics (read once, at build).
+    hand_seen : numpy.ndarray, shape (N, 100), bool, or None
+        Which hand-made dimensions each clip shows (``descriptors`` with
+        :data:`DEFAULT_MODEL`, ``hand`` in a blend); pairs are compared on the
+        dimensions both show. None with a learned model alone.
     """
 
     generation: int
@@ -146,6 +166,7 @@ class PoseIndex:
     learned_weight: float = 1.0
     hand: np.ndarray | None = None
     hand_standardizer: DescriptorStandardizer | None = None
+    hand_seen: np.ndarray | None = None
 
     @classmethod
     def build(
@@ -184,6 +205,7 @@ class PoseIndex:
         paths: list[str] = []
         desc: list[np.ndarray] = []
         hand: list[np.ndarray] = []
+        seen: list[np.ndarray] = []
         both: list[np.ndarray] = []
         blend = learned_weight < 1.0
         for p in performers:
@@ -192,6 +214,7 @@ class PoseIndex:
                 continue
             paths.append(p)
             desc.append(d.descriptor)
+            seen.append(d.seen_masks()[0])
             if blend:
                 if d.hand is None:
                     raise ValueError("a blended index needs the hand-made descriptors")
@@ -206,13 +229,17 @@ class PoseIndex:
             or shipped_standardizer()
             or DescriptorStandardizer(np.stack(both) if both else raw)
         )
+        seen_all = np.stack(seen) if seen else np.zeros((0, DESCRIPTOR_DIM), bool)
         if not blend:
-            return cls(generation, paths, std.transform(raw), std, model)
+            masks = seen_all if model == DEFAULT_MODEL else None
+            return cls(generation, paths, std.transform(raw), std, model, hand_seen=masks)
         hs = shipped_standardizer()
         if hs is None:
             raise ValueError("the hand-made descriptor's statistics are not installed")
         hand_z = hs.transform(np.stack(hand) if hand else np.zeros((0, DESCRIPTOR_DIM)))
-        return cls(generation, paths, std.transform(raw), std, model, learned_weight, hand_z, hs)
+        return cls(
+            generation, paths, std.transform(raw), std, model, learned_weight, hand_z, hs, seen_all
+        )
 
     def search(
         self, query: PoseDescriptor, k: int, exclude: str | None = None
@@ -240,13 +267,14 @@ class PoseIndex:
             self.descriptors,
         )
         hs = self.hand_standardizer
+        masks = None if self.hand_seen is None else (*query.seen_masks(), self.hand_seen)
         if self.hand is None or hs is None:
-            sim = mirror_invariant_similarity(*learned)
+            sim = mirror_invariant_similarity(*learned, seen=masks)
         else:
             if query.hand is None or query.hand_mirrored is None:
                 raise ValueError("a blended index needs the query's hand-made descriptors")
             hand = (hs.transform(query.hand), hs.transform(query.hand_mirrored), self.hand)
-            sim = blended_similarity(learned, hand, self.learned_weight)
+            sim = blended_similarity(learned, hand, self.learned_weight, masks)
         order = np.argsort(-sim, kind="stable")
         out = [(self.paths[i], float(sim[i])) for i in order if self.paths[i] != exclude]
         return out[:k]
