@@ -134,3 +134,17 @@ def test_cursor_follows_the_players(view):
     view.set_cursor(5.0 + 1.2, 2.05)
     xs, ys = view.cursor.getData()
     assert (xs[0], ys[0]) == pytest.approx((20.5 + 0.5, 12.5))
+
+
+def test_an_empty_panel_says_what_it_will_show(app, qtbot, view):
+    fresh = AlignmentView()
+    qtbot.addWidget(fresh)
+    fresh.resize(600, 500)
+    fresh.show()
+    qtbot.waitExposed(fresh)
+    assert fresh.placeholder.isVisible() and not fresh.plot.isVisible()
+    assert "time warp" in fresh.placeholder.text()
+    # A match selected: the matrix; cleared again: the sentence.
+    assert view.plot.isVisible() and not view.placeholder.isVisible()
+    view.clear()
+    assert view.placeholder.isVisible() and not view.plot.isVisible()

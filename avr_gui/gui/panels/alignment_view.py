@@ -88,6 +88,13 @@ class SecondsAxis(pg.AxisItem):
         return [f"{s:.{decimals}f}" for s in self.to_seconds(np.asarray(values))]
 
 
+#: What the panel shows before a match is selected.
+PLACEHOLDER = (
+    "Select a match to see how it lines up with the query: the cost of every pair of "
+    "frames (dark = alike) and the time warp through it (white line)."
+)
+
+
 class AlignmentView(QtWidgets.QWidget):
     """Cost matrix and warp path of the selected candidate.
 
@@ -192,8 +199,19 @@ class AlignmentView(QtWidgets.QWidget):
         bar.addWidget(self.clear_button)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        # Before a match is selected: a sentence saying what will be here, not empty axes.
+        self.placeholder = QtWidgets.QLabel(PLACEHOLDER)
+        self.placeholder.setObjectName("dim")
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Ignored
+        )
+        self.stack = QtWidgets.QStackedWidget()
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(self.plot)
         layout.addWidget(self.summary)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.stack, 1)
         layout.addWidget(self.hover_label)
         layout.addLayout(bar)
         layout.addWidget(self.hint)
@@ -244,6 +262,7 @@ class AlignmentView(QtWidgets.QWidget):
         self.clear_button.setEnabled(False)
         n, m = self.cost.shape
         self.plot.setRange(xRange=(0, m), yRange=(0, n), padding=0.02)
+        self.stack.setCurrentWidget(self.plot)
 
     def clear(self) -> None:
         """Show nothing (no candidate selected)."""
@@ -256,6 +275,7 @@ class AlignmentView(QtWidgets.QWidget):
         self.anchor_points.setData([], [])
         self.cursor.setData([], [])
         self.summary.setText("No candidate selected")
+        self.stack.setCurrentWidget(self.placeholder)
 
     def _draw_path(self) -> None:
         if self.path is None:
