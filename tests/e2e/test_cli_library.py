@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from avr_gui.core.demo.synth import ClipStyle, render_frames, speed_warp, write_video
+from avr_gui.core.features.sequence import FeatureSequence
 from avr_gui.core.library import Library
 
 
@@ -172,3 +173,29 @@ def test_an_excerpt_names_the_clip_it_was_cut_from(avr, tmp_path: Path) -> None:
     assert r.code == 0, r.err
     lines = [line for line in r.out.splitlines() if src.name in line]
     assert len(lines) == 1 and "same footage" in lines[0] and lines[0].lstrip().startswith("1 ")
+
+
+def test_status_reports_the_compact_basis(avr, tmp_path: Path) -> None:
+    """A library wide and large enough gets a compact basis; ``avr status`` says so."""
+    rng = np.random.default_rng(0)
+    mix = rng.standard_normal((30, 640)).astype(np.float32)
+
+    def seq(k: int) -> FeatureSequence:
+        walk = np.cumsum(rng.standard_normal((200, 30)), axis=0).astype(np.float32)
+        f = np.abs(walk @ mix) + 1.0
+        t = np.arange(200) / 10.0
+        return FeatureSequence(f, t, np.arange(200), f"c{k}", "effnet-lite0", "effnet-test")
+
+    idx = tmp_path / "idx"
+    with Library.open(idx) as lib:
+        lib.add_features((f"c{k}", seq(k)) for k in range(6))  # 1,200 frames of 640
+    r = avr("status", "--index", idx, "--json")
+    assert r.code == 0, r.err
+    assert r.json()["compact"] == {"columns": 640, "dimensions": 256, "fitted_frames": 1200}
+    r = avr("status", "--index", idx)
+    assert "compact  re-ranked on 256 of 640 dimensions (fitted on 1200 frames)" in r.out
+    # A small library has none, and says nothing about it.
+    small = tmp_path / "small"
+    with Library.open(small) as lib:
+        lib.add_features([("c0", seq(0))])
+    assert avr("status", "--index", small, "--json").json()["compact"] is None
