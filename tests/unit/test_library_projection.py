@@ -164,3 +164,19 @@ def test_read_only_queries_write_nothing(tmp_path: Path, clips) -> None:
     with Library.open(root, readonly=True) as lib:
         assert lib.query(_seq(clips[1][:90], "q"), top=2, candidates=8).results[0].path == "clip1"
     assert sorted(p.name for p in (root / "features").rglob("*")) == before
+
+
+def test_a_damaged_stored_array_never_breaks_indexing(tmp_path: Path, clips) -> None:
+    root = tmp_path / "idx"
+    with _library(root, clips[:1]) as lib:  # no basis yet
+        # Bytes of a stored array overwritten with NaN on disk (what verify's header
+        # check cannot see); the next writer's step must not fail because of it.
+        key = next(r.feature_key for r in lib._catalog.rows() if r.feature_key)
+        lib.add_features((f"c{k}", _seq(c, f"c{k}")) for k, c in enumerate(clips[1:]))
+        path = next((root / "features").rglob(f"{key}.f16.npy"))
+        data = bytearray(path.read_bytes())
+        data[-64:] = np.full(32, np.nan, np.float16).tobytes()
+        path.write_bytes(bytes(data))
+        (root / "features" / FILE_NAME).unlink()
+        assert update_projection(lib._catalog, lib._store) is None
+        assert not (root / "features" / FILE_NAME).exists()

@@ -154,6 +154,8 @@ def fit_projection(
             block = from_storage(np.asarray(a)[:, start:])
         if block is not None and len(block):
             gram += block.T.astype(np.float64) @ block.astype(np.float64)
+    if not np.isfinite(gram).all():
+        raise ValueError("the stored features hold non-finite numbers")
     _, vecs = np.linalg.eigh(gram)
     basis = np.ascontiguousarray(vecs[:, ::-1][:, :k], dtype=np.float32)
     # Eigenvectors are defined up to sign: fix it (largest entry positive) so that the
@@ -269,6 +271,10 @@ def update_projection(
             progress(done + 1, len(shapes), "compact features")
     except Cancelled:
         log.info("compact features: cancelled; the next index run completes them")
+        return saved
+    except (OSError, ValueError, np.linalg.LinAlgError, LibraryCorruptError) as exc:
+        # Never a reason for an index run to fail: queries use the full features.
+        log.warning("compact features not updated (%s); queries use the full features", exc)
         return saved
     if proj is not saved:
         save_projection(path, proj)
