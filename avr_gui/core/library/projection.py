@@ -18,7 +18,7 @@ there, and projection commutes with that). Fitted on the library's own frames,
 unsupervised, as a user's library would be: no labels, no evaluation data.
 
 Measured (``docs/RESULTS.md``, "compact re-ranking"): every real-clip query keeps its
-top-1; E1 warp recovery unchanged.
+top-1; E1 warp recovery within 0.01 frames (median 0.341 -> 0.348, worst 1.30 -> 0.98).
 """
 
 from __future__ import annotations

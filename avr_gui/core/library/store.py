@@ -31,6 +31,7 @@ import mmap
 import os
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
@@ -444,6 +445,15 @@ class FeatureStore:
 
     def drop_projected(self, keep: str | None) -> int:
         """Delete compact copies made with any projection but ``keep``; returns the count."""
+
+        def stale(name: str) -> bool:
+            parts = name.split(".")
+            return name.endswith(_PROJ) and len(parts) == 4 and parts[1] != keep
+
+        return self._remove_files(stale)
+
+    def _remove_files(self, doomed: Callable[[str], bool]) -> int:
+        """Delete the stored files whose name ``doomed`` accepts; returns the count."""
         removed = 0
         if not self.root.is_dir():
             return 0
@@ -451,8 +461,7 @@ class FeatureStore:
             if not d.is_dir():
                 continue
             for p in d.iterdir():
-                parts = p.name.split(".")
-                if p.name.endswith(_PROJ) and len(parts) == 4 and parts[1] != keep:
+                if doomed(p.name):
                     with contextlib.suppress(FileNotFoundError):
                         p.unlink()
                         removed += 1
@@ -510,21 +519,10 @@ class FeatureStore:
         int
             Files removed.
         """
-        removed = 0
-        if not self.root.is_dir():
-            return 0
-        for d in self.root.iterdir():
-            if not d.is_dir():
-                continue
-            for p in d.iterdir():
-                name = p.name
-                key = name.split(".", 1)[0]
-                leftover = name.startswith(".")  # an atomic write that never finished
-                if leftover or key not in keep:
-                    with contextlib.suppress(FileNotFoundError):
-                        p.unlink()
-                        removed += 1
-        return removed
+        # A leading dot: an atomic write that never finished.
+        return self._remove_files(
+            lambda name: name.startswith(".") or name.split(".", 1)[0] not in keep
+        )
 
     def disk_bytes(self) -> int:
         """Bytes used by the stored arrays."""
