@@ -180,3 +180,17 @@ def test_a_damaged_stored_array_never_breaks_indexing(tmp_path: Path, clips) -> 
         (root / "features" / FILE_NAME).unlink()
         assert update_projection(lib._catalog, lib._store) is None
         assert not (root / "features" / FILE_NAME).exists()
+
+
+def test_index_runs_remove_copies_of_any_other_basis(tmp_path: Path, clips) -> None:
+    root = tmp_path / "idx"
+    with _library(root, clips) as lib:
+        proj = load_projection(root / "features" / FILE_NAME)
+        assert proj is not None
+        current = sorted((root / "features").rglob(f"*.{proj.ident}.p16.npy"))
+        # A copy of a basis a crash left behind (written, then the refit never finished).
+        stale = current[0].with_name(current[0].name.replace(proj.ident, "0123456789abcdef"))
+        stale.write_bytes(current[0].read_bytes())
+        lib.index()  # no folders: scan, verify and the writer's steps only
+        assert not stale.exists()
+        assert sorted((root / "features").rglob(f"*.{proj.ident}.p16.npy")) == current

@@ -425,6 +425,14 @@ class Catalog:
         desc = np.frombuffer(blob, dtype=np.float32).reshape(len(rows), -1)
         return [r[0] for r in rows], desc
 
+    def any_indexed_key(self) -> str | None:
+        """The feature key of one indexed row (None when nothing is indexed)."""
+        rows = self._query(
+            "SELECT feature_key FROM videos WHERE status = 'indexed' "
+            "AND feature_key IS NOT NULL LIMIT 1"
+        )
+        return rows[0][0] if rows else None
+
     def feature_keys(self) -> set[str]:
         """Feature keys referenced by any row."""
         rows = self._query("SELECT DISTINCT feature_key FROM videos WHERE feature_key IS NOT NULL")

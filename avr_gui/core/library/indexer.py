@@ -319,8 +319,8 @@ def finish_index(
     -------
     IndexSummary
     """
-    update_projection(catalog, store, progress=progress, cancel=cancel)
-    store.collect_garbage(catalog.feature_keys())
+    proj = update_projection(catalog, store, progress=progress, cancel=cancel)
+    store.collect_garbage(catalog.feature_keys(), None if proj is None else proj.ident)
     counts = catalog.counts()
     return IndexSummary(
         videos=sum(counts.values()),

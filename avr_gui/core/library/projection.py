@@ -219,7 +219,9 @@ def update_projection(
 
     Fits the basis when the library first has :data:`MIN_FRAMES` frames of a wide
     enough block, and again once it has grown :data:`REFIT_GROWTH`-fold; writes the
-    compact copy of every indexed clip that lacks one; deletes copies of older bases.
+    compact copy of every indexed clip that lacks one; after a refit deletes the copies
+    of the basis it replaced (an index run's garbage collection also removes copies of
+    any basis but the current one: ``FeatureStore.collect_garbage``).
     Order for a crash at any point: new copies, then the basis file, then the old
     copies are deleted, so the saved basis always has its copies (or the clips without
     one are re-ranked on their full features until the next run).
@@ -239,23 +241,27 @@ def update_projection(
     """
     path = store.root / FILE_NAME
     saved = load_projection(path)
-    shapes: dict[str, tuple[int, int]] = {}
-    for row in catalog.rows("status = 'indexed'"):
-        key = row.feature_key
-        if key and key not in shapes:
-            try:
-                shapes[key] = store.shape(key)
-            except LibraryCorruptError:
-                continue  # the next index run repairs it
-    dims = {d for _, d in shapes.values()}
-    start = block_start(catalog.get_meta("encoder"), dims.pop()) if len(dims) == 1 else None
-    if start is None:
+    # Decided from one clip first: most libraries (narrow features) stop here, at the
+    # cost of one query and one header read per index run.
+    first = catalog.any_indexed_key()
+    try:
+        dim = store.shape(first)[1] if first is not None else None
+    except LibraryCorruptError:
+        return saved  # the next index run repairs that clip
+    start = None if dim is None else block_start(catalog.get_meta("encoder"), dim)
+    if start is None or dim is None:
         if saved is not None:
             path.unlink(missing_ok=True)
-        store.drop_projected(None)
+            store.drop_projected(None)
         return None
-    dim = next(iter(shapes.values()))[1]
-    frames = sum(t for t, _ in shapes.values())
+    # Frame counts from the catalog (the verify phase has checked them against the
+    # stored headers); every indexed clip of a library has the library's width.
+    frames_of: dict[str, int] = {}
+    for row in catalog.rows("status = 'indexed'"):
+        if row.feature_key:
+            frames_of[row.feature_key] = int(row.n_features)
+    shapes = {k: (t, dim) for k, t in frames_of.items()}
+    frames = sum(frames_of.values())
     proj = saved
     try:
         if needs_refit(saved, frames, start, dim):
@@ -278,5 +284,5 @@ def update_projection(
         return saved
     if proj is not saved:
         save_projection(path, proj)
-    store.drop_projected(proj.ident)
+        store.drop_projected(proj.ident)  # copies of the basis it replaced
     return proj

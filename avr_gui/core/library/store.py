@@ -511,18 +511,32 @@ class FeatureStore:
             if p.name.endswith(_FEAT) and not p.name.startswith(".")
         }
 
-    def collect_garbage(self, keep: set[str]) -> int:
+    def collect_garbage(self, keep: set[str], compact: str | None = None) -> int:
         """Delete entries not in ``keep`` and temporary files a killed run left behind.
+
+        Parameters
+        ----------
+        keep : set of str
+            Keys still named by the catalog.
+        compact : str, optional
+            The current projection's ident: compact copies of any other are deleted too
+            (None: every compact copy).
 
         Returns
         -------
         int
             Files removed.
         """
-        # A leading dot: an atomic write that never finished.
-        return self._remove_files(
-            lambda name: name.startswith(".") or name.split(".", 1)[0] not in keep
-        )
+
+        def garbage(name: str) -> bool:
+            if name.startswith("."):  # an atomic write that never finished
+                return True
+            parts = name.split(".")
+            if name.endswith(_PROJ) and len(parts) == 4 and parts[1] != compact:
+                return True
+            return parts[0] not in keep
+
+        return self._remove_files(garbage)
 
     def disk_bytes(self) -> int:
         """Bytes used by the stored arrays."""
