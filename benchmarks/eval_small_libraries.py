@@ -86,13 +86,6 @@ def pair_cosines(d: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return u @ u.T, um @ u.T
 
 
-def _masked(za: np.ndarray, ma: np.ndarray, zb: np.ndarray, mb: np.ndarray) -> np.ndarray:
-    """``motion.masked_cosines`` of every row of ``za`` with every row of ``zb``."""
-    num = (za * ma) @ (zb * mb).T
-    den = ((za**2) * ma) @ mb.T * (ma @ ((zb**2) * mb).T)
-    return num / np.sqrt(np.maximum(den, 1e-24))
-
-
 def observed_cosines(
     hand: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], spread: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -102,7 +95,8 @@ def observed_cosines(
     ``hand``: ``(z, seen, z_mirrored, seen_mirrored)``, each ``[N, 100]``."""
     z, m, zm, mm = hand
     sc = spread_scale(spread)
-    return _masked(z * sc, m, z * sc, m), _masked(zm * sc, mm, z * sc, m)
+    cos = motion.masked_cosine_matrix
+    return cos(z * sc, m, z * sc, m), cos(zm * sc, mm, z * sc, m)
 
 
 def observed_hand(

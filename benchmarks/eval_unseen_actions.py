@@ -131,15 +131,9 @@ def observed_similarities(
     standardised ``[N, 100]``), compared on the dimensions both clips show (``m``,
     ``mm`` bool ``[N, 100]``: ``motion.observed_descriptor``)."""
 
-    def masked(za: np.ndarray, ma: np.ndarray, zb: np.ndarray, mb: np.ndarray) -> np.ndarray:
-        num = (za * ma) @ (zb * mb).T
-        den = ((za**2) * ma) @ mb.T * (ma @ ((zb**2) * mb).T)
-        return num / np.sqrt(np.maximum(den, 1e-24))
-
-    mf, mmf = m.astype(np.float64), mm.astype(np.float64)
     own = qs[:, None] == lib[None, :]
-    a = masked(z[qs], mf[qs], z[lib], mf[lib])
-    b = masked(zm[qs], mmf[qs], z[lib], mf[lib])
+    a = motion.masked_cosine_matrix(z[qs], m[qs], z[lib], m[lib])
+    b = motion.masked_cosine_matrix(zm[qs], mm[qs], z[lib], m[lib])
     a[own] = -np.inf
     b[own] = -np.inf
     return a, b

@@ -48,12 +48,7 @@ def observed(f: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return motion.observed_descriptor(f, v)
 
 
-def masked_cosines(za: np.ndarray, ma: np.ndarray, zb: np.ndarray, mb: np.ndarray) -> np.ndarray:
-    """Cosine of every row of ``za`` with every row of ``zb`` over the dimensions both
-    masks keep: ``[Na, Nb]``."""
-    num = (za * ma) @ (zb * mb).T
-    den = ((za**2) * ma) @ mb.T * (ma @ ((zb**2) * mb).T)
-    return num / np.sqrt(np.maximum(den, 1e-12))
+masked_cosines = motion.masked_cosine_matrix
 
 
 def representations(vs: list[np.ndarray]) -> tuple[list, list, dict]:

@@ -146,14 +146,14 @@ def fit_projection(
     keep = min(1.0, SAMPLE_FRAMES / total)
     gram = np.zeros((w, w), np.float64)
     for a in arrays:
+        x = np.asarray(a)
         if keep < 1.0:
-            n = int(rng.binomial(len(a), keep))
-            rows = np.sort(rng.choice(len(a), size=n, replace=False)) if n else []
-            block = from_storage(np.asarray(a)[rows, start:]) if n else None
-        else:
-            block = from_storage(np.asarray(a)[:, start:])
-        if block is not None and len(block):
-            gram += block.T.astype(np.float64) @ block.astype(np.float64)
+            n = int(rng.binomial(len(x), keep))
+            if n == 0:
+                continue
+            x = x[np.sort(rng.choice(len(x), size=n, replace=False))]
+        block = from_storage(x[:, start:]).astype(np.float64)
+        gram += block.T @ block
     if not np.isfinite(gram).all():
         raise ValueError("the stored features hold non-finite numbers")
     _, vecs = np.linalg.eigh(gram)

@@ -346,29 +346,40 @@ def observed_descriptor(
     return desc, seen
 
 
-def masked_cosines(
-    query: np.ndarray, query_seen: np.ndarray, library: np.ndarray, library_seen: np.ndarray
+def masked_cosine_matrix(
+    a: np.ndarray, a_seen: np.ndarray, b: np.ndarray, b_seen: np.ndarray
 ) -> np.ndarray:
-    """Cosine of one descriptor with each library row over the dimensions both show.
+    """Cosine of every row of ``a`` with every row of ``b`` over the dimensions both show.
 
     Parameters
     ----------
-    query : numpy.ndarray, shape (K,)
-    query_seen : numpy.ndarray, shape (K,), bool
-    library : numpy.ndarray, shape (N, K)
-    library_seen : numpy.ndarray, shape (N, K), bool
+    a : numpy.ndarray, shape (Na, K)
+    a_seen : numpy.ndarray, shape (Na, K), bool
+    b : numpy.ndarray, shape (Nb, K)
+    b_seen : numpy.ndarray, shape (Nb, K), bool
 
     Returns
     -------
-    numpy.ndarray, shape (N,), float64
+    numpy.ndarray, shape (Na, Nb), float64
         0 for a pair with no dimension in common.
     """
-    q = np.asarray(query, np.float64) * np.asarray(query_seen, bool)
-    lib = np.asarray(library, np.float64)
-    m = np.asarray(library_seen, bool) & np.asarray(query_seen, bool)[None, :]
-    num = (lib * m) @ q
-    den = ((lib * m) ** 2).sum(1) * ((q[None, :] * m) ** 2).sum(1)
+    ma = np.asarray(a_seen, np.float64)
+    mb = np.asarray(b_seen, np.float64)
+    za = np.asarray(a, np.float64) * ma
+    zb = np.asarray(b, np.float64) * mb
+    num = za @ zb.T
+    den = (za**2) @ mb.T * (ma @ (zb**2).T)
     return num / np.sqrt(np.maximum(den, 1e-24))
+
+
+def masked_cosines(
+    query: np.ndarray, query_seen: np.ndarray, library: np.ndarray, library_seen: np.ndarray
+) -> np.ndarray:
+    """:func:`masked_cosine_matrix` of one descriptor ``[K]`` with each library row
+    ``[N, K]``: ``[N]``, float64."""
+    return masked_cosine_matrix(
+        np.asarray(query)[None], np.asarray(query_seen)[None], library, library_seen
+    )[0]
 
 
 def mirror_invariant_similarity(
