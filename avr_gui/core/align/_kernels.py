@@ -171,6 +171,9 @@ def dtw_window(cv, cb, lo, hi, S, sb, prev, nxt, i0, i1, open_begin):  # pragma:
     ``prev`` (float32 [m]) holds row ``i0 - 1`` on its window (unused when i0 == 0).
 
     Returns (buffer holding row i1-1, the other buffer, checksum of the costs read).
+    Only the cells inside the windows are read, and the checksum (their sum, float32
+    per row, float64 over rows) is NaN or inf if any of them is: callers validate by
+    it instead of scanning the costs first.
 
     Like :func:`dtw_full`, four rows advance together on a skewed wavefront. Each row
     computes only inside its window; outside it its registers hold +inf, so the row

@@ -63,13 +63,47 @@ def as_cost(x: object, name: str = "cost matrix", *, check: bool = True) -> np.n
 
 
 def check_finite(arr: np.ndarray, name: str) -> None:
-    """Raise :class:`NonFiniteError` naming the first NaN/inf cell of a 2-D float32 array."""
+    """Raise :class:`NonFiniteError` naming the first NaN/inf cell of a 2-D float32 array.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, shape (n, m), float32
+    name : str
+        How the message refers to the array.
+    """
     from avr_gui.core.align._kernels import all_finite
 
     if not all_finite(arr):
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        kind = "NaN" if np.isnan(arr[tuple(bad)]) else "infinity"
-        raise NonFiniteError(
-            f"{name}: contains {kind} (first at row {bad[0]}, column {bad[1]}); "
-            "every value must be a finite number"
-        )
+        _raise_first(arr, ~np.isfinite(arr), name)
+
+
+def check_finite_band(arr: np.ndarray, lo: np.ndarray, hi: np.ndarray, name: str) -> None:
+    """Raise :class:`NonFiniteError` naming the first NaN/inf cell inside a band.
+
+    Only columns ``lo[i] .. hi[i]`` of each row ``i`` count: values outside the band
+    may be anything. Meant for the rare case where a banded kernel's checksum came out
+    non-finite, so it is written for clarity, not speed.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, shape (n, m), float32
+    lo, hi : numpy.ndarray, shape (n,), int64
+        Inclusive first and last column of each row's band.
+    name : str
+        How the message refers to the array.
+    """
+    cols = np.arange(arr.shape[1])
+    inside = (cols >= lo[:, None]) & (cols <= hi[:, None])
+    bad = inside & ~np.isfinite(arr)
+    if bad.any():
+        _raise_first(arr, bad, name)
+
+
+def _raise_first(arr: np.ndarray, bad: np.ndarray, name: str) -> None:
+    """Raise for the first (row-major) True cell of ``bad``, a boolean mask of ``arr``."""
+    cell = np.argwhere(bad)[0]
+    kind = "NaN" if np.isnan(arr[tuple(cell)]) else "infinity"
+    raise NonFiniteError(
+        f"{name}: contains {kind} (first at row {cell[0]}, column {cell[1]}); "
+        "every value must be a finite number"
+    )

@@ -173,9 +173,22 @@ def random_cost(
 def baseline_cost(C: np.ndarray, method: str, samples: int, seed: int, *, finite: bool) -> float:
     """:func:`random_cost` on a float32 C-contiguous matrix of checked shape.
 
-    ``finite`` says C is already known to be finite (e.g. a DTW ran on it), which
-    spares a pass over C: neither the sampled paths nor the compact exact weights
-    touch every cell, so they cannot be relied on to meet a bad one.
+    Parameters
+    ----------
+    C : numpy.ndarray, shape (n, m), float32
+    method : {"exact", "sampled"}
+    samples, seed : int
+        Used by ``"sampled"`` only.
+    finite : bool
+        True only when every cell of C is already known finite, which spares a pass
+        over C: an unbanded DTW reads (and checks) every cell, but a banded one reads
+        only its band, so after it pass False. Neither the sampled paths nor the
+        compact exact weights touch every cell, so they cannot be relied on to meet
+        a bad one themselves.
+
+    Returns
+    -------
+    float
     """
     if method not in METHODS:
         raise InputError(f"unknown DRAQ method {method!r}: use one of {', '.join(METHODS)}")

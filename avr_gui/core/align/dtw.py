@@ -10,7 +10,7 @@ import numpy as np
 
 import avr_gui.core.align._kernels as K
 import avr_gui.core.align.multiscale as _ms
-from avr_gui.core.align._validate import as_cost, check_finite
+from avr_gui.core.align._validate import as_cost, check_finite, check_finite_band
 
 # Defined below this module so that multiscale DTW can build them without importing it;
 # re-exported here, where callers have always found them.
@@ -26,7 +26,10 @@ def dtw(cost: np.ndarray, *, band: float | None = None, subsequence: bool = Fals
     Parameters
     ----------
     cost : array_like, shape (n, m)
-        Finite local costs; rows are query frames, columns candidate frames.
+        Local costs; rows are query frames, columns candidate frames. Every cell the
+        alignment reads must be finite: without a band that is the whole matrix; with
+        a band only the cells inside it, and cells outside the band are never read
+        (they may hold anything, NaN included, without changing the result).
     band : float, optional
         Sakoe-Chiba band radius as a fraction of ``max(n, m)`` (see :func:`band_limits`).
     subsequence : bool
@@ -40,7 +43,12 @@ def dtw(cost: np.ndarray, *, band: float | None = None, subsequence: bool = Fals
     Raises
     ------
     InputError
-        For empty, non-2-D or non-finite costs, or a band combined with subsequence.
+        For empty or non-2-D costs, or a band combined with subsequence.
+    NonFiniteError
+        For a NaN or infinite cost among the cells read, naming the first such cell
+        (row-major) of the matrix, or of the band when there is one.
+    NoPathError
+        When no path of finite cost fits inside the band.
 
     Notes
     -----
@@ -102,17 +110,22 @@ def _band_layout(n: int, m: int, radius: float) -> tuple[np.ndarray, ...]:
 
 
 def _banded(C: np.ndarray, band: float) -> DTWResult:
-    """Sakoe-Chiba banded DTW of a dense matrix; directions stored for the band only."""
+    """Sakoe-Chiba banded DTW of a dense matrix; directions stored for the band only.
+
+    Reads (and checks) the cells inside the band only: the kernel's checksum of the
+    costs it read is finite unless one of them is NaN/inf (or the sum overflowed), so
+    the band is scanned only then, to name the bad cell. Cells outside the band are
+    not checked: a caller that reads them (DRAQ's baseline) must check them itself.
+    """
     n, m = C.shape
-    # The whole matrix, not just the band: callers (DRAQ) rely on a DTW having proved
-    # every cell finite, and a bad value outside the band is still bad input. One
-    # vectorised scan; probing inside the kernel measured no cheaper.
-    check_finite(C, "cost matrix")
     lo, hi, sb, cb, cells = _band_layout(n, m, float(band))
     S = _scratch(int(cells))
     prev = np.empty(m, np.float32)
     nxt = np.empty(m, np.float32)
-    last, _, _ = K.dtw_window(C.reshape(-1), cb, lo, hi, S, sb, prev, nxt, 0, n, False)
+    last, _, checksum = K.dtw_window(C.reshape(-1), cb, lo, hi, S, sb, prev, nxt, 0, n, False)
+    if not math.isfinite(checksum):
+        # Before the no-path test: a NaN in the band is bad input, not a narrow band.
+        check_finite_band(C, lo, hi, "cost matrix")
     end_cost = last[m - 1]
     if not math.isfinite(end_cost):
         raise NoPathError("no monotone path fits inside the band; widen it")
@@ -121,7 +134,21 @@ def _banded(C: np.ndarray, band: float) -> DTWResult:
 
 
 def dtw_checked(C: np.ndarray, band: float | None, subsequence: bool) -> DTWResult:
-    """:func:`dtw` on a float32 C-contiguous matrix of checked shape."""
+    """:func:`dtw` on a float32 C-contiguous matrix of checked shape.
+
+    Parameters
+    ----------
+    C : numpy.ndarray, shape (n, m), float32
+    band : float or None
+    subsequence : bool
+
+    Returns
+    -------
+    DTWResult
+        Without a band, returning proves every cell of ``C`` finite (the full and the
+        multiscale passes read them all). With a band only the band's cells are proved
+        finite; the rest of ``C`` was not read.
+    """
     n, m = C.shape
     if band is not None and subsequence:
         raise InputError("a band and subsequence alignment cannot be combined")

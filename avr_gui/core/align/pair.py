@@ -78,9 +78,14 @@ def _score(
         # The random baseline covers the candidate frames the path actually spans.
         a, b = res.span
         baseline_cost = np.ascontiguousarray(cost[:, a : b + 1])
-    # The DTW pass already proved the matrix finite.
+    # An unbanded DTW read, and so proved finite, every cell; a banded one only its
+    # band, while the baseline weighs cells outside it too: it checks them then.
     baseline = draq_baseline(
-        baseline_cost, opts.draq_method, opts.draq_samples, opts.seed, finite=True
+        baseline_cost,
+        opts.draq_method,
+        opts.draq_samples,
+        opts.seed,
+        finite=opts.band is None,
     )
     value = ratio(res.cost, baseline)
     return Alignment(value, res.cost, res.path, cost.shape, cost if keep_cost else None)
@@ -94,6 +99,8 @@ def align_cost(
     Parameters
     ----------
     cost : array_like, shape (n, m)
+        Every cell must be finite, with or without a band: the DTW reads only the band,
+        but DRAQ's random-path baseline weighs cells all over the matrix.
     options : AlignmentOptions, optional
         ``context`` and ``device`` are not used here.
     keep_cost : bool
