@@ -148,3 +148,23 @@ def test_full_kernel_matches_a_row_loop(n: int, m: int, open_begin: bool) -> Non
         np.testing.assert_array_equal(last, last_ref)
         np.testing.assert_array_equal(S, S_ref)
         assert checksum == pytest.approx(float(C.astype(np.float64).sum()), rel=1e-5)
+
+
+# ------------------------------------------------------- banded kernel vs a row loop
+
+
+@pytest.mark.parametrize(("n", "m"), [*SHAPES, (2, 70), (70, 2), (100, 33), (203, 157)])
+@pytest.mark.parametrize("radius", [0.01, 0.05, 0.1, 0.3, 1.0])
+def test_band_kernel_matches_the_row_loop(n: int, m: int, radius: float) -> None:
+    # dtw_banded runs the wavefront kernel (dtw_window) on these contiguous bands;
+    # _dtw_banded_rows is the plain one-row-at-a-time recurrence over the same band.
+    lo, hi = band_limits(n, m, radius)
+    for seed in range(2):
+        C = _matrix(n, m, seed)
+        if seed == 1:
+            C = np.round(C * 3) / 3  # many ties
+        end, S = K.dtw_banded(C, lo, hi)
+        S_ref = np.full_like(S, 255)
+        end_ref = K._dtw_banded_rows(C, lo, hi, S_ref)
+        assert end == end_ref
+        np.testing.assert_array_equal(S, S_ref)
