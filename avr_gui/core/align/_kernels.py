@@ -40,113 +40,25 @@ def dtw_full(C, open_begin, S):  # pragma: no cover - compiled
 
     Returns (last row of D, checksum).
 
-    Four rows are advanced together along a skewed wavefront: the dependencies
-    (left, up, diagonal) then flow through registers and the four recurrences run as
-    independent chains, about twice as fast as a plain row-by-row loop.
+    :func:`dtw_window` with every row's window the whole row. Its wavefront ran ~20 %
+    faster here than this function's own four-row kernel did (flat unsigned indices,
+    an inner loop without window tests), with the same costs, directions and checksum;
+    one kernel also keeps the full and the banded DTW from drifting apart.
 
     ``checksum`` is sum(C) (float32 per row, float64 over rows). NaN or inf there means
     C may hold NaN or inf (or the sum overflowed), which the caller then checks
     properly; one add per cell on the fly costs far less than a separate pass over C.
     """
     n, m = C.shape
+    lo = np.zeros(n, np.int64)
+    hi = np.full(n, m - 1, np.int64)
+    base = np.arange(0, n * m, m)  # row starts of both C and S, flattened
     prev = np.empty(m, np.float32)
     nxt = np.empty(m, np.float32)
-    tot = np.float64(_row_sum(C[0]))
-    if open_begin:
-        for j in range(m):
-            prev[j] = C[0, j]
-            S[0, j] = 3
-    else:
-        prev[0] = C[0, 0]
-        S[0, 0] = 3
-        for j in range(1, m):
-            prev[j] = prev[j - 1] + C[0, j]
-            S[0, j] = 2
-    i = 1
-    while i + 4 <= n:
-        c0 = C[i]
-        c1 = C[i + 1]
-        c2 = C[i + 2]
-        c3 = C[i + 3]
-        s0 = S[i]
-        s1 = S[i + 1]
-        s2 = S[i + 2]
-        s3 = S[i + 3]
-        s0[0] = 1
-        s1[0] = 1
-        s2[0] = 1
-        s3[0] = 1
-        v0 = prev[0] + c0[0]
-        v1 = v0 + c1[0]
-        v2 = v1 + c2[0]
-        v3 = v2 + c3[0]
-        nxt[0] = v3
-        t0 = c0[0]
-        t1 = c1[0]
-        t2 = c2[0]
-        t3 = c3[0]
-        w0 = v0
-        w1 = v1
-        w2 = v2
-        pw = prev[0]
-        # Row r handles column j - r at step j, so row r reads row r-1's values of
-        # columns c-1 and c from the two previous steps (w_{r-1}, v_{r-1}).
-        for j in range(1, m + 3):
-            c = j - 3
-            if c >= 1 and c < m:
-                cc = c3[c]
-                x, s = dtw_step(w2, v2, v3, cc)
-                v3 = x
-                s3[c] = s
-                nxt[c] = x
-                t3 += cc
-            c = j - 2
-            if c >= 1 and c < m:
-                cc = c2[c]
-                x, s = dtw_step(w1, v1, v2, cc)
-                w2 = v2
-                v2 = x
-                s2[c] = s
-                t2 += cc
-            c = j - 1
-            if c >= 1 and c < m:
-                cc = c1[c]
-                x, s = dtw_step(w0, v0, v1, cc)
-                w1 = v1
-                v1 = x
-                s1[c] = s
-                t1 += cc
-            c = j
-            if c < m:
-                cc = c0[c]
-                pc = prev[c]
-                x, s = dtw_step(pw, pc, v0, cc)
-                pw = pc
-                w0 = v0
-                v0 = x
-                s0[c] = s
-                t0 += cc
-        tot += np.float64(t0)
-        tot += np.float64(t1)
-        tot += np.float64(t2)
-        tot += np.float64(t3)
-        prev, nxt = nxt, prev
-        i += 4
-    while i < n:
-        ci = C[i]
-        tot += np.float64(_row_sum(ci))
-        si = S[i]
-        v = prev[0] + ci[0]
-        si[0] = 1
-        nxt[0] = v
-        for c in range(1, m):
-            x, s = dtw_step(prev[c - 1], prev[c], v, ci[c])
-            v = x
-            si[c] = s
-            nxt[c] = x
-        prev, nxt = nxt, prev
-        i += 1
-    return prev, tot
+    last, _, checksum = dtw_window(
+        C.reshape(-1), base, lo, hi, S.reshape(-1), base, prev, nxt, 0, n, open_begin
+    )
+    return last, checksum
 
 
 @njit(inline="always")
