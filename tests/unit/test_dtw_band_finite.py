@@ -1,7 +1,7 @@
 """Banded DTW reads and checks only its band; DRAQ checks the cells it weighs itself.
 
 Also: the banded and full kernels agree bit for bit where the band covers the matrix,
-and the 8-row full kernel agrees with a plain row-by-row recurrence.
+and the full and banded kernels agree with plain row-by-row recurrences.
 """
 
 from __future__ import annotations
