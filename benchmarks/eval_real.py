@@ -114,8 +114,8 @@ def _learned_similarity(
             f, v = np.zeros((1, motion.MOTION_DIM), np.float32), np.zeros(1, bool)
             fm, vm = f, v
         else:
-            f, v = motion.landmark_motion_features(tr.landmarks, tr.has_pose)
-            fm, vm = motion.landmark_motion_features(tr.landmarks, tr.has_pose, mirror=True)
+            f, v = motion.track_motion_features(tr)
+            fm, vm = motion.track_motion_features(tr, mirror=True)
         desc.append(describe(model, f, v))  # type: ignore[arg-type]
         mdesc.append(describe(model, fm, vm))  # type: ignore[arg-type]
         (d, m), (dm, mm) = motion.observed_descriptor(f, v), motion.observed_descriptor(fm, vm)
@@ -200,13 +200,13 @@ def evaluate(lib: Library, top_k: int = 10, learned: dict | None = None) -> dict
         order = [i for i in np.argsort(-score["pose"])[:top_k] if np.isfinite(score["pose"][i])]
         s = np.full(len(others), -np.inf)
         if order and track is not None:
-            qf = motion.landmark_motion_features(track.landmarks, track.has_pose)
-            qm = motion.landmark_motion_features(track.landmarks, track.has_pose, mirror=True)
+            qf = motion.track_motion_features(track)
+            qm = motion.track_motion_features(track, mirror=True)
             cands = []
             for i in order:
                 t = lib.pose_track(paths[others[i]])
                 assert t is not None
-                cands.append(_rows(*motion.landmark_motion_features(t.landmarks, t.has_pose)))
+                cands.append(_rows(*motion.track_motion_features(t)))
             a = align_many(_rows(*qf), cands, opts)
             b = align_many(_rows(*qm), cands, opts)
             cost = np.minimum([r.normalized_cost for r in a], [r.normalized_cost for r in b])

@@ -229,3 +229,24 @@ def test_a_frame_without_a_person_gets_no_skeleton(player, qtbot):
     )  # fmt: skip
     p.set_poses(gone, None)
     assert near_colour(grab(p), QUERY_COLOUR).sum() < 5
+
+
+def test_landmarks_beyond_the_frame_are_not_drawn_on_the_letterbox(player, qtbot):
+    p = player
+    # Centre at y = 95 in a 160 x 120 source: knees at 130 and ankles at 150, below the
+    # picture (BlazePose places such guesses and may rate them visible).
+    low = figure_track(50, 30, 95, 1.0, (160, 120))
+    p.resize(900, 900)  # tall: the 4:3 frames are letterboxed above and below
+    p.skeleton_box.setChecked(False)
+    p.seek(1.0)
+    wait_for(qtbot, lambda: p.shown_indices() == (20, 30), 10)
+    off = grab(p)
+    h, w = off.shape[:2]
+    _x, y, _fw, fh = frame_box(off, 0, w // 2, h - 22)
+    p.set_poses(low, None)
+    p.skeleton_box.setChecked(True)
+    on = grab(p)
+    hits = near_colour(on, QUERY_COLOUR)[:, : w // 2]
+    assert hits[y : y + fh].sum() > 30  # the upper body is drawn on the picture
+    assert y > 20 and h - 22 - (y + fh) > 20  # letterboxed
+    assert hits[y + fh + 1 :].sum() == 0  # nothing below it

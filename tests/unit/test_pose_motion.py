@@ -310,3 +310,32 @@ def test_masked_cosines_compare_only_what_both_show() -> None:
     assert got[0] == pytest.approx(1.0)
     # Nothing in common: similarity 0, not NaN.
     assert motion.masked_cosines(q, qs, lib[:1], ~qs[None])[0] == 0.0
+
+
+def _landmarks33(j13: np.ndarray) -> np.ndarray:
+    """33-point landmarks holding the 13 Penn joints of ``j13`` (others zero)."""
+    from avr_gui.core.features.pose.skeleton import NUM_LANDMARKS, PENN13
+
+    lm = np.zeros((len(j13), NUM_LANDMARKS, 3))
+    lm[:, list(PENN13)] = j13
+    return lm
+
+
+def test_joints_outside_the_picture_count_as_unseen() -> None:
+    # The walker spans x 140-260, y 140-260 px: a 400 x 240 picture cuts its feet
+    # (y 260) off although the pose model rated them visible, as BlazePose does.
+    lm = _landmarks33(_walker(seed=4))
+    f_all, v_all = motion.landmark_motion_features(lm)
+    f_cut, v_cut = motion.landmark_motion_features(lm, frame_size=(400, 240))
+    _, seen_all = motion.observed_descriptor(f_all, v_all)
+    _, seen_cut = motion.observed_descriptor(f_cut, v_cut)
+    assert seen_all.all()
+    # The shins end at the ankles (segments 5 and 7: rows 10-11 and 14-15 of the pairs).
+    pos0 = 2 * len(motion.SEGMENTS)
+    for dim in (10, 11, 14, 15, pos0 + 11, pos0 + 12, pos0 + 13 + 11, pos0 + 13 + 12):
+        assert not seen_cut[dim], dim
+    assert seen_cut[pos0 + 9] and seen_cut[pos0 + 10]  # knees (y 230) are inside
+    # A picture holding the whole figure changes nothing.
+    f_big, v_big = motion.landmark_motion_features(lm, frame_size=(400, 300))
+    np.testing.assert_array_equal(f_big, f_all)
+    np.testing.assert_array_equal(v_big, v_all)

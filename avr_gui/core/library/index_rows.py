@@ -21,7 +21,7 @@ from avr_gui.core.errors import AvrError, MissingFileError, UnreadableFileError
 from avr_gui.core.features.encoders import Encoder
 from avr_gui.core.features.pose.backends import POSE_BACKENDS
 from avr_gui.core.features.pose.encoder import FusedEncoder, PoseEncoder, PoseTrack
-from avr_gui.core.features.pose.motion import is_performer, landmark_motion_features
+from avr_gui.core.features.pose.motion import is_performer, track_motion_features
 from avr_gui.core.features.sequence import FeatureSequence
 from avr_gui.core.library.catalog import Catalog, Row
 from avr_gui.core.library.descriptor import clip_descriptor
@@ -63,7 +63,7 @@ def has_person_of(track: PoseTrack, encoder_name: str) -> bool:
         ``auto``: a person performs in most frames; other pose encoders: any frame.
     """
     if encoder_name == "auto":
-        return is_performer(landmark_motion_features(track.landmarks, track.has_pose)[1])
+        return is_performer(track_motion_features(track)[1])
     return bool(track.has_pose.any())
 
 

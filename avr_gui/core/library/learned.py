@@ -42,7 +42,7 @@ import numpy as np
 
 from avr_gui.core.atomic import write_text
 from avr_gui.core.errors import InputError
-from avr_gui.core.features.pose.motion import is_performer, landmark_motion_features
+from avr_gui.core.features.pose.motion import is_performer, track_motion_features
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.library.errors import LibraryBusyError, LibraryError
 from avr_gui.core.library.filelock import exclusive_lock, is_locked
@@ -408,11 +408,11 @@ def training_set(
         if track is None:
             skipped.append((path, "no stored pose (index the library again)"))
             continue
-        f, v = landmark_motion_features(track.landmarks, track.has_pose)
+        f, v = track_motion_features(track)
         if not is_performer(v):
             skipped.append((path, "no performer (a usable pose in under half of its frames)"))
             continue
-        fm, vm = landmark_motion_features(track.landmarks, track.has_pose, mirror=True)
+        fm, vm = track_motion_features(track, mirror=True)
         paths.append(path)
         names.append(labels[path])
         clips.append(LabelledClip(labels[path], ((f, v), (fm, vm))))

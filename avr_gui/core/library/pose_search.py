@@ -113,8 +113,9 @@ def describe_track(
     if window is not None:
         keep = (track.timestamps >= window[0]) & (track.timestamps <= window[1])
         lm, hp = lm[keep], hp[keep]
-    f, valid = landmark_motion_features(lm, hp)
-    fm, vm = landmark_motion_features(lm, hp, mirror=True)
+    size = track.frame_size
+    f, valid = landmark_motion_features(lm, hp, frame_size=size)
+    fm, vm = landmark_motion_features(lm, hp, mirror=True, frame_size=size)
     share = float(valid.mean()) if valid.size else 0.0
     (h, hs), (hm, hms) = observed_descriptor(f, valid), observed_descriptor(fm, vm)
     if model is None:

@@ -341,7 +341,9 @@ class VideoCanvas(QtWidgets.QWidget):
             ):
                 if pose is not None:
                     p.save()
-                    p.setClipRect(clip)
+                    # The picture, not its letterbox: landmarks placed beyond the frame's
+                    # edge are guesses, and the comparison leaves them out too.
+                    p.setClipRect(clip.intersected(rect))
                     paint_skeleton(p, pose[0], pose[1], rect, colour)
                     p.restore()
         p.setPen(QtGui.QColor(200, 200, 205))

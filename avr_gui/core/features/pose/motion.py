@@ -50,6 +50,7 @@ from __future__ import annotations
 import json
 import logging
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -57,6 +58,9 @@ from scipy.ndimage import gaussian_filter1d
 from avr_gui.core.errors import ShapeError
 from avr_gui.core.features.pose.normalize import NUM_JOINTS, penn_pose_features
 from avr_gui.core.features.pose.skeleton import MIRROR13, blazepose_to_penn13
+
+if TYPE_CHECKING:
+    from avr_gui.core.features.pose.encoder import PoseTrack
 
 #: Segments as (from, to) Penn-13 joint indices: upper arm, forearm (left, right),
 #: thigh, shin (left, right), torso sides, shoulder line, hip line.
@@ -191,15 +195,60 @@ def motion_features(
 
 
 def landmark_motion_features(
-    landmarks: np.ndarray, has_pose: np.ndarray | None = None, *, mirror: bool = False
+    landmarks: np.ndarray,
+    has_pose: np.ndarray | None = None,
+    *,
+    mirror: bool = False,
+    frame_size: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`motion_features` of 33-point landmarks (BlazePose layout, any backend).
 
     Parameters
     ----------
     landmarks : numpy.ndarray, shape (T, 33, 3)
+        ``x, y`` in pixels, visibility.
     has_pose : numpy.ndarray, shape (T,), bool, optional
         Frames where the pose model found a person (others count as unseen).
+    mirror : bool
+    frame_size : (int, int), optional
+        ``(width, height)`` of the picture the landmarks were found in: a joint outside
+        it counts as unseen, whatever visibility the pose model gave it.
+
+    Returns
+    -------
+    features : numpy.ndarray, shape (T, 50), float32
+    valid : numpy.ndarray, shape (T,), bool
+
+    Notes
+    -----
+    BlazePose places every landmark, also beyond the picture's edge, and sometimes
+    rates such a guess as visible: a third of the leg landmarks of a bench press filmed
+    from the head end (legs below the frame) had visibility >= 0.5. What lies outside
+    the picture was not observed, and the comparison leaves unseen limbs out
+    (:func:`observed_descriptor`) as the Penn Action framing crops it was chosen on do
+    (``benchmarks/penn_library.frame_crops``).
+    """
+    j = blazepose_to_penn13(np.asarray(landmarks, np.float64)).copy()
+    if frame_size is not None:
+        w, h = float(frame_size[0]), float(frame_size[1])
+        x, y = j[..., 0], j[..., 1]
+        j[~((x >= 0) & (x <= w) & (y >= 0) & (y <= h)), 2] = 0.0
+    if has_pose is not None:
+        hp = np.asarray(has_pose, bool).reshape(-1)
+        if hp.shape != (j.shape[0],):
+            raise ShapeError(f"has_pose must have shape [{j.shape[0]}], got {hp.shape}")
+        j[~hp, :, 2] = 0.0
+    return motion_features(j, mirror=mirror)
+
+
+def track_motion_features(track: PoseTrack, *, mirror: bool = False) -> tuple[np.ndarray, ...]:
+    """:func:`landmark_motion_features` of a stored pose track (joints outside its frame
+    unseen).
+
+    Parameters
+    ----------
+    track : PoseTrack
+        ``landmarks [T, 33, 3]``, ``has_pose [T]``, ``frame_size``.
     mirror : bool
 
     Returns
@@ -207,13 +256,9 @@ def landmark_motion_features(
     features : numpy.ndarray, shape (T, 50), float32
     valid : numpy.ndarray, shape (T,), bool
     """
-    j = blazepose_to_penn13(np.asarray(landmarks, np.float64)).copy()
-    if has_pose is not None:
-        hp = np.asarray(has_pose, bool).reshape(-1)
-        if hp.shape != (j.shape[0],):
-            raise ShapeError(f"has_pose must have shape [{j.shape[0]}], got {hp.shape}")
-        j[~hp, :, 2] = 0.0
-    return motion_features(j, mirror=mirror)
+    return landmark_motion_features(
+        track.landmarks, track.has_pose, mirror=mirror, frame_size=track.frame_size
+    )
 
 
 def is_performer(valid: np.ndarray) -> bool:
