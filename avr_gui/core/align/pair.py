@@ -162,7 +162,8 @@ def align_many(
     draq : bool
         Compute DRAQ; False leaves ``draq`` NaN (for a ranking that does not use it).
     workers : int, optional
-        Threads for DTW/DRAQ; default: the CPU count, at most 8.
+        Threads for DTW/DRAQ; default: :func:`~avr_gui.core.align.workers.default_workers`
+        (the usable cores, at most 8; none on two cores or fewer).
     progress : callable
         ``progress(done, total, message)`` after each block.
     cancel : CancelToken, optional

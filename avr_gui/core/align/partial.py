@@ -316,7 +316,8 @@ def align_partial_many(
         both whole: :func:`~avr_gui.core.align.partial_locate.locate_query_whole`); the
         candidate's excerpt spans at least ``ceil(min_cover * n)`` frames.
     workers : int, optional
-        Threads; default: the CPU count, at most 8.
+        Threads; default: :func:`~avr_gui.core.align.workers.default_workers` (the
+        usable cores, at most 8; none on two cores or fewer).
     progress : callable
         ``progress(done, total, message)`` after each block.
     cancel : CancelToken, optional

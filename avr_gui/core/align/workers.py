@@ -5,6 +5,11 @@ shown matches); a fresh pool per batch started and joined its threads every time
 milliseconds per query on a busy two-core machine. The pool here is made once and kept.
 A batch submitted from one of its own threads (a kernel task that aligns in turn) runs
 inline instead, so nested use can never wait on itself.
+
+On two cores or fewer there is no pool: the batches run on the calling thread. There
+the cost matrices' BLAS already keeps both cores busy, and the kernel tasks are short
+and hand the GIL back and forth with the caller; side by side, library queries ran
+5-20 % faster inline (docs/RESULTS.md, issue 16).
 """
 
 from __future__ import annotations
@@ -24,9 +29,23 @@ _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 
 
+#: Machines with at most this many usable cores run kernel batches inline.
+INLINE_CORES = 2
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS reports it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def default_workers() -> int:
-    """Threads of the shared pool: the CPU count, at most 8."""
-    return min(8, os.cpu_count() or 1)
+    """Threads of the shared pool: the usable cores, at most 8; 1 (inline) on
+    :data:`INLINE_CORES` cores or fewer."""
+    cores = usable_cores()
+    return 1 if cores <= INLINE_CORES else min(8, cores)
 
 
 class _Inline:
@@ -52,17 +71,19 @@ def kernel_pool(workers: int | None = None) -> Iterator[ThreadPoolExecutor | _In
     Parameters
     ----------
     workers : int, optional
-        ``None`` (or the default count): the shared pool. Another count: a private pool
-        of that many threads for this batch, as before. 1: run on the caller.
+        ``None``: :func:`default_workers`. That count: the shared pool. Another count: a
+        private pool of that many threads for this batch. 1: run on the caller.
 
     Yields
     ------
     executor
         Has ``map(fn, items)``; results in the order of ``items``.
     """
+    if workers is None:
+        workers = default_workers()
     if workers == 1 or threading.current_thread().name.startswith(_PREFIX):
         yield _Inline()
-    elif workers is None or workers == default_workers():
+    elif workers == default_workers():
         yield _shared()
     else:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=_PREFIX) as pool:
