@@ -259,6 +259,7 @@ def cmd_query(args: argparse.Namespace) -> int:
                 "normalized_cost": m.normalized_cost,
                 "similarity": m.similarity,
                 "compared_on": m.compared_on,
+                "compared_parts": m.compared_parts,
                 "mode": m.mode,
                 "query_span_s": list(m.query_span_s) if m.query_span_s else None,
                 "match_span_s": list(m.match_span_s) if m.match_span_s else None,
@@ -309,6 +310,8 @@ def cmd_query(args: argparse.Namespace) -> int:
                 part = f"  [{r['mode'].replace('_', ' ')}: match {a:.1f}-{b:.1f} s]"
             if r["same_footage"]:
                 flag += "  (same footage: the query is cut from it)"
+            if r["compared_parts"] not in (None, "whole body"):
+                flag += f"  (compared on the {r['compared_parts']} only)"
             p = "  -" if r["alignable"] is None else f"{100 * r['alignable']:3.0f}%"
             print(
                 f"{r['rank']:3d}  {what} {r[sort_key]:+.3f}  {r['verdict']:9s} {p}  "

@@ -78,6 +78,8 @@ def test_index_status_query(avr, folder: Path, tmp_path: Path) -> None:
     )
     for x in res:
         assert {"rank", "path", "draq", "dtw_cost", "similarity", "score"} <= set(x)
+        # A thumb16 library compares on its one feature, not on body parts.
+        assert x["compared_on"] is None and x["compared_parts"] is None
     # Same action (0, 3, 6, 9 share action 0) outranks the others at the top.
     assert int(Path(res[0]["path"]).stem.split()[1]) % 3 == 0
 

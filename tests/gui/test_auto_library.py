@@ -70,6 +70,7 @@ def test_auto_library_says_pose_or_appearance_everywhere(app, qtbot, tmp_path, s
     for r in range(n):
         row = table.row_of_view(r)
         assert table.cell(r, C.COMPARED_COLUMN) == row.match.compared_on == "pose"
+        assert row.match.compared_parts == "whole body"  # drawn people, whole in frame
         badge = table.cell(r, C.VERDICT_COLUMN, C.BADGE_ROLE)
         p = row.match.alignable
         assert p is not None and badge.startswith(verdict_label(p) + " ")

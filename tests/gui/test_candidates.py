@@ -170,6 +170,19 @@ def test_compared_on_and_the_aligned_part(view):
     assert "alignable 82%" in title and "part 3.0–9.9 s" in title and "pose similarity" in title
 
 
+def test_a_pose_comparison_on_part_of_the_body_says_so(view):
+    view.set_matches(
+        [
+            _match(1, alignable=0.3, compared_on="pose", compared_parts="upper body"),
+            _match(2, alignable=0.3, compared_on="pose", compared_parts="whole body"),
+        ]
+    )
+    assert view.cell(0, C.COMPARED_COLUMN) == "pose · upper body"
+    tip = view.cell(0, C.COMPARED_COLUMN, QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert "Only the upper body was compared" in tip and "the legs" in tip
+    assert view.cell(1, C.COMPARED_COLUMN) == "pose"
+
+
 def test_an_appearance_comparison_and_a_library_without_auto(view):
     view.set_matches([_match(1, alignable=0.7, compared_on="appearance", has_person=False)])
     assert view.cell(0, C.COMPARED_COLUMN) == "appearance"

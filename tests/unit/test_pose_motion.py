@@ -339,3 +339,17 @@ def test_joints_outside_the_picture_count_as_unseen() -> None:
     f_big, v_big = motion.landmark_motion_features(lm, frame_size=(400, 300))
     np.testing.assert_array_equal(f_big, f_all)
     np.testing.assert_array_equal(v_big, v_all)
+
+
+def test_compared_parts_name_the_limbs_both_clips_show() -> None:
+    (_, whole), (_, no_legs) = (
+        motion.observed_descriptor(*motion.motion_features(x))
+        for x in (_walker(seed=5), _legs_out(_walker(seed=5)))
+    )
+    assert motion.compared_parts(whole, whole) == "whole body"
+    assert motion.compared_parts(whole, no_legs) == "upper body"
+    assert motion.compared_parts(no_legs, whole) == "upper body"
+    no_arms = whole.copy()
+    no_arms[motion.ARM_DIMS] = False
+    assert motion.compared_parts(no_arms, whole) == "legs"
+    assert motion.compared_parts(no_arms, no_legs) == "torso"

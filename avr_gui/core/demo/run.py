@@ -101,6 +101,7 @@ def run_demo(
                 "similarity": m.similarity,
                 "alignable": m.alignable,
                 "compared_on": m.compared_on,
+                "compared_parts": m.compared_parts,
                 "same_action_as_query": truth[name].action == query.action,
             }
         )

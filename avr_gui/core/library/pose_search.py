@@ -242,6 +242,16 @@ class PoseIndex:
             generation, paths, std.transform(raw), std, model, learned_weight, hand_z, hs, seen_all
         )
 
+    def seen_of(self, path: str) -> np.ndarray | None:
+        """Which hand-made descriptor dimensions an indexed clip shows (``[100]`` bool),
+        or None (not indexed, or a learned model alone)."""
+        if self.hand_seen is None:
+            return None
+        try:
+            return self.hand_seen[self.paths.index(path)]
+        except ValueError:
+            return None
+
     def search(
         self, query: PoseDescriptor, k: int, exclude: str | None = None
     ) -> list[tuple[str, float]]:

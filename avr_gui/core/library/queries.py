@@ -25,6 +25,7 @@ from avr_gui.core.errors import DimensionMismatchError, InputError
 from avr_gui.core.features.encoders import APPEARANCE_BACKEND, Encoder
 from avr_gui.core.features.layout import alignment_columns, alignment_view
 from avr_gui.core.features.pose.encoder import PoseTrack, encode_pose_video
+from avr_gui.core.features.pose.motion import compared_parts
 from avr_gui.core.features.sequence import FeatureSequence, encode_video
 from avr_gui.core.jobs import CancelToken, ProgressCallback, check, no_progress
 from avr_gui.core.library.catalog import Catalog, Row
@@ -423,11 +424,21 @@ class LibraryQueries:
             # model's); a library's own model or the hand-made descriptor has another
             # scale: no verdict rather than a wrong one.
             kind = None
+        pindex = self.performer_index() if by_pose else None
+
+        def parts(path: str) -> str | None:
+            # What the comparison used: the limbs both clips show.
+            seen = None if pindex is None else pindex.seen_of(path)
+            if seen is None or qdesc is None:
+                return None
+            return compared_parts(qdesc.seen_masks()[0], seen)
+
         matches = [
             replace(
                 m,
                 has_person=person[m.path],
                 compared_on=compared,
+                compared_parts=parts(m.path),
                 alignable=alignable_probability(
                     kind, m.similarity if kind == "pose" else m.normalized_cost
                 ),

@@ -81,6 +81,10 @@ class Match:
     compared_on : str or None
         ``auto`` libraries: what the pair was ranked on, ``"pose"`` (both clips show
         a performer) or ``"appearance"``. None for other libraries.
+    compared_parts : str or None
+        Pairs compared on pose: the body parts both clips show, which the comparison
+        used (:func:`~avr_gui.core.features.pose.motion.compared_parts`: ``"whole
+        body"``, ``"upper body"``, ``"legs"`` or ``"torso"``). None otherwise.
     mode : str
         How the two clips align (:mod:`avr_gui.core.align.partial`): ``full``,
         ``query_in_match`` (the query is a part of the match), ``match_in_query`` or
@@ -107,6 +111,7 @@ class Match:
     features: FeatureSequence
     has_person: bool | None = None
     compared_on: str | None = None
+    compared_parts: str | None = None
     mode: str = "full"
     query_span_s: tuple[float, float] | None = None
     match_span_s: tuple[float, float] | None = None

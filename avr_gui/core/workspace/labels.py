@@ -279,7 +279,9 @@ def part_text(mode: str, query_span: Any, match_span: Any) -> tuple[str, str]:
     return f"part {m}", tip
 
 
-def compared_text(compared_on: str | None, has_person: bool | None) -> tuple[str, str]:
+def compared_text(
+    compared_on: str | None, has_person: bool | None, parts: str | None = None
+) -> tuple[str, str]:
     """Cell text and tooltip saying what a pair was compared on (``auto`` libraries).
 
     Parameters
@@ -287,6 +289,8 @@ def compared_text(compared_on: str | None, has_person: bool | None) -> tuple[str
     compared_on : {"pose", "appearance"} or None
     has_person : bool or None
         Whether a person performs in the match.
+    parts : str, optional
+        ``Match.compared_parts``: the body parts a pose comparison used.
 
     Returns
     -------
@@ -294,10 +298,17 @@ def compared_text(compared_on: str | None, has_person: bool | None) -> tuple[str
         Empty for libraries that compare one way only (``compared_on`` None).
     """
     if compared_on == "pose":
-        return "pose", (
+        tip = (
             "Compared on body pose: a person performs in the query and in this clip, so "
             "they were matched by how the body moves (mirror-invariant), not by the room, "
             "the clothes or the camera"
+        )
+        if parts in (None, "whole body"):
+            return "pose", tip
+        left_out = {"upper body": "the legs", "legs": "the arms"}.get(parts, "the limbs")
+        return f"pose · {parts}", (
+            f"{tip}. Only the {parts} was compared: {left_out} are out of frame or unseen "
+            "in one of the two clips, so two exercises that differ there can look alike"
         )
     if compared_on == "appearance":
         who = {

@@ -90,6 +90,8 @@ class CandidateRow:
         ``Match.alignable``: the calibrated verdict's probability.
     compared_on : str or None
         ``Match.compared_on``: ``"pose"``, ``"appearance"`` or None.
+    compared_parts : str or None
+        ``Match.compared_parts``: the body parts a pose comparison used.
     mode : str
         ``Match.mode``.
     query_span, match_span : (float, float) or None
@@ -112,6 +114,7 @@ class CandidateRow:
     has_person: bool | None = None
     probability: float | None = None
     compared_on: str | None = None
+    compared_parts: str | None = None
     mode: str = "full"
     query_span: tuple[float, float] | None = None
     match_span: tuple[float, float] | None = None
@@ -155,6 +158,7 @@ class CandidateRow:
             has_person=getattr(match, "has_person", None),
             probability=None if p is None else float(p),
             compared_on=getattr(match, "compared_on", None),
+            compared_parts=getattr(match, "compared_parts", None),
             mode=str(getattr(match, "mode", "full") or "full"),
             query_span=getattr(match, "query_span_s", None),
             match_span=getattr(match, "match_span_s", None),
@@ -321,7 +325,7 @@ def row_items(r: CandidateRow) -> list[QtGui.QStandardItem]:
     person, person_tip = person_text(r.has_person)
     badge, kind = r.badge
     part, part_tip = part_text(r.mode, r.query_span, r.match_span)
-    compared, compared_tip = compared_text(r.compared_on, r.has_person)
+    compared, compared_tip = compared_text(r.compared_on, r.has_person, r.compared_parts)
     by_pose = r.compared_on == "pose"
     text = {
         0: str(r.rank),

@@ -228,7 +228,7 @@ class CandidatesView(QtWidgets.QWidget):
             (1, STRIP_FRAMES * FRAME_WIDTH),
             (VERDICT_COLUMN, 128),
             (PART_COLUMN, 140),
-            (COMPARED_COLUMN, 108),
+            (COMPARED_COLUMN, 140),  # "pose · upper body"
             (SCORE_COLUMN, 66),
             (DRAQ_COLUMN, 62),
             (COST_COLUMN, 146),

@@ -261,6 +261,39 @@ def track_motion_features(track: PoseTrack, *, mirror: bool = False) -> tuple[np
     )
 
 
+#: Descriptor dimensions (of the mean block) of the arm and leg segments: segment ``k``
+#: of :data:`SEGMENTS` holds dimensions ``2k`` and ``2k + 1``.
+ARM_DIMS = np.arange(0, 8)
+LEG_DIMS = np.arange(8, 16)
+
+
+def compared_parts(seen_a: np.ndarray, seen_b: np.ndarray) -> str:
+    """Which body parts two clips' pose descriptors were compared on.
+
+    The masked comparison (:func:`masked_cosines`) uses the dimensions both clips show;
+    this names them for people: a bench press with its legs out of frame is compared
+    with any clip on its arms alone.
+
+    Parameters
+    ----------
+    seen_a, seen_b : numpy.ndarray, shape (100,), bool
+        :func:`observed_descriptor` masks of the two clips.
+
+    Returns
+    -------
+    str
+        ``"whole body"``, ``"upper body"`` (the legs left out), ``"legs"`` (the arms
+        left out) or ``"torso"`` (neither limbs compared).
+    """
+    both = np.asarray(seen_a, bool) & np.asarray(seen_b, bool)
+    arms, legs = bool(both[ARM_DIMS].any()), bool(both[LEG_DIMS].any())
+    if arms and legs:
+        return "whole body"
+    if arms:
+        return "upper body"
+    return "legs" if legs else "torso"
+
+
 def is_performer(valid: np.ndarray) -> bool:
     """Whether a clip shows a person performing: enough frames with a usable pose.
 
