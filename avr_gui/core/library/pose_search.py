@@ -26,7 +26,7 @@ computed for every match shown (the cost matrix, DRAQ, the time map).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -168,6 +168,7 @@ class PoseIndex:
     hand: np.ndarray | None = None
     hand_standardizer: DescriptorStandardizer | None = None
     hand_seen: np.ndarray | None = None
+    _rows: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -247,10 +248,10 @@ class PoseIndex:
         or None (not indexed, or a learned model alone)."""
         if self.hand_seen is None:
             return None
-        try:
-            return self.hand_seen[self.paths.index(path)]
-        except ValueError:
-            return None
+        if self._rows is None:  # a dict once: a query asks for each of its matches
+            self._rows = {p: i for i, p in enumerate(self.paths)}
+        row = self._rows.get(path)
+        return None if row is None else self.hand_seen[row]
 
     def search(
         self, query: PoseDescriptor, k: int, exclude: str | None = None
