@@ -174,7 +174,8 @@ _HEADER_TIPS = (
     "",  # the verdict's: it names the thresholds (:func:`header_tips`)
     "Which part of the match lines up with the query: the whole clip, or a part of it",
     "What the pair was compared on: body pose when a person performs in the query "
-    "(and the match), appearance otherwise",
+    "(and the match), appearance otherwise; 'pose · upper body' (or 'legs'): only the "
+    "limbs both clips show were compared",
     "Ranking score (lower = better); for a pose-ranked query, minus the pose similarity",
     "DTW cost ÷ mean random-path cost: near 0 aligns far better than chance, near 1 = chance",
     "Cost of the optimal warp path (summed cosine distance); per step = ÷ (n + m)",
