@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_query import build_library
+from bench_query import build_library, retimed_query
 from synthetic_features import as_sequence
 
 import avr_gui.core.library.ann as ann
@@ -52,10 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             for k in range(args.queries):
                 src = arrays[int(rng.integers(len(arrays)))]
                 n = 150 + 23 * k
-                idx = np.linspace(0, len(src) - 1, n).round().astype(int)
-                q = as_sequence(
-                    src[idx] + 0.5 * rng.standard_normal((n, 256)).astype(np.float32), f"q{k}"
-                )
+                q = as_sequence(retimed_query(src, n, rng), f"q{k}")
                 desc = clip_descriptor(retrieval_features(q.features, lib.encoder_name))
                 ranked = {}
                 for name, limit in (("faiss", 0), ("blas", blas)):

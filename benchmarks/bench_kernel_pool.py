@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_query import build_library
+from bench_query import build_library, retimed_query
 from synthetic_features import as_sequence
 
 import avr_gui.core.align.workers as W
@@ -71,9 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                 t: dict[int, list[float]] = {1: [], pooled_threads: []}
                 for k in range(16):
                     n = 150 + 23 * (k % 8)
-                    idx = np.linspace(0, len(a0) - 1, n).round().astype(int)
-                    noise = 0.5 * rng.standard_normal((n, 256)).astype(np.float32)
-                    q = as_sequence(a0[idx] + noise, f"q{k}")
+                    q = as_sequence(retimed_query(a0, n, rng), f"q{k}")
                     order = (1, pooled_threads) if k % 2 else (pooled_threads, 1)
                     got = {}
                     for w in order:

@@ -78,6 +78,12 @@ def build_library(root: Path, n_clips: int, d: int, pool: int, seed: int = 0) ->
     return arrays
 
 
+def retimed_query(src: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``src`` resampled to ``n`` frames plus noise: a re-timed copy to query with."""
+    idx = np.linspace(0, len(src) - 1, n).round().astype(int)
+    return src[idx] + 0.5 * rng.standard_normal((n, src.shape[1])).astype(np.float32)
+
+
 def _all_cues(sim: np.ndarray, dq: np.ndarray, nc: np.ndarray) -> np.ndarray:
     """The shipped score through a scorer of one's own: the query then computes every
     cue (DRAQ of every candidate), as it did before unused cues were skipped."""
@@ -107,8 +113,7 @@ def time_queries_on(
     for k in range(n_queries):
         src = arrays[int(rng.integers(len(arrays)))]
         n = 150 + 23 * k  # distinct lengths: DRAQ's per-shape cache starts cold
-        idx = np.linspace(0, len(src) - 1, n).round().astype(int)
-        q = src[idx] + 0.5 * rng.standard_normal((n, src.shape[1])).astype(np.float32)
+        q = retimed_query(src, n, rng)
         if compare_all_cues:
             # First, so that its cold DRAQ caches are not warmed by the other run.
             c0 = time.process_time()
