@@ -21,6 +21,7 @@ import numpy as np
 from avr_gui.core.align._validate import as_sequence
 from avr_gui.core.atomic import atomic_path
 from avr_gui.core.errors import InputError, UnsupportedFileError
+from avr_gui.core.features.half import half_to_single
 from avr_gui.core.npyfile import load_npz
 
 #: Projection size chosen by the E1 measurement above.
@@ -158,5 +159,11 @@ def to_storage(features: np.ndarray) -> np.ndarray:
 
 
 def from_storage(stored: np.ndarray) -> np.ndarray:
-    """Stored features back to C-contiguous float32 ``[T, d]`` for alignment."""
+    """Stored features back to C-contiguous float32 ``[T, d]`` for alignment.
+
+    Float16 goes through :func:`~avr_gui.core.features.half.half_to_single` (the same
+    numbers, ~3x faster than NumPy's cast); anything else through NumPy.
+    """
+    if stored.dtype == np.float16:
+        return half_to_single(stored)
     return np.ascontiguousarray(stored, dtype=np.float32)
