@@ -206,3 +206,25 @@ def test_copy_entry_makes_a_second_key_of_the_same_files(tmp_path: Path) -> None
     store.copy_entry(KEY, KEEP)
     np.testing.assert_array_equal(store.read(KEEP).features, store.read(KEY).features)
     assert store.verify(KEEP) is None
+
+
+@pytest.mark.parametrize("damage", ["truncated", "float32", "empty file", "missing"])
+def test_a_damaged_times_file_reads_as_one_line_corrupt_error(tmp_path: Path, damage: str) -> None:
+    # Times files are read whole (not mapped): every damage still gives the same error.
+    store = FeatureStore(tmp_path / "f")
+    store.write(KEY, _seq())
+    times = tmp_path / "f" / KEY[:2] / f"{KEY}.time.npy"
+    data = times.read_bytes()
+    if damage == "truncated":
+        times.write_bytes(data[:-5])
+    elif damage == "float32":
+        with open(times, "wb") as fh:
+            np.save(fh, np.zeros((17, 2), np.float32))
+    elif damage == "empty file":
+        times.write_bytes(b"")
+    else:
+        times.unlink()
+    with pytest.raises(LibraryCorruptError) as err:
+        store.read(KEY, "clip.mp4")
+    message = str(err.value)
+    assert "\n" not in message and "clip.mp4" in message and "avr index" in message
