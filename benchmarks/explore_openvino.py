@@ -16,6 +16,9 @@ installed: it is not one of the product's dependencies.
    also the pose models alone on OpenVINO bfloat16 (``openvino_bf16_pose_only``).
 3. E1 (``run_e1`` on the real clips, ``effnet-lite0@224``) with the appearance graph
    on ONNX Runtime and on OpenVINO bfloat16 (float32 matches ONNX Runtime to ~1e-5).
+4. With ``--e3 FOLDER``: ``eval_real.py --learned shipped`` with both models on
+   OpenVINO bfloat16, its libraries indexed afresh in FOLDER (about 5 more minutes),
+   results in ``FOLDER/eval_real.json``.
 """
 
 from __future__ import annotations
@@ -145,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--skip-e1", action="store_true")
     ap.add_argument("--skip-index", action="store_true")
+    ap.add_argument("--e3", type=Path, metavar="FOLDER", help="also E3/E3b on bfloat16")
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args(argv)
     try:
@@ -197,6 +201,13 @@ def main(argv: list[str] | None = None) -> int:
             summary = run_e1(clips, {"effnet-lite0@224": e}, seed=0, fps=10.0).summary()
             out["e1"][name] = summary
             print(name, json.dumps(summary, default=str), flush=True)
+    if args.e3:
+        import eval_real
+
+        argv_e3 = ["--data", str(args.data), "--work", str(args.e3), "--learned", "shipped"]
+        argv_e3 += ["--json", str(args.e3 / "eval_real.json")]
+        code = with_runtime(openvino_classes(core, "bf16"), lambda: eval_real.main(argv_e3))
+        out["e3_bf16"] = str(args.e3 / "eval_real.json") if code == 0 else f"failed ({code})"
     if args.json:
         write_text(args.json, json.dumps(out, indent=2, default=str))
     return 0
