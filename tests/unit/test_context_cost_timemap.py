@@ -342,3 +342,18 @@ def test_contextualize_unit_rows_for_large_features() -> None:
     F = np.random.default_rng(12).normal(size=(6, 3)).astype(np.float32) * 1e20
     out = contextualize(F, unit=True)
     np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
+
+
+def test_one_pass_cosine_cost_matches_numpy_subtract_and_clip() -> None:
+    # The fused kernel must give numpy's numbers, NaN and infinities included.
+    from avr_gui.core.align._kernels import one_minus_clipped
+
+    rng = np.random.default_rng(3)
+    sims = (rng.standard_normal((40, 57)) * 1.5).astype(np.float32)
+    sims[0, :7] = [np.nan, np.inf, -np.inf, 1.0, -1.0, 3.0, -0.0]
+    ref = sims.copy()
+    np.subtract(np.float32(1.0), ref, out=ref)
+    np.clip(ref, 0.0, 2.0, out=ref)
+    one_minus_clipped(sims)
+    assert np.array_equal(sims, ref, equal_nan=True)
+    assert np.isnan(sims[0, 0]) and sims[0, 1] == 0.0 and sims[0, 2] == 2.0

@@ -830,6 +830,25 @@ def contextualize_rows(F, unit):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
+def one_minus_clipped(S):  # pragma: no cover - compiled
+    """``S = clip(1 - S, 0, 2)`` in place, in one pass (float32 [n, m], C-contiguous).
+
+    The same numbers as ``np.subtract(1, S, out=S); np.clip(S, 0, 2, out=S)``, which
+    took two passes over every cost matrix (~4 % of a query); NaN stays NaN.
+    """
+    flat = S.reshape(-1)
+    one = np.float32(1.0)
+    zero = np.float32(0.0)
+    two = np.float32(2.0)
+    for k in range(flat.shape[0]):
+        v = one - flat[k]
+        # Written as selects that keep NaN (both comparisons are false for it).
+        v = zero if v < zero else v
+        v = two if v > two else v
+        flat[k] = v
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def unit_rows(F):  # pragma: no cover - compiled
     """Rows of F scaled to unit L2 norm (zero rows stay zero), float32 copy."""
     t, d = F.shape

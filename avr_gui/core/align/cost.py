@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from avr_gui.core.align._kernels import unit_rows
+from avr_gui.core.align._kernels import one_minus_clipped, unit_rows
 from avr_gui.core.align._validate import as_sequence
 from avr_gui.core.device import resolve_device
 from avr_gui.core.errors import DimensionMismatchError
@@ -92,8 +92,7 @@ def cost_matrices(
             cn = c if unit else unit_rows(c)
             out.append(np.matmul(qn, cn.T))
     for sims in out:
-        np.subtract(np.float32(1.0), sims, out=sims)
-        np.clip(sims, 0.0, 2.0, out=sims)
+        one_minus_clipped(sims)
     return out
 
 
