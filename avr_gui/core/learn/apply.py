@@ -8,33 +8,48 @@ idle stretches before and after the action count little. The weights come from t
 input, not from the embeddings, so a model cannot make frames important by moving its
 own output. Descriptors are standardised with statistics stored in the model and
 compared by the mirror-invariant cosine, like the pose descriptors.
+
+A model read for inference (:class:`~avr_gui.core.learn.infer.InferenceModel`, what
+queries use) embeds with NumPy; a torch module (training, ``load_model``) with torch,
+which is imported only then.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
-import torch
 
 from avr_gui.core.errors import ShapeError
 from avr_gui.core.features.pose.motion import DescriptorStandardizer, motion_weights
-from avr_gui.core.learn.model import TemporalEncoder
-from avr_gui.core.learn.store import LearnedModel
+from avr_gui.core.learn.infer import InferenceModel, NumpyEncoder
+
+if TYPE_CHECKING:
+    from avr_gui.core.learn.model import TemporalEncoder
+    from avr_gui.core.learn.store import LearnedModel
+
+#: Anything that embeds: a torch encoder or model, or one read for inference.
+Embedder: TypeAlias = "TemporalEncoder | LearnedModel | InferenceModel | NumpyEncoder"
 
 
-def _encoder(model: TemporalEncoder | LearnedModel) -> TemporalEncoder:
+def _encoder(model: Embedder) -> TemporalEncoder | NumpyEncoder:
+    if isinstance(model, InferenceModel):
+        return model.encoder
+    if isinstance(model, NumpyEncoder):
+        return model
+    # A torch model: torch is loaded already, so this import costs nothing more.
+    from avr_gui.core.learn.store import LearnedModel
+
     return model.encoder if isinstance(model, LearnedModel) else model
 
 
-def embed(
-    model: TemporalEncoder | LearnedModel, features: np.ndarray, valid: np.ndarray
-) -> np.ndarray:
+def embed(model: Embedder, features: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Embed one clip's frames.
 
     Parameters
     ----------
-    model : TemporalEncoder or LearnedModel
+    model : TemporalEncoder, LearnedModel, InferenceModel or NumpyEncoder
     features : numpy.ndarray, shape (T, input_dim)
         Frozen per-frame features (e.g. :func:`~avr_gui.core.features.pose.motion.motion_features`).
     valid : numpy.ndarray, shape (T,), bool
@@ -60,6 +75,12 @@ def embed(
         )
     if f.shape[0] == 0:
         return np.zeros((0, enc.config.output_dim), np.float32)
+    if isinstance(enc, NumpyEncoder):
+        out = enc(f, v)
+        out[~v] = 0.0
+        return out
+    import torch
+
     device = next(enc.parameters()).device
     was_training = enc.training
     enc.eval()
@@ -100,21 +121,19 @@ def clip_descriptor(embeddings: np.ndarray, features: np.ndarray, valid: np.ndar
     return np.concatenate([mean, std]).astype(np.float32)
 
 
-def describe(
-    model: TemporalEncoder | LearnedModel, features: np.ndarray, valid: np.ndarray
-) -> np.ndarray:
+def describe(model: Embedder, features: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """:func:`clip_descriptor` of :func:`embed`: a clip's learned descriptor ``[2 * D]``."""
     return clip_descriptor(embed(model, features, valid), features, valid)
 
 
 def fit_standardizer(
-    model: TemporalEncoder | LearnedModel, clips: Iterable[tuple[np.ndarray, np.ndarray]]
+    model: Embedder, clips: Iterable[tuple[np.ndarray, np.ndarray]]
 ) -> DescriptorStandardizer:
     """Descriptor statistics of a model over clips (pass both orientations of each).
 
     Parameters
     ----------
-    model : TemporalEncoder or LearnedModel
+    model : TemporalEncoder, LearnedModel, InferenceModel or NumpyEncoder
     clips : iterable of (features [T, d], valid [T])
         Clips with fewer than two valid frames are skipped.
 

@@ -26,10 +26,11 @@ import torch
 from avr_gui.core.atomic import atomic_path, write_text
 from avr_gui.core.errors import InputError
 from avr_gui.core.features.pose.motion import DescriptorStandardizer
+from avr_gui.core.learn.infer import FORMAT, VERSION, model_paths, read_model_files
 from avr_gui.core.learn.model import EncoderConfig, TemporalEncoder
 
-FORMAT = "avr-lrprop"
-VERSION = 1
+# The files' format and their checked reading live with the torch-free reader.
+__all__ = ["FORMAT", "VERSION", "LearnedModel", "load_model", "model_paths", "save_model"]
 
 
 @dataclass
@@ -77,13 +78,6 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
             return {k: z[k] for k in z.files}
     except (OSError, ValueError) as exc:
         raise InputError(f"{path} is not a readable model file: {exc}") from exc
-
-
-def model_paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
-    """The ``.npz`` and ``.json`` of a model named by either (or by its stem)."""
-    p = Path(path)
-    stem = p.with_suffix("") if p.suffix in (".npz", ".json") else p
-    return stem.with_name(stem.name + ".npz"), stem.with_name(stem.name + ".json")
 
 
 def save_model(path: str | os.PathLike[str], model: LearnedModel) -> tuple[Path, Path]:
@@ -136,32 +130,16 @@ def load_model(path: str | os.PathLike[str]) -> LearnedModel:
         A file is missing, unreadable, of another format, or the weights do not match
         the description (one line each).
     """
-    npz, js = model_paths(path)
-    for p in (npz, js):
-        if not p.is_file():
-            raise InputError(f"learned model file missing: {p}")
+    files = read_model_files(path)
+    encoder = TemporalEncoder(files.config)
     try:
-        doc = json.loads(js.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{js} is not a readable model description: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise InputError(f"{js} is not an AVR learned model")
-    if int(doc.get("version", 0)) > VERSION:
-        raise InputError(f"{js} was written by a newer AVR Studio (version {doc['version']})")
-    data = npz.read_bytes()
-    if hashlib.sha256(data).hexdigest() != doc.get("sha256"):
-        raise InputError(f"{npz} does not match {js.name} (a half-written or swapped model)")
-    encoder = TemporalEncoder(EncoderConfig.from_dict(doc["encoder"]))
-    arrays = _read_npz(npz)
-    try:
-        encoder.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()})
+        encoder.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in files.arrays.items()})
     except RuntimeError as exc:
-        raise InputError(f"{npz} does not fit its encoder settings: {exc}") from exc
+        raise InputError(
+            f"{model_paths(path)[0]} does not fit its encoder settings: {exc}"
+        ) from exc
     encoder.eval()
-    std = None
-    if "descriptor_mean" in doc:
-        std = DescriptorStandardizer.from_stats(doc["descriptor_mean"], doc["descriptor_std"])
-    return LearnedModel(encoder, std, dict(doc.get("meta", {})))
+    return LearnedModel(encoder, files.standardizer, files.meta)
 
 
 def save_checkpoint(

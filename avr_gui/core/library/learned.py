@@ -48,7 +48,7 @@ from avr_gui.core.library.errors import LibraryBusyError, LibraryError
 from avr_gui.core.library.filelock import exclusive_lock, is_locked
 
 if TYPE_CHECKING:
-    from avr_gui.core.learn import LabelledClip, LearnedModel
+    from avr_gui.core.learn import InferenceModel, LabelledClip
     from avr_gui.core.library.library import Library
 
 
@@ -116,26 +116,26 @@ SHIPPED_MODEL = "shipped"
 
 
 @functools.lru_cache(maxsize=1)
-def default_pose_model() -> LearnedModel | None:
+def default_pose_model() -> InferenceModel | None:
     """The model performer clips are compared by when the library has none of its own.
 
     The shipped LRProp pose model (``resources/lrprop_pose``): on E2 (Penn Action
     queries it never saw) and E3 (real clips) it ranks better than the hand-made pose
     descriptor, which it was trained on top of (docs/RESULTS.md). None when it is
     missing or unreadable (logged), or when the setting ``features.pose_model`` is
-    ``none``: the hand-made descriptor is used then. Read and loaded once per process
-    (it imports torch).
+    ``none``: the hand-made descriptor is used then. Read once per process.
 
     Returns
     -------
-    LearnedModel or None
+    InferenceModel or None
+        Read for embedding with NumPy: no torch (which cost a query 1.7 s to import).
     """
-    from avr_gui.core.learn import shipped_pose_model
+    from avr_gui.core.learn import shipped_inference_model
 
     log = logging.getLogger(__name__)
     if _pose_model_setting() == "none":
         return None
-    model = shipped_pose_model()
+    model = shipped_inference_model()
     if model is None or model.standardizer is None:
         log.warning(
             "the shipped pose model is missing or unreadable: the hand-made pose descriptor is used"
@@ -175,7 +175,7 @@ def shipped_learned_weight() -> float:
     return w
 
 
-def default_model_name(model: LearnedModel | None) -> str:
+def default_model_name(model: InferenceModel | None) -> str:
     """The cache key of the default comparison (:data:`SHIPPED_MODEL` or the hand-made)."""
     from avr_gui.core.library.pose_search import DEFAULT_MODEL
 
@@ -216,7 +216,7 @@ def compared_by(info: LearnedInfo | None, model: Any = ASK) -> str:
     ----------
     info : LearnedInfo or None
         The library's own model.
-    model : LearnedModel or None, optional
+    model : InferenceModel or None, optional
         The default model a query actually used (None: the hand-made descriptor). Not
         given: whether the shipped model is chosen and installed
         (:func:`shipped_model_chosen`), which does not load torch.
@@ -499,21 +499,22 @@ def pointer_stamp(root: str | os.PathLike[str]) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
-def load_learned(root: str | os.PathLike[str]) -> tuple[LearnedInfo, LearnedModel] | None:
-    """The learned model in use in the index folder ``root``, loaded; None without one.
+def load_learned(root: str | os.PathLike[str]) -> tuple[LearnedInfo, InferenceModel] | None:
+    """The learned model in use in the index folder ``root``, read for embedding (no
+    torch); None without one.
 
     Raises
     ------
     InputError
         The pointer or the model files are damaged (one line).
     """
-    from avr_gui.core.learn import load_model
+    from avr_gui.core.learn import load_inference_model
 
     folder = learned_dir(root)
     info = _read_pointer(folder)
     if info is None:
         return None
-    model = load_model(folder / info.name)
+    model = load_inference_model(folder / info.name)
     if model.standardizer is None:
         raise InputError(f"{folder / info.name}.json has no descriptor statistics")
     return info, model

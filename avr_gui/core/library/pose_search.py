@@ -44,7 +44,7 @@ from avr_gui.core.features.pose.motion import (
 )
 
 if TYPE_CHECKING:
-    from avr_gui.core.learn import LearnedModel
+    from avr_gui.core.learn import InferenceModel, LearnedModel
 
 #: :attr:`PoseIndex.model` without a learned model: the hand-made pose descriptor.
 DEFAULT_MODEL = "default"
@@ -89,7 +89,7 @@ class PoseDescriptor:
 def describe_track(
     track: PoseTrack,
     window: tuple[float, float] | None = None,
-    model: LearnedModel | None = None,
+    model: InferenceModel | LearnedModel | None = None,
 ) -> PoseDescriptor:
     """Pose descriptors of a clip's landmarks, optionally of a time window only.
 
@@ -99,7 +99,7 @@ def describe_track(
         ``landmarks [T, 33, 3]``, ``has_pose [T]``, ``timestamps [T]``.
     window : (float, float), optional
         In and out points in seconds (a trimmed query).
-    model : LearnedModel, optional
+    model : InferenceModel or LearnedModel, optional
         A learned pose model (:mod:`avr_gui.core.library.learned`): the descriptors are
         its motion-weighted mean and spread of the embeddings ``[2 * D]`` instead of the
         hand-made ``[100]``, which are kept in ``hand`` / ``hand_mirrored`` for the

@@ -63,7 +63,7 @@ from avr_gui.core.library.search import SearchIndex
 from avr_gui.core.library.store import FeatureStore
 
 if TYPE_CHECKING:
-    from avr_gui.core.learn import LearnedModel
+    from avr_gui.core.learn import InferenceModel
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class LibraryQueries:
     _search: SearchIndex | None
     _pose_index: PoseIndex | None
     _pose_cache: dict[str, PoseDescriptor]
-    _learned: tuple[object, LearnedInfo | None, LearnedModel | None] | None
+    _learned: tuple[object, LearnedInfo | None, InferenceModel | None] | None
     _lock: threading.RLock
     _projection: tuple[tuple[int, int], Projection | None] | None
     #: Re-rank on the compact copies when they exist (False: the full features, for
@@ -125,7 +125,7 @@ class LibraryQueries:
         """
         return self._pose_model()[0]
 
-    def _pose_model(self) -> tuple[LearnedInfo | None, LearnedModel | None]:
+    def _pose_model(self) -> tuple[LearnedInfo | None, InferenceModel | None]:
         with self._lock:
             stamp = pointer_stamp(self.root)
             if self._learned is None or self._learned[0] != stamp:
@@ -170,13 +170,13 @@ class LibraryQueries:
             return self._pose_index
 
     @staticmethod
-    def _learned_weight(info: LearnedInfo | None, model: LearnedModel | None) -> float:
+    def _learned_weight(info: LearnedInfo | None, model: InferenceModel | None) -> float:
         """The shipped model is blended with the hand-made descriptor; a library's own
         model (taught on its own actions) ranks alone."""
         return shipped_learned_weight() if info is None and model is not None else 1.0
 
     def _describe(
-        self, row: Row, name: str = DEFAULT_MODEL, model: LearnedModel | None = None
+        self, row: Row, name: str = DEFAULT_MODEL, model: InferenceModel | None = None
     ) -> PoseDescriptor | None:
         """A clip's pose descriptor, from memory when its content was described before.
 
