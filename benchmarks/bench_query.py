@@ -12,6 +12,10 @@ Keys (``--json PATH``):
   turn with them; ``query_cpu_all_cues_over_used`` is the ratio of the CPU medians.
 - ``shown_batch_over_loop``: aligning a query's 10 shown matches (partial alignment,
   as shown) in one batch, over one call per match; best of 7 interleaved.
+- ``query_products_ms_10k``: of the 10k queries (run again), the median milliseconds
+  spent inside the cost matrices' matrix products (``np.matmul`` in
+  ``core/align/cost.py``, timed in place); ``query_products_share_10k`` their median
+  share of each query's wall time: the part of a query that BLAS sets.
 - ``query_ms_10k_d1280``: the same at d = 1280 (raw EfficientNet-Lite0 features, what
   the library stores for the default encoder), re-ranked as the product does on the
   library's compact copies (``query_d1280_ranked_dims``: 256; ``library/projection.py``);
@@ -130,6 +134,52 @@ def time_queries_on(
     return float(np.median(times) * 1000), float(np.median(cpu) * 1000), all_ms
 
 
+class _TimedNumpy:
+    """``numpy`` for ``core/align/cost.py`` with ``matmul`` timed (the rest unchanged)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(np, name)
+
+    def matmul(self, *args: object, **kwargs: object) -> np.ndarray:
+        t0 = time.perf_counter()
+        out = np.matmul(*args, **kwargs)
+        self.seconds += time.perf_counter() - t0
+        return out
+
+
+def products_share(
+    root: Path, arrays: list[np.ndarray], n_queries: int = 12
+) -> tuple[float, float]:
+    """Median ms of the cost-matrix products per query and their median share of it."""
+    import avr_gui.core.align.cost as cost_mod
+
+    timed = _TimedNumpy()
+    cost_mod.np = timed  # type: ignore[assignment]  # instrumentation for this run only
+    try:
+        with Library.open(root) as lib:
+            lib.search_index()
+            # The same queries as time_queries_on draws (its warm-up first).
+            rng = np.random.default_rng(1)
+            q0 = arrays[0][:300] + rng.standard_normal(arrays[0][:300].shape).astype(np.float32)
+            lib.query(as_sequence(q0, "warmup"), top=10, candidates=50)
+            products, shares = [], []
+            for k in range(n_queries):
+                src = arrays[int(rng.integers(len(arrays)))]
+                q = retimed_query(src, 150 + 23 * k, rng)
+                timed.seconds = 0.0
+                t0 = time.perf_counter()
+                lib.query(as_sequence(q, f"p{k}"), top=10, candidates=50)
+                wall = time.perf_counter() - t0
+                products.append(timed.seconds)
+                shares.append(timed.seconds / wall)
+    finally:
+        cost_mod.np = np
+    return float(np.median(products) * 1000), float(np.median(shares))
+
+
 def _big_clip(path: Path) -> None:
     """10 s of noisy 640x480 video (~12 MB): hashing it costs what a real clip's does."""
     frames = render_frames(0, speed_warp(150, (1.0,)), (640, 480), ClipStyle())
@@ -240,6 +290,12 @@ def _queries(tmp: Path, out: dict[str, float]) -> None:
     out["query_cpu_ms_10k_all_cues"] = round(cpu_all, 1)
     out["query_cpu_all_cues_over_used"] = round(cpu_all / cpu, 2)
     print("query_ms_10k", out["query_ms_10k"], flush=True)
+    products_ms, share = products_share(tmp / "lib10k", arrays)
+    out["query_products_ms_10k"], out["query_products_share_10k"] = (
+        round(products_ms, 1),
+        round(share, 2),
+    )
+    print("query_products_ms_10k", out["query_products_ms_10k"], share, flush=True)
     arrays = build_library(tmp / "lib100k", 100_000, 256, 500)
     wall, cpu, _ = time_queries(tmp / "lib100k", arrays)
     out["query_ms_100k"], out["query_cpu_ms_100k"] = round(wall, 1), round(cpu, 1)
