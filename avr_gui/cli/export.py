@@ -202,7 +202,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``export`` subcommand to the ``avr`` parser."""
-    from avr_gui.core.export import ARRANGEMENTS, AUDIO_SOURCES, MAX_TILES, MODES, SCALES
+    from avr_gui.core.export_choices import ARRANGEMENTS, AUDIO_SOURCES, MAX_TILES, MODES, SCALES
 
     ex = sub.add_parser(
         "export",

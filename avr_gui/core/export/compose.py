@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from avr_gui.core.errors import InputError
+from avr_gui.core.export_choices import ARRANGEMENTS, SCALES
 from avr_gui.core.features.pose.draw import (
     MATCH_COLOUR,
     QUERY_COLOUR,
@@ -39,10 +40,6 @@ from avr_gui.core.video._cv2 import import_cv2
 cv2 = import_cv2()
 
 LAYOUTS = ("side-by-side", "overlay")
-#: Where the match goes beside the query (see the module notes).
-ARRANGEMENTS = ("auto", "left-right", "top-bottom")
-#: How the two panels are sized (see the module notes).
-SCALES = ("query", "equal", "original")
 
 
 def burn_in_text(name: str, frame: int, rate: float) -> str:

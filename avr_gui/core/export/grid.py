@@ -27,15 +27,13 @@ from avr_gui.core.export.encode import EncodeOptions
 from avr_gui.core.export.framemap import TimeMap, frame_map
 from avr_gui.core.export.retime import check_output
 from avr_gui.core.export.writer import write_frames
+from avr_gui.core.export_choices import MAX_TILES
 from avr_gui.core.jobs import CancelToken, ProgressCallback, no_progress
 from avr_gui.core.timecode import clip_rate
 from avr_gui.core.video import FrameReader
 from avr_gui.core.video._cv2 import import_cv2
 
 cv2 = import_cv2()
-
-#: Most tiles a grid takes (the query and four matches).
-MAX_TILES = 6
 
 
 def grid_shape(count: int, columns: int | None = None) -> tuple[int, int]:

@@ -46,6 +46,7 @@ from avr_gui.core.export.encode import AudioTrack, EncodeOptions, container_form
 from avr_gui.core.export.errors import OutputPathError
 from avr_gui.core.export.framemap import FrameMap, TimeMap, reverse_frames
 from avr_gui.core.export.writer import write_frames
+from avr_gui.core.export_choices import AUDIO_SOURCES, MODES
 from avr_gui.core.features.pose.draw import (
     MATCH_COLOUR,
     QUERY_COLOUR,
@@ -57,8 +58,6 @@ from avr_gui.core.jobs import CancelToken, ProgressCallback, no_progress
 from avr_gui.core.timecode import clip_rate
 from avr_gui.core.video import FrameReader
 
-MODES = ("retimed", "reverse", "side-by-side", "overlay")
-AUDIO_SOURCES = ("query", "match", "none")
 # A pose track whose picture shape differs more than this from its clip's belongs to
 # another video (scaled copies of one video keep their shape).
 _ASPECT_TOLERANCE = 0.02
