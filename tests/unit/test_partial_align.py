@@ -423,3 +423,24 @@ def test_timing_report() -> None:
         f"({t_locate / t_dtw:.1f}x); end to end: align {t_align:.2f} ms, align_partial "
         f"{t_partial:.2f} ms ({t_partial / t_align:.1f}x)"
     )
+
+
+def test_given_per_frame_costs_give_the_same_alignments_as_computing_them() -> None:
+    # shown_alignments hands the first pass's matrices to the query-whole pass.
+    rng = np.random.default_rng(11)
+    q = rng.standard_normal((60, 8)).astype(np.float32)
+    cands = [rng.standard_normal((m, 8)).astype(np.float32) for m in (70, 90, 61)]
+    first = align_partial_many(q, cands, keep_cost=True)
+    costs = [pa.alignment.cost for pa in first]
+    for query_whole in (False, True):
+        fresh = align_partial_many(q, cands, query_whole=query_whole)
+        reused = align_partial_many(q, cands, query_whole=query_whole, costs=costs)
+        for a, b in zip(fresh, reused, strict=True):
+            assert a.mode == b.mode and a.query_span == b.query_span
+            assert a.match_span == b.match_span
+            np.testing.assert_array_equal(a.alignment.path, b.alignment.path)
+            assert a.alignment.draq == b.alignment.draq
+    with pytest.raises(InputError, match="one cost matrix per candidate"):
+        align_partial_many(q, cands, costs=costs[:2])
+    with pytest.raises(InputError, match="does not belong to candidate 1"):
+        align_partial_many(q, cands, costs=[costs[0], costs[2], costs[1]])

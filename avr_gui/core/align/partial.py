@@ -294,6 +294,7 @@ def align_partial_many(
     workers: int | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    costs: Sequence[np.ndarray] | None = None,
 ) -> list[PartialAlignment]:
     """Partially align one query with many candidates (cf. :func:`align_many`).
 
@@ -322,6 +323,10 @@ def align_partial_many(
         ``progress(done, total, message)`` after each block.
     cancel : CancelToken, optional
         Checked between blocks; raises :class:`~avr_gui.core.jobs.Cancelled`.
+    costs : sequence of numpy.ndarray, optional
+        The per-frame cost matrices ``[n, m_k]`` of these very pairs, from an earlier
+        call (its results' ``alignment.cost`` with ``keep_cost``): used instead of
+        being computed again. They must be that call's matrices, unchanged.
 
     Returns
     -------
@@ -330,6 +335,12 @@ def align_partial_many(
     """
     opts = options or AlignmentOptions()
     mc = _check_min_cover(min_cover)
+    if costs is not None:
+        if len(costs) != len(candidates):
+            raise InputError("one cost matrix per candidate is needed")
+        for k, (C, c) in enumerate(zip(costs, candidates, strict=True)):
+            if C is None or C.shape != (len(query), len(c)):
+                raise InputError(f"cost matrix {k} does not belong to candidate {k}")
     _check_options(opts)
     q = as_sequence(query, "query features")
     cands = [as_sequence(c, f"candidate {k} features") for k, c in enumerate(candidates)]
@@ -348,8 +359,11 @@ def align_partial_many(
             check(cancel)
             block = cands[start : start + PAIR_BLOCK]
             # Per-frame costs do not depend on where an excerpt starts (module notes).
-            costs = cost_matrices(q, block, device=device, checked=True)
-            located = list(pool.map(lambda C: locate(C, mc), costs))
+            if costs is None:
+                block_costs = cost_matrices(q, block, device=device, checked=True)
+            else:
+                block_costs = list(costs[start : start + PAIR_BLOCK])
+            located = list(pool.map(lambda C: locate(C, mc), block_costs))
             sub: list[np.ndarray | None] = [None] * len(block)
             if opts.context:
                 parts = list(pool.map(excerpts, zip(block, located, strict=True)))
@@ -360,7 +374,7 @@ def align_partial_many(
             results.extend(
                 pool.map(
                     lambda job: _finish(job[0], job[1], opts, keep_cost, job[2]),
-                    zip(costs, located, sub, strict=True),
+                    zip(block_costs, located, sub, strict=True),
                 )
             )
             progress(len(results), total, "aligning candidates (partial)")

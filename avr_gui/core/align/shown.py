@@ -179,6 +179,9 @@ def shown_alignments(
             keep_cost=True,
             query_whole=True,
             cancel=cancel,
+            # The same per-frame matrices the first pass built and kept: not again
+            # (most shown matches of real queries come here: 206 of 239 on E3/E3b).
+            costs=[partial[k].alignment.cost for k in cut],
         )
         if cut
         else []
