@@ -44,8 +44,9 @@ def alignment_view(features: np.ndarray, columns: slice | None) -> np.ndarray:
     -------
     numpy.ndarray, shape (T, d'), float32
     """
-    x = from_storage(features)
     if columns is None:
-        return x
-    x = np.ascontiguousarray(x[:, columns], dtype=np.float32)
+        return from_storage(features)
+    # The columns first, then the conversion: stored float16 rows are converted only
+    # where they are used, straight into a contiguous copy (the same numbers).
+    x = from_storage(features[:, columns])
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
