@@ -3,6 +3,7 @@ file (atomic, reused, rebuilt when damaged), and pose beside appearance in ``aut
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def _cached(folder: Path) -> list[Path]:
 
 
 def test_ort_features_equal_torch_within_float16_rounding(decoded, torch_lite0, _own_cache):
-    ort_enc = EfficientNetEncoder()  # the CPU default
+    ort_enc = EfficientNetEncoder(device="cpu")  # the CPU default
     assert ort_enc.runtime == "onnxruntime" and torch_lite0.runtime == "torch"
     assert ort_enc.version == torch_lite0.version  # libraries keep their features
     a = ort_enc.encode(decoded)
@@ -67,8 +68,9 @@ def test_ort_features_equal_torch_within_float16_rounding(decoded, torch_lite0, 
 
 def test_avgmax_and_other_sizes_match_torch(decoded):
     for size, pooling in ((96, "avgmax"), (160, "avg")):
-        a = EfficientNetEncoder(size=size, pooling=pooling).encode(decoded[:4])
-        b = EfficientNetEncoder(size=size, pooling=pooling, runtime="torch").encode(decoded[:4])
+        a = EfficientNetEncoder(size=size, pooling=pooling, device="cpu").encode(decoded[:4])
+        on_torch = EfficientNetEncoder(size=size, pooling=pooling, runtime="torch", device="cpu")
+        b = on_torch.encode(decoded[:4])
         assert a.shape == b.shape == (4, 1280 * (2 if pooling == "avgmax" else 1))
         assert np.all(np.abs(a - b) <= np.maximum(np.abs(b) * F16_REL, F16_ABS))
 
@@ -82,7 +84,7 @@ def test_graph_is_cached_atomically_and_reused(decoded, _own_cache, monkeypatch)
         real_write(target, data)
 
     monkeypatch.setattr(ortl, "write_bytes", spy)
-    first = EfficientNetEncoder()
+    first = EfficientNetEncoder(device="cpu")
     files = _cached(_own_cache)
     assert len(files) == 1 and first.model_file == files[0] and writes == files
     # Nothing but the finished file: the atomic writer's temporary is gone.
@@ -92,14 +94,14 @@ def test_graph_is_cached_atomically_and_reused(decoded, _own_cache, monkeypatch)
         raise AssertionError("the cached graph should have been used")
 
     monkeypatch.setattr(enc_mod, "_load_lite0", no_torch)
-    second = EfficientNetEncoder()
+    second = EfficientNetEncoder(device="cpu")
     assert second.model_file == files[0] and len(writes) == 1
     np.testing.assert_array_equal(second.encode(decoded[:2]), first.encode(decoded[:2]))
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "flip"])
 def test_damaged_cached_graph_is_rebuilt(decoded, _own_cache, damage):
-    good = EfficientNetEncoder()
+    good = EfficientNetEncoder(device="cpu")
     ref = good.encode(decoded[:2])
     path = good.model_file
     assert path is not None
@@ -112,7 +114,7 @@ def test_damaged_cached_graph_is_rebuilt(decoded, _own_cache, damage):
         flipped = bytearray(data)
         flipped[len(data) // 2] ^= 0x40
         path.write_bytes(bytes(flipped))
-    again = EfficientNetEncoder()
+    again = EfficientNetEncoder(device="cpu")
     assert again.model_file is not None and again.model_file.read_bytes() == data
     assert _cached(_own_cache) == [again.model_file]
     np.testing.assert_array_equal(again.encode(decoded[:2]), ref)
@@ -122,7 +124,7 @@ def test_unwritable_cache_runs_from_memory(decoded, tmp_path, monkeypatch):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder would go")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
-    enc = EfficientNetEncoder()
+    enc = EfficientNetEncoder(device="cpu")
     assert enc.model_file is None
     assert enc.encode(decoded[:2]).shape == (2, 1280)
 
@@ -136,8 +138,8 @@ def test_runtime_choice(monkeypatch):
 
 
 def test_threads_option():
-    assert EfficientNetEncoder(threads=1)._session.threads == 1
-    assert EfficientNetEncoder()._session.threads == ortl.default_threads()
+    assert EfficientNetEncoder(threads=1, device="cpu")._session.threads == 1
+    assert EfficientNetEncoder(device="cpu")._session.threads == ortl.default_threads()
 
 
 # ------------------------------------------------------- pose beside appearance
@@ -194,11 +196,20 @@ def test_fused_runs_pose_beside_appearance_with_the_same_result(decoded, tmp_pat
     fused.concurrent = False
     one_after_other = fused.encode(decoded)
     np.testing.assert_array_equal(side_by_side, one_after_other)
-    assert seen[0] == APPEARANCE_THREAD and seen[1] == threading.current_thread().name
+    assert seen[0].startswith(APPEARANCE_THREAD) and seen[1] == threading.current_thread().name
     assert fused.pose.last_batch is not None and fused.pose.last_batch.landmarks.shape[0] == len(
         decoded
     )
-    assert not any(t.name == APPEARANCE_THREAD for t in threading.enumerate())
+    # One long-lived thread serves every batch, and it ends with the encoder.
+    fused.concurrent = True
+    fused.encode(decoded[:3])
+    assert seen[2] == seen[0]
+    workers = [t for t in threading.enumerate() if t.name.startswith(APPEARANCE_THREAD)]
+    assert len(workers) == 1
+    del fused
+    gc.collect()
+    workers[0].join(timeout=10)
+    assert not workers[0].is_alive()
 
 
 def test_fused_appearance_error_reaches_the_caller(decoded, tmp_path):

@@ -19,8 +19,9 @@ stored beside the features with :func:`save_pose_track`.
 from __future__ import annotations
 
 import os
-import threading
+import weakref
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -172,6 +173,7 @@ class FusedEncoder(Encoder):
         #: Run the appearance encoder on a worker thread beside the pose model (see
         #: :meth:`encode`); False runs them one after the other.
         self.concurrent = True
+        self._worker: ThreadPoolExecutor | None = None
 
     def reset(self) -> None:
         """Forget the tracked person."""
@@ -207,24 +209,25 @@ class FusedEncoder(Encoder):
         # keeps barely more than one core busy), the appearance network runs the whole
         # batch at once: both release the GIL, so running them side by side fills the
         # cores that running them one after the other leaves idle.
-        appearance: list[np.ndarray] = []
-        failed: list[BaseException] = []
-
-        def run_appearance() -> None:
-            try:
-                appearance.append(self.appearance.encode(frames))
-            except BaseException as exc:  # re-raised on the caller's thread below
-                failed.append(exc)
-
-        worker = threading.Thread(target=run_appearance, name=APPEARANCE_THREAD, daemon=True)
-        worker.start()
+        future = self._appearance_worker().submit(self.appearance.encode, frames)
         try:
             pose = self.pose.encode(frames)
         finally:
-            worker.join()
-        if failed:
-            raise failed[0]
-        return self.combine(pose, appearance[0])
+            wait([future])
+        return self.combine(pose, future.result())  # an appearance error is raised here
+
+    def _appearance_worker(self) -> ThreadPoolExecutor:
+        """The one thread that runs every batch's appearance encoder, started on first use.
+
+        One long-lived thread rather than a new one per batch: CUDA libraries keep state
+        per thread, and an appearance network on the GPU driven from a fresh thread each
+        batch ran at 10 frames/s instead of hundreds (benchmarks/bench_gpu.py). The thread
+        ends when this encoder is garbage-collected.
+        """
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix=APPEARANCE_THREAD)
+            weakref.finalize(self, self._worker.shutdown, wait=False)
+        return self._worker
 
 
 class AutoEncoder(FusedEncoder):
