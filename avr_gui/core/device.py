@@ -36,7 +36,9 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def resolve_device(device: str | None = None, *, config: Config | None = None) -> str:
+def resolve_device(
+    device: str | None = None, *, config: Config | None = None, gpu_when_auto: bool = True
+) -> str:
     """Turn a device request into a concrete device name.
 
     Parameters
@@ -48,6 +50,12 @@ def resolve_device(device: str | None = None, *, config: Config | None = None) -
         Settings to take ``device`` from (e.g. with the command line's options already
         applied); default :func:`~avr_gui.core.config.load_config` now, so a change of
         ``AVR_DEVICE`` or of the user's file takes effect at once.
+    gpu_when_auto : bool
+        Whether ``auto`` means CUDA when present (encoders, training) or always the CPU
+        (the aligners' cost matrices: on an H200 machine their products were no faster
+        on the GPU, copies included, and a command-line query that used it took 6.0 s
+        instead of 1.9 s, importing torch and starting CUDA; see docs/RESULTS.md). An
+        explicit ``cuda`` is honoured either way.
 
     Returns
     -------
@@ -75,7 +83,7 @@ def resolve_device(device: str | None = None, *, config: Config | None = None) -
                 report_unreadable(log, exc, "using device 'auto'")
         request = config.get_str("device") if config is not None else "auto"
     if request == "auto":
-        return "cuda" if _cuda_available() else "cpu"
+        return "cuda" if gpu_when_auto and _cuda_available() else "cpu"
     if request == "cpu":
         return "cpu"
     if request == "cuda" or request.startswith("cuda:"):

@@ -148,6 +148,27 @@ def test_resolve_device_cpu_and_unknown(monkeypatch: pytest.MonkeyPatch) -> None
         resolve_device("tpu")
 
 
+def test_aligners_stay_on_the_cpu_unless_cuda_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    # "auto" must not even ask about CUDA for the cost matrices: asking imports torch,
+    # which a command-line query on a GPU machine paid for nothing (6.0 s against 1.9 s).
+    from avr_gui.core import device as device_mod
+
+    def no_asking() -> bool:
+        raise AssertionError("CUDA was looked for")
+
+    monkeypatch.setattr(device_mod, "_cuda_available", no_asking)
+    monkeypatch.setenv("AVR_DEVICE", "auto")
+    assert resolve_device("auto", gpu_when_auto=False) == "cpu"
+    assert resolve_device(None, gpu_when_auto=False) == "cpu"
+    q = np.eye(4, dtype=np.float32)
+    np.testing.assert_allclose(cost_matrix(q, q), 1.0 - np.eye(4), atol=1e-6)
+    assert align(q, q).path.shape[1] == 2
+    monkeypatch.setenv("AVR_DEVICE", "cpu")
+    assert resolve_device("auto") == "cpu"  # the setting decides what "auto" defers to
+    with pytest.raises(AssertionError, match="CUDA was looked for"):
+        resolve_device("cuda", gpu_when_auto=False)  # an explicit request is honoured
+
+
 @pytest.mark.skipif(HAS_CUDA, reason="a CUDA GPU is present")
 def test_cuda_request_without_gpu_raises() -> None:
     with pytest.raises(DeviceError, match="no CUDA GPU"):

@@ -25,7 +25,9 @@ def cost_matrix(
     query : array_like, shape (n, d)
     candidate : array_like, shape (m, d)
     device : str, optional
-        ``"cpu"``, ``"cuda"`` or ``None``/``"auto"`` (see :func:`resolve_device`).
+        ``"cuda"`` multiplies on the GPU, ``"cpu"`` and ``"auto"`` on the CPU; ``None``
+        follows the ``device`` setting, whose ``auto`` means the CPU here
+        (:func:`resolve_device` with ``gpu_when_auto=False``).
 
     Returns
     -------
@@ -56,7 +58,8 @@ def cost_matrices(
     query : array_like, shape (n, d)
     candidates : sequence of array_like, each shape (m_k, d)
     device : str, optional
-        Where to multiply; results always come back as NumPy arrays.
+        Where to multiply, as in :func:`cost_matrix`; results always come back as NumPy
+        arrays.
     unit : bool
         The rows are already unit length (skips normalisation).
     checked : bool
@@ -80,7 +83,7 @@ def cost_matrices(
             )
     if not cands:
         return []
-    dev = resolve_device(device)
+    dev = resolve_device(device, gpu_when_auto=False)
     if dev != "cpu":
         sims = _similarities_torch(q, cands, dev)
         bounds = np.cumsum([0] + [c.shape[0] for c in cands])

@@ -33,6 +33,8 @@ class AlignmentOptions:
     draq_method: str = "exact"
     draq_samples: int = 100
     seed: int = 0
+    #: Where the cost matrices' products run, as in :func:`~avr_gui.core.align.cost_matrix`:
+    #: only ``"cuda"`` (here or in the ``device`` setting) puts them on the GPU.
     device: str | None = None
 
 
@@ -181,7 +183,7 @@ def align_many(
         q = contextualize(q, unit=True)
     total = len(cands)
     results: list[Alignment] = []
-    device = resolve_device(opts.device)  # once: it reads the settings
+    device = resolve_device(opts.device, gpu_when_auto=False)  # once: it reads the settings
     with kernel_pool(workers) as pool:
         for start in range(0, total, PAIR_BLOCK):
             check(cancel)

@@ -353,7 +353,7 @@ def align_partial_many(
         (i0, i1), (j0, j1) = _spans(path)
         return contextualize(q[i0 : i1 + 1], unit=True), contextualize(c[j0 : j1 + 1], unit=True)
 
-    device = resolve_device(opts.device)  # once: it reads the settings
+    device = resolve_device(opts.device, gpu_when_auto=False)  # once: it reads the settings
     with kernel_pool(workers) as pool:
         for start in range(0, total, PAIR_BLOCK):
             check(cancel)
