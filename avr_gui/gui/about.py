@@ -33,6 +33,9 @@ def about_text(encoder: str | None = None) -> str:
 
     try:
         device = resolve_device()
+        aligner = resolve_device(gpu_when_auto=False)  # "auto" keeps alignment on the CPU
+        if aligner != device:
+            device = f"{device} (features, learning; alignment on {aligner})"
     except Exception as exc:  # a bad AVR_DEVICE must not stop the About box
         device = f"unavailable ({exc})"
     lines = [f"AVR Studio {__version__}", f"Qt {QtCore.qVersion()}"]
