@@ -47,9 +47,11 @@ from avr_gui.gui.player import SyncedPlayer, ViewMode
 from avr_gui.gui.presenter import LIB, Presenter
 from avr_gui.gui.workers import JobHandle, JobRunner
 
+# Measured on an H200 (docs/RESULTS.md): the default features index no faster with the
+# GPU, since their pose models run on the CPU; appearance-only indexing 1.4x faster.
 CPU_NOTICE = (
-    "No GPU found: features are computed on the CPU. Everything works the same; "
-    "indexing a large library just takes longer."
+    "No GPU found: everything runs on the CPU, as body-pose features do on every "
+    "machine. A GPU speeds up only appearance features and learning."
 )
 
 
