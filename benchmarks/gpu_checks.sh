@@ -6,7 +6,8 @@
 # DATA_DIR (default ../shared/data) holds real/ and real2/ (E3, E3b). Needs the project's
 # dependencies importable by `python3` (a CUDA build of torch) and the pose models
 # installed (`avr models install pose`, or AVR_MODELS_DIR). Writes logs and JSON into
-# OUT_DIR and prints a short summary; about 4 minutes on an H200 with 16 cores.
+# OUT_DIR and prints a short summary; about 4 minutes on an H200 with 16 cores. Run
+# without a GPU (each GPU step failing as it should) it took 2 min on 2 cores.
 #
 #  1. the tests that exercise CUDA (test_cuda_paths.py and the device-dependent ones);
 #  2. bench_gpu.py: decode, encoder on CPU and CUDA, agreement, pipeline, cost matrices;
@@ -22,6 +23,10 @@ mkdir -p "$out"
 export PYTHONPATH="$PWD:$PWD/benchmarks${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 clip="$data/real/pushup2.mp4"
 step() { echo "== $1 ($(date +%T))"; }
+python3 -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)" || {
+    echo "gpu_checks: torch sees no CUDA GPU here" >&2
+    exit 2
+}
 
 step tests
 python3 -m pytest -q -p no:cacheprovider -n 8 -o addopts="" -m "not network" -rfEs \
