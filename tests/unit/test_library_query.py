@@ -148,6 +148,24 @@ def _arrays(n: int, d: int, seed: int, version: str = "v1") -> list[tuple[str, F
     return out
 
 
+def test_an_empty_library_refuses_a_query_before_encoding_it(tmp_path: Path) -> None:
+    encoded: list[int] = []
+
+    class Spy(type(THUMB)):  # type: ignore[misc]
+        def encode(self, frames):
+            encoded.append(len(frames))
+            return super().encode(frames)
+
+    clip = make_clip(tmp_path / "elsewhere.mp4", 0)
+    (tmp_path / "videos").mkdir()
+    with Library.open(tmp_path / "index", encoder=Spy()) as lib:
+        lib.add_folder(tmp_path / "videos")
+        lib.index()
+        with pytest.raises(EmptyLibraryError, match="no indexed videos yet"):
+            lib.query(clip)
+    assert encoded == []  # the answer came before a frame was decoded or encoded
+
+
 def test_feature_arrays_go_through_the_same_library(tmp_path: Path) -> None:
     items = _arrays(12, 26, 0)
     with Library.open(tmp_path / "arrays") as lib:

@@ -68,6 +68,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+#: What a query of a library with nothing indexed says.
+EMPTY_LIBRARY = "the library has no indexed videos yet: index it first"
+
+
 class LibraryQueries:
     """Search and the whole query method, on the state a :class:`Library` holds."""
 
@@ -345,6 +349,10 @@ class LibraryQueries:
         """
         if candidates < 1:
             raise InputError(f"candidates must be at least 1, got {candidates}")
+        # Said before the query is encoded: a video from elsewhere took 6 s (pose and
+        # appearance) to end in this error.
+        if self._catalog.any_indexed_key() is None:
+            raise EmptyLibraryError(EMPTY_LIBRARY)
         seq, own, query_pose = self._query_features(query, progress, cancel)
         seq = trim_sequence(seq, trim)
         check(cancel)
@@ -366,7 +374,7 @@ class LibraryQueries:
         else:
             hits = self.search(seq, candidates, exclude=own)
         if not hits and not self.search_index().paths:
-            raise EmptyLibraryError("the library has no indexed videos yet: index it first")
+            raise EmptyLibraryError(EMPTY_LIBRARY)
         # An appearance query was just retrieved by appearance: its nearest clips are
         # the cue's candidates, no second search.
         retrieved = None if by_pose else [p for p, _ in hits]
