@@ -166,6 +166,22 @@ def test_an_empty_library_refuses_a_query_before_encoding_it(tmp_path: Path) -> 
     assert encoded == []  # the answer came before a frame was decoded or encoded
 
 
+@pytest.mark.parametrize("trim", [(2.0, 1.0), (1.0, 1.0), (float("nan"), 1.0), ("a", "b")])
+def test_a_bad_trim_is_refused_before_the_query_is_encoded(
+    library, tmp_path, monkeypatch, trim
+) -> None:
+    lib, _, _ = library
+    clip = make_clip(tmp_path / "elsewhere.mp4", 0, seed=9)  # not a copy of a library clip
+    calls: list[int] = []
+    encode = THUMB.encode  # the library's encoder
+    monkeypatch.setattr(THUMB, "encode", lambda frames: calls.append(len(frames)) or encode(frames))
+    with pytest.raises(InputError, match="trim must be"):
+        lib.query(clip, trim=trim)
+    assert calls == []
+    lib.query(clip, trim=(0.0, 1.5), top=2)  # a good trim still works, and encodes
+    assert calls
+
+
 def test_feature_arrays_go_through_the_same_library(tmp_path: Path) -> None:
     items = _arrays(12, 26, 0)
     with Library.open(tmp_path / "arrays") as lib:

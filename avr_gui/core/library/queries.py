@@ -53,6 +53,7 @@ from avr_gui.core.library.projection import Projection, load_projection
 from avr_gui.core.library.query import (
     QueryResult,
     Scorer,
+    check_trim,
     rerank,
     retrieval_features,
     similarity_score,
@@ -353,6 +354,7 @@ class LibraryQueries:
         # appearance) to end in this error.
         if self._catalog.any_indexed_key() is None:
             raise EmptyLibraryError(EMPTY_LIBRARY)
+        check_trim(trim)  # likewise: in and out the wrong way round need no encoding
         seq, own, query_pose = self._query_features(query, progress, cancel)
         seq = trim_sequence(seq, trim)
         check(cancel)

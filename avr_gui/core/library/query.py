@@ -171,6 +171,33 @@ def retrieval_features(features: np.ndarray, encoder_name: str | None) -> np.nda
     return features[:, POSE_DIM:] if encoder_name == "auto" else features
 
 
+def check_trim(trim: tuple[float, float] | None) -> tuple[float, float] | None:
+    """In and out points as two finite floats with ``in < out``, or None for none.
+
+    Parameters
+    ----------
+    trim : (float, float) or None
+
+    Returns
+    -------
+    (float, float) or None
+
+    Raises
+    ------
+    InputError
+        Not two finite numbers in order (one line).
+    """
+    if trim is None:
+        return None
+    try:
+        a, b = (float(x) for x in trim)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"trim must be (in, out) seconds, got {trim!r}") from exc
+    if not (np.isfinite(a) and np.isfinite(b)) or b <= a:
+        raise InputError(f"trim must be (in, out) seconds with in < out, got ({a}, {b})")
+    return a, b
+
+
 def trim_sequence(seq: FeatureSequence, trim: tuple[float, float] | None) -> FeatureSequence:
     """The frames of ``seq`` whose timestamps lie in ``[in_s, out_s]``.
 
@@ -185,11 +212,10 @@ def trim_sequence(seq: FeatureSequence, trim: tuple[float, float] | None) -> Fea
     FeatureSequence
         At least two frames (a single frame has no motion to align).
     """
-    if trim is None:
+    checked = check_trim(trim)
+    if checked is None:
         return seq
-    a, b = (float(x) for x in trim)
-    if not (np.isfinite(a) and np.isfinite(b)) or b <= a:
-        raise InputError(f"trim must be (in, out) seconds with in < out, got ({a}, {b})")
+    a, b = checked
     keep = (seq.timestamps >= a) & (seq.timestamps <= b)
     if int(keep.sum()) < 2:
         raise EmptySequenceError(
