@@ -51,7 +51,7 @@ from avr_gui.gui.workers import JobHandle, JobRunner
 # GPU, since their pose models run on the CPU; appearance-only indexing 1.4x faster.
 CPU_NOTICE = (
     "No GPU found: everything runs on the CPU, as body-pose features do on every "
-    "machine. A GPU speeds up only appearance features and learning."
+    "machine. A GPU would speed up appearance features only."
 )
 
 
